@@ -1,0 +1,287 @@
+from http import HTTPStatus
+from typing import Any, Literal
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
+from ...models.list_batch_inference_jobs_request import ListBatchInferenceJobsRequest
+from ...models.list_batch_inference_jobs_response import ListBatchInferenceJobsResponse
+from ...types import UNSET, Response
+
+
+def _get_kwargs(
+    *,
+    body: ListBatchInferenceJobsRequest,
+    action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["Action"] = action
+
+    params["Version"] = version
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/#Action=ListBatchInferenceJobs",
+        "params": params,
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | ListBatchInferenceJobsResponse:
+    if response.status_code == 200:
+        response_200 = ListBatchInferenceJobsResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorResponse.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 405:
+        response_405 = ErrorResponse.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 413:
+        response_413 = ErrorResponse.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorResponse.from_dict(response.json())
+
+        return response_503
+
+    response_default = ErrorResponse.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | ListBatchInferenceJobsResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ListBatchInferenceJobsRequest,
+    action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[ErrorResponse | ListBatchInferenceJobsResponse]:
+    """List batch inference jobs
+
+     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+    `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
+    by `Id` in the same direction, so pages are stable.
+
+    Matching: `ProjectName` is exact (all projects when absent); `Filter.Ids`,
+    `Filter.CustomModelIds` and `Filter.Phases` match any listed value; `Filter.Name` is a
+    case-insensitive substring match; a `Filter.FoundationModels` entry matches its
+    `Name` and, when `ModelVersions` is given, any of those versions. Each `TagFilters`
+    entry requires a tag with that `Key` whose value is one of `Values` (any value when
+    `Values` is empty or absent); all entries must match. Separate filters are combined
+    with AND.
+
+    Args:
+        action (Literal['ListBatchInferenceJobs']):  Default: 'ListBatchInferenceJobs'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (ListBatchInferenceJobsRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | ListBatchInferenceJobsResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ListBatchInferenceJobsRequest,
+    action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> ErrorResponse | ListBatchInferenceJobsResponse | None:
+    """List batch inference jobs
+
+     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+    `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
+    by `Id` in the same direction, so pages are stable.
+
+    Matching: `ProjectName` is exact (all projects when absent); `Filter.Ids`,
+    `Filter.CustomModelIds` and `Filter.Phases` match any listed value; `Filter.Name` is a
+    case-insensitive substring match; a `Filter.FoundationModels` entry matches its
+    `Name` and, when `ModelVersions` is given, any of those versions. Each `TagFilters`
+    entry requires a tag with that `Key` whose value is one of `Values` (any value when
+    `Values` is empty or absent); all entries must match. Separate filters are combined
+    with AND.
+
+    Args:
+        action (Literal['ListBatchInferenceJobs']):  Default: 'ListBatchInferenceJobs'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (ListBatchInferenceJobsRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | ListBatchInferenceJobsResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        action=action,
+        version=version,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ListBatchInferenceJobsRequest,
+    action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[ErrorResponse | ListBatchInferenceJobsResponse]:
+    """List batch inference jobs
+
+     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+    `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
+    by `Id` in the same direction, so pages are stable.
+
+    Matching: `ProjectName` is exact (all projects when absent); `Filter.Ids`,
+    `Filter.CustomModelIds` and `Filter.Phases` match any listed value; `Filter.Name` is a
+    case-insensitive substring match; a `Filter.FoundationModels` entry matches its
+    `Name` and, when `ModelVersions` is given, any of those versions. Each `TagFilters`
+    entry requires a tag with that `Key` whose value is one of `Values` (any value when
+    `Values` is empty or absent); all entries must match. Separate filters are combined
+    with AND.
+
+    Args:
+        action (Literal['ListBatchInferenceJobs']):  Default: 'ListBatchInferenceJobs'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (ListBatchInferenceJobsRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | ListBatchInferenceJobsResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ListBatchInferenceJobsRequest,
+    action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> ErrorResponse | ListBatchInferenceJobsResponse | None:
+    """List batch inference jobs
+
+     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+    `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
+    by `Id` in the same direction, so pages are stable.
+
+    Matching: `ProjectName` is exact (all projects when absent); `Filter.Ids`,
+    `Filter.CustomModelIds` and `Filter.Phases` match any listed value; `Filter.Name` is a
+    case-insensitive substring match; a `Filter.FoundationModels` entry matches its
+    `Name` and, when `ModelVersions` is given, any of those versions. Each `TagFilters`
+    entry requires a tag with that `Key` whose value is one of `Values` (any value when
+    `Values` is empty or absent); all entries must match. Separate filters are combined
+    with AND.
+
+    Args:
+        action (Literal['ListBatchInferenceJobs']):  Default: 'ListBatchInferenceJobs'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (ListBatchInferenceJobsRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | ListBatchInferenceJobsResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            action=action,
+            version=version,
+        )
+    ).parsed
