@@ -15,8 +15,9 @@ from generator import pipeline
 
 def test_the_pinned_generator_is_the_one_in_the_dependency_groups() -> None:
     pyproject = tomllib.loads((pipeline.ROOT / "pyproject.toml").read_text())
-    assert f"openapi-python-client=={pipeline.GENERATOR_VERSION}" in (
-        pyproject["dependency-groups"]["generate"]
+    assert (
+        f"openapi-python-client=={pipeline.GENERATOR_VERSION}"
+        in (pyproject["dependency-groups"]["generate"])
     )
 
 
@@ -33,7 +34,8 @@ def test_compare_reports_missing_unexpected_and_changed_files(tmp_path: Path) ->
     assert problems[0] == "missing: only_expected.py"
     assert problems[1] == "unexpected: only_actual.py"
     assert problems[2].startswith("differs: pkg/changed.py")
-    assert "-y = 2" in problems[2] and "+y = 1" in problems[2]
+    assert "-y = 2" in problems[2]
+    assert "+y = 1" in problems[2]
     assert len(problems) == 3
     assert pipeline.compare(a, a) == []
 

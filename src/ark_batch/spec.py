@@ -39,8 +39,9 @@ def load_spec() -> dict[str, Any]:
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    resource = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
+    resource: Resource[Any] = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def schema_validator(schema_name: str) -> Draft202012Validator:
