@@ -1,0 +1,148 @@
+"""Object storage in a local directory: one folder per bucket under a root."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from ark_batch.storage.base import (
+    InvalidObjectKeyError,
+    ObjectNotFoundError,
+    StorageError,
+    validate_bucket,
+    validate_key,
+    validate_prefix,
+)
+
+__all__ = ["LocalObjectStore"]
+
+_READ_BUFFER = 1 << 20
+# Writers stage here, outside every bucket (bucket names cannot start with a dot), so a
+# half-written object is never listed and the final rename stays on one filesystem.
+_STAGING = ".staging"
+
+
+class _FileWriter:
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+
+
+class LocalObjectStore:
+    """`ObjectStore` over a directory: `<root>/<bucket>/<key>`.
+
+    Buckets are created on first write. Every path is checked after resolving symlinks, so
+    neither a crafted key nor a symlink planted inside a bucket reaches outside it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._root_resolved = self.root.resolve(strict=True)
+
+    def __repr__(self) -> str:
+        return f"LocalObjectStore({str(self.root)!r})"
+
+    # -- path safety ---------------------------------------------------------------------
+
+    def _bucket_dir(self, bucket: str) -> Path:
+        validate_bucket(bucket)
+        path = (self._root_resolved / bucket).resolve()
+        if path.parent != self._root_resolved:
+            raise InvalidObjectKeyError(f"bucket {bucket!r} resolves outside the store root")
+        return path
+
+    def _object_path(self, bucket: str, key: str) -> Path:
+        validate_key(key)
+        bucket_dir = self._bucket_dir(bucket)
+        path = (bucket_dir / key).resolve()
+        if not path.is_relative_to(bucket_dir) or path == bucket_dir:
+            raise InvalidObjectKeyError(f"object key {key!r} resolves outside bucket {bucket!r}")
+        return path
+
+    # -- ObjectStore -----------------------------------------------------------------------
+
+    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        """Stream the object's lines (see `ObjectStore.iter_lines`)."""
+        path = self._object_path(bucket, key)
+        try:
+            handle = path.open("rb", buffering=_READ_BUFFER)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFoundError(bucket, key) from None
+        return self._lines(handle)
+
+    @staticmethod
+    def _lines(handle: BinaryIO) -> Iterator[bytes]:
+        with handle:
+            for raw in handle:
+                if raw.endswith(b"\r\n"):
+                    yield raw[:-2]
+                elif raw.endswith((b"\n", b"\r")):
+                    yield raw[:-1]
+                else:
+                    yield raw
+
+    @contextmanager
+    def open_writer(self, bucket: str, key: str) -> Iterator[_FileWriter]:
+        """Write an object atomically (staged, then renamed into place)."""
+        path = self._object_path(bucket, key)
+        staging = self._root_resolved / _STAGING
+        staging.mkdir(exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=staging, prefix="obj-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb", buffering=_READ_BUFFER) as handle:
+                yield _FileWriter(handle)
+            self._publish(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def _publish(self, tmp: Path, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise StorageError(f"cannot write {path.name}: a folder and an object collide") from exc
+
+    def exists(self, bucket: str, key: str) -> bool:
+        """Whether the object exists."""
+        return self._object_path(bucket, key).is_file()
+
+    def upload_file(self, bucket: str, key: str, path: Path) -> None:
+        """Copy a local file in, atomically."""
+        with Path(path).open("rb") as source, self.open_writer(bucket, key) as writer:
+            while chunk := source.read(_READ_BUFFER):
+                writer.write(chunk)
+
+    def download_file(self, bucket: str, key: str, path: Path) -> None:
+        """Copy an object to `path`."""
+        source = self._object_path(bucket, key)
+        if not source.is_file():
+            raise ObjectNotFoundError(bucket, key)
+        shutil.copyfile(source, path)
+
+    def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
+        """Keys under `prefix`, sorted."""
+        validate_prefix(prefix)
+        bucket_dir = self._bucket_dir(bucket)
+        if not bucket_dir.is_dir():
+            return iter(())
+        # Walk only the folder the prefix names; symlinked folders are not followed.
+        folder, _, _ = prefix.rpartition("/")
+        start = bucket_dir / folder if folder else bucket_dir
+        keys: list[str] = []
+        for dirpath, _dirs, files in os.walk(start):
+            rel_dir = Path(dirpath).relative_to(bucket_dir)
+            for name in files:
+                key = (rel_dir / name).as_posix() if rel_dir != Path(".") else name
+                if key.startswith(prefix) and not (Path(dirpath) / name).is_symlink():
+                    keys.append(key)
+        return iter(sorted(keys))
