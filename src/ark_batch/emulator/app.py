@@ -1,0 +1,206 @@
+"""The ASGI application: thin request handling between routing and the backend.
+
+``create_app(config)`` returns a Starlette app; ``app.state.emulator`` is the
+:class:`EmulatorState` (config, store, backend, faults, lifespan hooks).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ark_batch.emulator.backend import Backend
+from ark_batch.emulator.config import AccountCredential, EmulatorConfig
+from ark_batch.emulator.faults import FaultInjector
+from ark_batch.emulator.parsing import parse_body
+from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
+from ark_batch.emulator.routing import check_method, check_operation, resolve_action
+from ark_batch.emulator.signature import SignatureVerifier
+from ark_batch.emulator.store import JobStore
+from ark_batch.signing import parse_authorization
+
+__all__ = ["EmulatorState", "LifespanHook", "create_app"]
+
+logger = logging.getLogger("ark_batch.emulator")
+
+LifespanHook = Callable[["EmulatorState"], Awaitable[None] | None]
+
+
+@dataclass
+class EmulatorState:
+    """Everything a running emulator holds; ``app.state.emulator``.
+
+    ``startup_hooks`` run (in order) when the server starts, ``shutdown_hooks`` (in
+    reverse order) when it stops; each takes this state and may be sync or async. Job
+    execution registers its worker here. In-process ASGI tests that do not run the
+    lifespan never trigger them.
+    """
+
+    config: EmulatorConfig
+    store: JobStore
+    backend: Backend
+    faults: FaultInjector
+    verifier: SignatureVerifier
+    startup_hooks: list[LifespanHook] = field(default_factory=list)
+    shutdown_hooks: list[LifespanHook] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the store's connection (the app is unusable afterwards)."""
+        self.store.close()
+
+
+class _ClientDisconnectedError(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int, declared: int | None) -> bytes:
+    if declared is not None and declared > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientDisconnectedError
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes."
+    )
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        try:
+            value = raw_value.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw_value.decode("latin-1")
+        previous = headers.get(name)
+        # Repeated headers are joined as httpx (and so our signer) joins them.
+        headers[name] = value if previous is None else f"{previous}, {value}"
+    return headers
+
+
+class _Handler:
+    """The single endpoint: every request is ``POST /?Action=..&Version=..``."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        config = state.config
+        self.clock = config.clock
+        self.region = config.region
+        self.limit = config.max_body_bytes
+        self.verify = config.verify_signatures
+        self.default_account = config.accounts[0]
+        self.accounts = {account.access_key: account for account in config.accounts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rid = request_id(self.clock())
+        action: str | None = None
+        version: str | None = None
+        extra_headers: dict[str, str] = {}
+        try:
+            check_method(scope["method"])
+            raw_query = scope["query_string"].decode("latin-1")
+            action, version = resolve_action(raw_query)
+            action, version = check_operation(action, version)
+            headers = _headers(scope)
+            declared = headers.get("content-length")
+            body = await _read_body(
+                receive, self.limit, int(declared) if declared and declared.isdigit() else None
+            )
+            account = self._authenticate(scope, raw_query, headers, body)
+            self.state.faults.check(action)
+            parsed = parse_body(action, body)
+            result = self.state.backend.handlers[action](account, parsed)
+            status = 200
+            payload = success_body(rid, action, version, self.region, result)
+        except ApiError as error:
+            status = error.status
+            extra_headers = error.headers
+            payload = error_body(rid, action, version, self.region, error)
+        except _ClientDisconnectedError:
+            return
+        except Exception:
+            logger.exception("request %s failed", rid)
+            internal = ApiError("InternalError", "The service encountered an internal error.")
+            status = internal.status
+            payload = error_body(rid, action, version, self.region, internal)
+        response_headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(payload)).encode("ascii")),
+        ]
+        for name, value in extra_headers.items():
+            response_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _authenticate(
+        self, scope: Scope, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> AccountCredential:
+        if self.verify:
+            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+            path = raw_path.decode("latin-1").partition("?")[0]
+            return self.state.verifier.verify(scope["method"], path, raw_query, headers, body)
+        # Unverified mode still honours the claimed access key, so accounts stay apart.
+        try:
+            claimed = parse_authorization(headers.get("authorization", "")).access_key
+        except ValueError:
+            return self.default_account
+        return self.accounts.get(claimed, self.default_account)
+
+
+async def _run_hooks(hooks: list[LifespanHook], state: EmulatorState) -> None:
+    for hook in hooks:
+        outcome = hook(state)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def create_app(config: EmulatorConfig) -> Starlette:
+    """Build the emulator app over ``config.data_dir`` (created if missing).
+
+    If ``config.execution`` has an ``install(state)`` method it is called once here, so
+    job execution can add lifespan hooks and keep a reference to the store.
+    """
+    store = JobStore.open(config.data_dir, config.clock)
+    state = EmulatorState(
+        config=config,
+        store=store,
+        backend=Backend(store, config.clock),
+        faults=FaultInjector(),
+        verifier=SignatureVerifier(config.accounts, config.region, config.clock, config.clock_skew),
+    )
+    install: Any = getattr(config.execution, "install", None)
+    if callable(install):
+        install(state)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await _run_hooks(state.startup_hooks, state)
+        try:
+            yield
+        finally:
+            await _run_hooks(list(reversed(state.shutdown_hooks)), state)
+
+    app = Starlette(routes=[Route("/{path:path}", _Handler(state))], lifespan=lifespan)
+    app.state.emulator = state
+    return app

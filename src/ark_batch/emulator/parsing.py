@@ -1,0 +1,141 @@
+"""Request bodies: JSON decoding and validation against the spec's request schemas.
+
+The schemas in spec/openapi.yaml are the only source of field rules
+(:func:`ark_batch.spec.request_validator`); this module only turns the first violation
+into an :class:`ApiError` that names the offending field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from ark_batch.emulator.protocol import ApiError
+from ark_batch.spec import request_validator
+
+__all__ = ["field_path", "parse_body", "validation_error"]
+
+_MAX_VALUE_TEXT = 120
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ApiError("MalformedJSON", "The request body is nested too deeply.") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ApiError("MalformedJSON", f"The request body is not valid JSON: {exc}.") from None
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """``Filter.Phases[0]`` style name of a field."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > _MAX_VALUE_TEXT:
+        text = text[: _MAX_VALUE_TEXT - 3] + "..."
+    return text
+
+
+def _describe(error: ValidationError) -> str:
+    """A short reason, without echoing a long value in full."""
+    kind = error.validator
+    expected: Any = error.validator_value
+    if kind == "maxLength":
+        return f"it is longer than {expected} characters"
+    if kind == "minLength":
+        return f"it is shorter than {expected} character{'s' if expected != 1 else ''}"
+    if kind == "maxItems":
+        return f"it has more than {expected} items"
+    if kind == "pattern":
+        return f"{_short(error.instance)} does not match {expected}"
+    if kind == "enum":
+        return f"{_short(error.instance)} is not one of {', '.join(map(str, expected))}"
+    if kind == "type":
+        return f"{_short(error.instance)} is not of type {expected}"
+    if kind == "maximum":
+        return f"{_short(error.instance)} is greater than the maximum of {expected}"
+    if kind == "minimum":
+        return f"{_short(error.instance)} is less than the minimum of {expected}"
+    if kind in ("minProperties", "maxProperties"):
+        schema: Any = error.schema
+        names = " or ".join(schema.get("properties", {}))
+        return f"exactly one of {names} is required"
+    return str(error.message)[:200]
+
+
+def validation_error(error: ValidationError) -> ApiError:
+    """The ApiError for one jsonschema violation, naming the field."""
+    path = list(error.absolute_path)
+    instance: Any = error.instance
+    schema: Any = error.schema
+    if error.validator == "required":
+        # jsonschema reports the object, not the missing member: find it.
+        missing = next((name for name in schema["required"] if name not in instance), None)
+        name = field_path([*path, missing]) if missing else field_path(path)
+        return ApiError("MissingParameter", f"The parameter {name} is required.")
+    if error.validator == "additionalProperties":
+        allowed = schema.get("properties", {})
+        extra = sorted(k for k in instance if k not in allowed)
+        name = field_path([*path, extra[0]]) if extra else field_path(path)
+        return ApiError("InvalidParameter", f"The parameter {name} is not supported.")
+    name = field_path(path) or "body"
+    if not path:
+        return ApiError("InvalidParameter", f"The request body is invalid: {_describe(error)}.")
+    return ApiError("InvalidParameter", f"The parameter {name} is invalid: {_describe(error)}.")
+
+
+_KIND_RANK = {"required": 0, "additionalProperties": 1}
+
+
+def _rank(error: ValidationError) -> tuple[int, int, str]:
+    # A missing field first, then an unknown field, then the shallowest other one:
+    # deterministic whatever order jsonschema walks the schema in.
+    path = list(error.absolute_path)
+    return _KIND_RANK.get(str(error.validator), 2), len(path), field_path(path)
+
+
+def parse_body(action: str, raw: bytes) -> dict[str, Any]:
+    """Decode and validate ``action``'s JSON body, or raise the ApiError to answer."""
+    if not raw.strip():
+        raise ApiError("MissingParameter", "The request body is required: a JSON object.")
+    document = _decode(raw)
+    validator = request_validator(action)
+    errors = list(validator.iter_errors(document))
+    if errors:
+        raise validation_error(min(errors, key=_rank))
+    if b"\\u" in raw and _has_lone_surrogate(document):
+        raise ApiError(
+            "InvalidParameter", "The request body contains an unpaired surrogate escape."
+        )
+    result: dict[str, Any] = document
+    return result
