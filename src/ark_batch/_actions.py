@@ -1,0 +1,215 @@
+"""Request bodies, URLs and response parsing shared by the sync and async facades."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import httpx
+
+from ark_batch.errors import (
+    ConnectError,
+    RequestTimeoutError,
+    TransportError,
+    UnexpectedResponseError,
+    error_from_response,
+)
+from ark_batch_client.models import (
+    BatchInferenceJob,
+    CreateBatchInferenceJobRequest,
+    CreateBatchInferenceJobResult,
+    FoundationModelFilter,
+    FoundationModelInput,
+    ListBatchInferenceJobsRequest,
+    ListBatchInferenceJobsResult,
+    ListFilter,
+    ModelReferenceInput,
+    TagFilter,
+    TagInput,
+    TosLocationInput,
+)
+from ark_batch_client.models.job_phase import check_job_phase
+from ark_batch_client.models.list_batch_inference_jobs_request_sort_by import (
+    check_list_batch_inference_jobs_request_sort_by,
+)
+from ark_batch_client.models.list_batch_inference_jobs_request_sort_order import (
+    check_list_batch_inference_jobs_request_sort_order,
+)
+from ark_batch_client.types import UNSET, Unset
+
+CREATE: Final = "CreateBatchInferenceJob"
+GET: Final = "GetBatchInferenceJob"
+LIST: Final = "ListBatchInferenceJobs"
+API_VERSION: Final = "2024-01-01"
+JSON_HEADERS: Final = {"Content-Type": "application/json"}
+TERMINAL_PHASES: Final = frozenset({"Completed", "Failed", "Terminated"})
+FAILED_PHASES: Final = frozenset({"Failed", "Terminated"})
+
+
+def action_urls(base_url: httpx.URL) -> dict[str, httpx.URL]:
+    """The full URL of each action, built once per client (no per-call ``params`` merge)."""
+    base = str(base_url).rstrip("/")
+    return {
+        action: httpx.URL(f"{base}/?Action={action}&Version={API_VERSION}")
+        for action in (CREATE, GET, LIST)
+    }
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes sent and signed."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def transport_error(exc: httpx.TransportError, action: str) -> TransportError:
+    """Our exception for an httpx transport failure."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        # The connection was never established: the request did not leave the client.
+        return ConnectError(f"cannot connect ({action}): {detail}", action=action, sent=False)
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
+    return TransportError(f"transport error ({action}): {detail}", action=action)
+
+
+def parse(action: str, response: httpx.Response) -> Any:
+    """The ``Result`` model of a 2xx response; raise the right error otherwise."""
+    status = response.status_code
+    content = response.content
+    if 200 <= status < 300:
+        try:
+            result = json.loads(content)["Result"]
+            if action == GET:
+                return BatchInferenceJob.from_dict(result)
+            if action == LIST:
+                return ListBatchInferenceJobsResult.from_dict(result)
+            return CreateBatchInferenceJobResult.from_dict(result)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UnexpectedResponseError(
+                f"2xx body does not match {action}Response ({type(exc).__name__}: {exc})",
+                status=status,
+                body=content,
+                action=action,
+            ) from exc
+    raise error_from_response(status, response.headers, content, action=action)
+
+
+# --- request builders --------------------------------------------------------------------
+
+
+def tos_location(value: str | TosLocationInput) -> TosLocationInput:
+    """``bucket/key``, ``tos://bucket/key`` or ``s3://bucket/key`` as a location."""
+    if isinstance(value, TosLocationInput):
+        return value
+    text = value
+    for scheme in ("tos://", "s3://"):
+        if text.startswith(scheme):
+            text = text[len(scheme) :]
+            break
+    bucket, sep, key = text.partition("/")
+    if not sep or not bucket or not key:
+        raise ValueError(f"expected bucket/key or tos://bucket/key, got {value!r}")
+    return TosLocationInput(bucket_name=bucket, object_key=key)
+
+
+def model_reference(
+    model: str | None, model_version: str | None, custom_model_id: str | None
+) -> ModelReferenceInput:
+    """Exactly one of a foundation model (``name`` + version) or a custom model Id.
+
+    ``model`` may also be ``name:version``.
+    """
+    if custom_model_id:
+        if model:
+            raise ValueError("give either model or custom_model_id, not both")
+        return ModelReferenceInput(custom_model_id=custom_model_id)
+    if not model:
+        raise ValueError("a model (name and version) or custom_model_id is required")
+    name, sep, version = model.partition(":")
+    version = model_version or (version if sep else "")
+    if not version:
+        raise ValueError(f"model {model!r} needs a version (model_version= or name:version)")
+    return ModelReferenceInput(
+        foundation_model=FoundationModelInput(name=name, model_version=version)
+    )
+
+
+def create_request(
+    *,
+    name: str,
+    input: str | TosLocationInput,
+    output: str | TosLocationInput,
+    model: str | None = None,
+    model_version: str | None = None,
+    custom_model_id: str | None = None,
+    description: str | None = None,
+    project_name: str | None = None,
+    completion_window: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+) -> CreateBatchInferenceJobRequest:
+    """A :class:`CreateBatchInferenceJobRequest` from plain values."""
+    return CreateBatchInferenceJobRequest(
+        name=name,
+        model_reference=model_reference(model, model_version, custom_model_id),
+        input_file_tos_location=tos_location(input),
+        output_dir_tos_location=tos_location(output),
+        description=UNSET if description is None else description,
+        project_name=UNSET if project_name is None else project_name,
+        completion_window=UNSET if completion_window is None else completion_window,
+        tags=UNSET if tags is None else [TagInput(key=k, value=v) for k, v in tags.items()],
+        dry_run=True if dry_run else UNSET,
+    )
+
+
+def _opt(values: Iterable[str] | None) -> list[str] | Unset:
+    return UNSET if values is None else list(values)
+
+
+def list_request(
+    *,
+    project_name: str | None = None,
+    phases: Sequence[str] | None = None,
+    name: str | None = None,
+    ids: Sequence[str] | None = None,
+    custom_model_ids: Sequence[str] | None = None,
+    foundation_models: Mapping[str, Sequence[str] | None] | None = None,
+    tags: Mapping[str, Sequence[str] | None] | None = None,
+    page_number: int = 1,
+    page_size: int = 10,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+) -> ListBatchInferenceJobsRequest:
+    """A :class:`ListBatchInferenceJobsRequest` from plain values.
+
+    ``foundation_models`` maps a model name to its versions (``None``: any version);
+    ``tags`` maps a tag key to accepted values (``None`` or empty: any value).
+    """
+    filter_: ListFilter | Unset = UNSET
+    if any(x is not None for x in (phases, name, ids, custom_model_ids, foundation_models)):
+        filter_ = ListFilter(
+            ids=_opt(ids),
+            name=UNSET if name is None else name,
+            phases=UNSET if phases is None else [check_job_phase(p) for p in phases],
+            custom_model_ids=_opt(custom_model_ids),
+            foundation_models=UNSET
+            if foundation_models is None
+            else [
+                FoundationModelFilter(name=model, model_versions=_opt(versions))
+                for model, versions in foundation_models.items()
+            ],
+        )
+    request = ListBatchInferenceJobsRequest(
+        project_name=UNSET if project_name is None else project_name,
+        page_number=page_number,
+        page_size=page_size,
+        tag_filters=UNSET
+        if tags is None
+        else [TagFilter(key=k, values=_opt(v)) for k, v in tags.items()],
+        filter_=filter_,
+    )
+    if sort_by is not None:
+        request.sort_by = check_list_batch_inference_jobs_request_sort_by(sort_by)
+    if sort_order is not None:
+        request.sort_order = check_list_batch_inference_jobs_request_sort_order(sort_order)
+    return request

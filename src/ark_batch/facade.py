@@ -1,0 +1,715 @@
+"""``ArkBatch`` and ``AsyncArkBatch``: one class over the three actions and the helpers.
+
+Both return the generated attrs models (``BatchInferenceJob``,
+``ListBatchInferenceJobsResult``, ``CreateBatchInferenceJobResult``) and raise the typed
+errors of :mod:`ark_batch.errors`. They sit on a generated :class:`ark_batch_client.Client`
+(``.client``), so the generated functions can be used side by side with the same
+connection pool and signing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from ark_batch import _actions
+from ark_batch._actions import CREATE, GET, LIST
+from ark_batch.connect import make_client
+from ark_batch.credentials import Credentials
+from ark_batch.errors import ActiveJobExistsError, DryRunSucceeded
+from ark_batch.pagination import DEFAULT_MAX_PAGES, aiter_jobs, iter_jobs
+from ark_batch.results import ResultRecord, iter_errors, iter_records, iter_results
+from ark_batch.retries import DEFAULT_RETRY, RetryPolicy, retry_async, retry_sync
+from ark_batch.waiter import OnUpdate, async_wait_for_job, wait_for_job
+from ark_batch_client import Client
+from ark_batch_client.models import (
+    BatchInferenceJob,
+    CreateBatchInferenceJobRequest,
+    CreateBatchInferenceJobResult,
+    ListBatchInferenceJobsRequest,
+    ListBatchInferenceJobsResult,
+    TosLocationInput,
+)
+
+if TYPE_CHECKING:
+    from ark_batch.storage import ObjectStore
+
+__all__ = ["ArkBatch", "AsyncArkBatch", "OnActiveJob"]
+
+#: What ``create_job`` does when a Queued/Running job has the same project and input:
+#: ``"return"`` that job's Id (the default), or ``"raise"`` ActiveJobExistsError.
+OnActiveJob = Literal["return", "raise"]
+
+_Timeout = float | httpx.Timeout | None
+
+
+def _timeout(value: _Timeout) -> Any:
+    return httpx.USE_CLIENT_DEFAULT if value is None else value
+
+
+def _create_body(
+    request: CreateBatchInferenceJobRequest | None,
+    dry_run: bool,
+    kwargs: dict[str, Any],
+) -> bytes:
+    if request is None:
+        request = _actions.create_request(dry_run=dry_run, **kwargs)
+    elif any(value is not None for value in kwargs.values()):
+        raise TypeError("pass either a CreateBatchInferenceJobRequest or keyword fields")
+    elif dry_run:
+        request.dry_run = True
+    return _actions.encode(request.to_dict())
+
+
+def _list_request(
+    request: ListBatchInferenceJobsRequest | None, filters: dict[str, Any]
+) -> ListBatchInferenceJobsRequest:
+    if request is None:
+        return _actions.list_request(**filters)
+    return request
+
+
+def _job_id(job: str | BatchInferenceJob) -> str:
+    return job if isinstance(job, str) else job.id
+
+
+class _Base:
+    """Construction shared by the sync and async facades."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        credentials: Credentials | None = None,
+        region: str | None = None,
+        client: Client | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        timeout: float = 30.0,
+        store: ObjectStore | None = None,
+        httpx_args: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if client is None:
+            client = make_client(
+                endpoint,
+                credentials=credentials,
+                region=region,
+                timeout=timeout,
+                environ=environ,
+                httpx_args=httpx_args,
+            )
+            self._owns_client = True
+        else:
+            if endpoint is not None or credentials is not None or region is not None:
+                raise TypeError("pass either client= or endpoint/credentials/region")
+            self._owns_client = False
+        #: The generated client underneath; usable with the generated functions.
+        self.client = client
+        #: Default retry policy; every method also takes ``retry=`` for one call.
+        self.retry = retry
+        #: Object store for :meth:`results`/:meth:`errors` (the job's output bucket).
+        self.store = store
+        self._urls: dict[str, httpx.URL] | None = None
+
+    def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
+        if self._urls is None:
+            self._urls = _actions.action_urls(base_url)
+        return self._urls[action]
+
+    def _store(self, store: ObjectStore | None) -> ObjectStore:
+        chosen = store if store is not None else self.store
+        if chosen is None:
+            raise ValueError(
+                "reading results needs an object store: pass store= (e.g. "
+                "ark_batch.storage.open_store('file:///path/to/emulator-data'))"
+            )
+        return chosen
+
+
+class ArkBatch(_Base):
+    """Synchronous client for Ark batch inference jobs.
+
+    ``ArkBatch()`` reads credentials, region and endpoint from the environment like
+    :func:`ark_batch.make_client`; ``ArkBatch(client=...)`` wraps an existing generated
+    client. Use as a context manager (or call :meth:`close`) to release connections.
+    ``sleep``/``clock`` exist for tests: retries and waits use them instead of the real
+    ``time.sleep``/``time.monotonic``.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        credentials: Credentials | None = None,
+        region: str | None = None,
+        client: Client | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        timeout: float = 30.0,
+        store: ObjectStore | None = None,
+        httpx_args: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(
+            endpoint,
+            credentials=credentials,
+            region=region,
+            client=client,
+            retry=retry,
+            timeout=timeout,
+            store=store,
+            httpx_args=httpx_args,
+            environ=environ,
+        )
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _call(
+        self, action: str, payload: bytes, retry: RetryPolicy | None, timeout: _Timeout
+    ) -> Any:
+        http = self.client.get_httpx_client()
+        url = self._url(action, http.base_url)
+        request_timeout = _timeout(timeout)
+
+        def attempt() -> Any:
+            request = http.build_request(
+                "POST", url, content=payload, headers=_actions.JSON_HEADERS, timeout=request_timeout
+            )
+            try:
+                response = http.send(request)
+            except httpx.TransportError as exc:
+                raise _actions.transport_error(exc, action) from exc
+            return _actions.parse(action, response)
+
+        return retry_sync(
+            attempt,
+            action=action,
+            policy=retry or self.retry,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections (only if this object created the client)."""
+        if self._owns_client:
+            self.client.get_httpx_client().close()
+
+    def __enter__(self) -> ArkBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def create_job(
+        self,
+        request: CreateBatchInferenceJobRequest | None = None,
+        *,
+        name: str | None = None,
+        model: str | None = None,
+        model_version: str | None = None,
+        custom_model_id: str | None = None,
+        input: str | TosLocationInput | None = None,
+        output: str | TosLocationInput | None = None,
+        description: str | None = None,
+        project_name: str | None = None,
+        completion_window: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        on_active_job: OnActiveJob = "return",
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> CreateBatchInferenceJobResult:
+        """Create a job; return its Id (``.id``).
+
+        Give either a generated ``request`` or the fields: ``model`` as ``name`` plus
+        ``model_version`` (or ``"name:version"``) or ``custom_model_id``; ``input`` and
+        ``output`` as ``"bucket/key"``/``"tos://bucket/key"``. If a Queued/Running job
+        already has this project and input, its Id is returned (``on_active_job="raise"``
+        raises :class:`~ark_batch.errors.ActiveJobExistsError` instead).
+        """
+        fields = {
+            "name": name,
+            "model": model,
+            "model_version": model_version,
+            "custom_model_id": custom_model_id,
+            "input": input,
+            "output": output,
+            "description": description,
+            "project_name": project_name,
+            "completion_window": completion_window,
+            "tags": tags,
+        }
+        payload = _create_body(request, False, fields)
+        try:
+            result: CreateBatchInferenceJobResult = self._call(CREATE, payload, retry, timeout)
+        except ActiveJobExistsError as exc:
+            if on_active_job == "raise" or exc.job_id is None:
+                raise
+            return CreateBatchInferenceJobResult(id=exc.job_id)
+        return result
+
+    def validate_job(
+        self,
+        request: CreateBatchInferenceJobRequest | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+        **fields: Any,
+    ) -> None:
+        """Dry-run a Create: return if the service would accept it, raise if not."""
+        payload = _create_body(request, True, fields)
+        try:
+            self._call(CREATE, payload, retry, timeout)
+        except DryRunSucceeded:
+            return
+
+    def get_job(
+        self, job_id: str, *, retry: RetryPolicy | None = None, timeout: _Timeout = None
+    ) -> BatchInferenceJob:
+        """The job with this Id (:class:`~ark_batch.errors.NotFoundError` if none)."""
+        job: BatchInferenceJob = self._call(GET, _actions.encode({"Id": job_id}), retry, timeout)
+        return job
+
+    def list_jobs(
+        self,
+        request: ListBatchInferenceJobsRequest | None = None,
+        *,
+        project_name: str | None = None,
+        phases: Sequence[str] | None = None,
+        name: str | None = None,
+        ids: Sequence[str] | None = None,
+        custom_model_ids: Sequence[str] | None = None,
+        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
+        tags: Mapping[str, Sequence[str] | None] | None = None,
+        page_number: int = 1,
+        page_size: int = 10,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> ListBatchInferenceJobsResult:
+        """One page of jobs (``.items``, ``.total_count``)."""
+        body = _list_request(
+            request,
+            {
+                "project_name": project_name,
+                "phases": phases,
+                "name": name,
+                "ids": ids,
+                "custom_model_ids": custom_model_ids,
+                "foundation_models": foundation_models,
+                "tags": tags,
+                "page_number": page_number,
+                "page_size": page_size,
+                "sort_by": sort_by,
+                "sort_order": sort_order,
+            },
+        )
+        page: ListBatchInferenceJobsResult = self._call(
+            LIST, _actions.encode(body.to_dict()), retry, timeout
+        )
+        return page
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def iter_jobs(
+        self,
+        request: ListBatchInferenceJobsRequest | None = None,
+        *,
+        project_name: str | None = None,
+        phases: Sequence[str] | None = None,
+        name: str | None = None,
+        ids: Sequence[str] | None = None,
+        custom_model_ids: Sequence[str] | None = None,
+        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
+        tags: Mapping[str, Sequence[str] | None] | None = None,
+        page_size: int = 100,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        retry: RetryPolicy | None = None,
+    ) -> Iterator[BatchInferenceJob]:
+        """Every matching job across all pages, fetched lazily page by page."""
+        base = _list_request(
+            request,
+            {
+                "project_name": project_name,
+                "phases": phases,
+                "name": name,
+                "ids": ids,
+                "custom_model_ids": custom_model_ids,
+                "foundation_models": foundation_models,
+                "tags": tags,
+                "page_size": page_size,
+                "sort_by": sort_by,
+                "sort_order": sort_order,
+            },
+        )
+        template = base.to_dict()
+
+        def fetch(page_number: int, size: int) -> ListBatchInferenceJobsResult:
+            body = {**template, "PageNumber": page_number, "PageSize": size}
+            page: ListBatchInferenceJobsResult = self._call(
+                LIST, _actions.encode(body), retry, None
+            )
+            return page
+
+        first = base.page_number if isinstance(base.page_number, int) else 1
+        size = base.page_size if isinstance(base.page_size, int) else page_size
+        return iter_jobs(fetch, first_page=first, page_size=size, max_pages=max_pages)
+
+    def wait(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        raise_on_failure: bool = True,
+    ) -> BatchInferenceJob:
+        """Poll until the job is Completed, Failed or Terminated and return it.
+
+        Raises :class:`~ark_batch.errors.WaitTimeoutError` after ``timeout`` seconds and
+        :class:`~ark_batch.errors.JobFailedError` for Failed/Terminated unless
+        ``raise_on_failure=False``. ``on_update(status, request_counts)`` sees each change.
+        """
+        return wait_for_job(
+            self.get_job,
+            _job_id(job),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_update=on_update,
+            raise_on_failure=raise_on_failure,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
+    def _resolve(self, job: str | BatchInferenceJob) -> BatchInferenceJob:
+        return self.get_job(job) if isinstance(job, str) else job
+
+    def results(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> Iterator[ResultRecord]:
+        """Stream the job's successful results (a missing file yields nothing)."""
+        return iter_results(self._store(store), self._resolve(job))
+
+    def errors(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> Iterator[ResultRecord]:
+        """Stream the job's failed requests (nothing when it wrote no errors file)."""
+        return iter_errors(self._store(store), self._resolve(job))
+
+    def records(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> Iterator[ResultRecord]:
+        """Results, then errors."""
+        return iter_records(self._store(store), self._resolve(job))
+
+
+class AsyncArkBatch(_Base):
+    """The asyncio twin of :class:`ArkBatch`; same arguments, awaitable methods.
+
+    ``timeout=`` mirrors the sync API on purpose (per-request HTTP timeout, or the wait
+    deadline that raises WaitTimeoutError with the last job seen), hence ASYNC109 noqa.
+
+    ``iter_jobs``, ``results``, ``errors`` and ``records`` return async iterators. Use
+    ``async with`` (or ``await aclose()``) to release connections.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        credentials: Credentials | None = None,
+        region: str | None = None,
+        client: Client | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        timeout: float = 30.0,
+        store: ObjectStore | None = None,
+        httpx_args: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(
+            endpoint,
+            credentials=credentials,
+            region=region,
+            client=client,
+            retry=retry,
+            timeout=timeout,
+            store=store,
+            httpx_args=httpx_args,
+            environ=environ,
+        )
+        self._sleep = sleep
+        self._clock = clock
+
+    async def _call(
+        self,
+        action: str,
+        payload: bytes,
+        retry: RetryPolicy | None,
+        timeout: _Timeout,  # noqa: ASYNC109
+    ) -> Any:
+        http = self.client.get_async_httpx_client()
+        url = self._url(action, http.base_url)
+        request_timeout = _timeout(timeout)
+
+        async def attempt() -> Any:
+            request = http.build_request(
+                "POST", url, content=payload, headers=_actions.JSON_HEADERS, timeout=request_timeout
+            )
+            try:
+                response = await http.send(request)
+            except httpx.TransportError as exc:
+                raise _actions.transport_error(exc, action) from exc
+            return _actions.parse(action, response)
+
+        return await retry_async(
+            attempt,
+            action=action,
+            policy=retry or self.retry,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (only if this object created the client)."""
+        if self._owns_client:
+            await self.client.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncArkBatch:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def create_job(
+        self,
+        request: CreateBatchInferenceJobRequest | None = None,
+        *,
+        name: str | None = None,
+        model: str | None = None,
+        model_version: str | None = None,
+        custom_model_id: str | None = None,
+        input: str | TosLocationInput | None = None,
+        output: str | TosLocationInput | None = None,
+        description: str | None = None,
+        project_name: str | None = None,
+        completion_window: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        on_active_job: OnActiveJob = "return",
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> CreateBatchInferenceJobResult:
+        """See :meth:`ArkBatch.create_job`."""
+        fields = {
+            "name": name,
+            "model": model,
+            "model_version": model_version,
+            "custom_model_id": custom_model_id,
+            "input": input,
+            "output": output,
+            "description": description,
+            "project_name": project_name,
+            "completion_window": completion_window,
+            "tags": tags,
+        }
+        payload = _create_body(request, False, fields)
+        try:
+            result: CreateBatchInferenceJobResult = await self._call(
+                CREATE, payload, retry, timeout
+            )
+        except ActiveJobExistsError as exc:
+            if on_active_job == "raise" or exc.job_id is None:
+                raise
+            return CreateBatchInferenceJobResult(id=exc.job_id)
+        return result
+
+    async def validate_job(
+        self,
+        request: CreateBatchInferenceJobRequest | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+        **fields: Any,
+    ) -> None:
+        """See :meth:`ArkBatch.validate_job`."""
+        payload = _create_body(request, True, fields)
+        try:
+            await self._call(CREATE, payload, retry, timeout)
+        except DryRunSucceeded:
+            return
+
+    async def get_job(
+        self,
+        job_id: str,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> BatchInferenceJob:
+        """See :meth:`ArkBatch.get_job`."""
+        job: BatchInferenceJob = await self._call(
+            GET, _actions.encode({"Id": job_id}), retry, timeout
+        )
+        return job
+
+    async def list_jobs(
+        self,
+        request: ListBatchInferenceJobsRequest | None = None,
+        *,
+        project_name: str | None = None,
+        phases: Sequence[str] | None = None,
+        name: str | None = None,
+        ids: Sequence[str] | None = None,
+        custom_model_ids: Sequence[str] | None = None,
+        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
+        tags: Mapping[str, Sequence[str] | None] | None = None,
+        page_number: int = 1,
+        page_size: int = 10,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> ListBatchInferenceJobsResult:
+        """See :meth:`ArkBatch.list_jobs`."""
+        body = _list_request(
+            request,
+            {
+                "project_name": project_name,
+                "phases": phases,
+                "name": name,
+                "ids": ids,
+                "custom_model_ids": custom_model_ids,
+                "foundation_models": foundation_models,
+                "tags": tags,
+                "page_number": page_number,
+                "page_size": page_size,
+                "sort_by": sort_by,
+                "sort_order": sort_order,
+            },
+        )
+        page: ListBatchInferenceJobsResult = await self._call(
+            LIST, _actions.encode(body.to_dict()), retry, timeout
+        )
+        return page
+
+    def iter_jobs(
+        self,
+        request: ListBatchInferenceJobsRequest | None = None,
+        *,
+        project_name: str | None = None,
+        phases: Sequence[str] | None = None,
+        name: str | None = None,
+        ids: Sequence[str] | None = None,
+        custom_model_ids: Sequence[str] | None = None,
+        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
+        tags: Mapping[str, Sequence[str] | None] | None = None,
+        page_size: int = 100,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        retry: RetryPolicy | None = None,
+    ) -> AsyncIterator[BatchInferenceJob]:
+        """See :meth:`ArkBatch.iter_jobs`; use with ``async for``."""
+        base = _list_request(
+            request,
+            {
+                "project_name": project_name,
+                "phases": phases,
+                "name": name,
+                "ids": ids,
+                "custom_model_ids": custom_model_ids,
+                "foundation_models": foundation_models,
+                "tags": tags,
+                "page_size": page_size,
+                "sort_by": sort_by,
+                "sort_order": sort_order,
+            },
+        )
+        template = base.to_dict()
+
+        async def fetch(page_number: int, size: int) -> ListBatchInferenceJobsResult:
+            body = {**template, "PageNumber": page_number, "PageSize": size}
+            page: ListBatchInferenceJobsResult = await self._call(
+                LIST, _actions.encode(body), retry, None
+            )
+            return page
+
+        first = base.page_number if isinstance(base.page_number, int) else 1
+        size = base.page_size if isinstance(base.page_size, int) else page_size
+        return aiter_jobs(fetch, first_page=first, page_size=size, max_pages=max_pages)
+
+    async def wait(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float | None = None,  # noqa: ASYNC109
+        on_update: OnUpdate | None = None,
+        raise_on_failure: bool = True,
+    ) -> BatchInferenceJob:
+        """See :meth:`ArkBatch.wait`."""
+        return await async_wait_for_job(
+            self.get_job,
+            _job_id(job),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_update=on_update,
+            raise_on_failure=raise_on_failure,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
+    async def _stream(
+        self,
+        reader: Callable[[ObjectStore, BatchInferenceJob], Iterator[ResultRecord]],
+        job: str | BatchInferenceJob,
+        store: ObjectStore | None,
+    ) -> AsyncIterator[ResultRecord]:
+        chosen = self._store(store)
+        resolved = await self.get_job(job) if isinstance(job, str) else job
+        iterator = reader(chosen, resolved)
+        # Object-store reads block: read batches of lines in a worker thread.
+        while True:
+            batch = await asyncio.to_thread(_take, iterator, 512)
+            for record in batch:
+                yield record
+            if len(batch) < 512:
+                return
+
+    def results(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """See :meth:`ArkBatch.results`; use with ``async for``."""
+        return self._stream(iter_results, job, store)
+
+    def errors(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """See :meth:`ArkBatch.errors`; use with ``async for``."""
+        return self._stream(iter_errors, job, store)
+
+    def records(
+        self, job: str | BatchInferenceJob, *, store: ObjectStore | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """See :meth:`ArkBatch.records`; use with ``async for``."""
+        return self._stream(iter_records, job, store)
+
+
+def _take(iterator: Iterator[ResultRecord], count: int) -> list[ResultRecord]:
+    batch: list[ResultRecord] = []
+    for record in iterator:
+        batch.append(record)
+        if len(batch) >= count:
+            break
+    return batch

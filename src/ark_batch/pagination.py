@@ -1,0 +1,87 @@
+"""Iterate every job matching a List request across pages, lazily (sync and async).
+
+The iterator asks for page after page and stops at the first of:
+
+* the jobs seen reach the latest ``TotalCount``;
+* a page comes back empty;
+* a page comes back short (fewer items than the page size asked for);
+* ``max_pages`` pages were fetched (a guard against a server that never stops).
+
+Jobs already yielded (by Id) are skipped: with the default newest-first order, a job
+created during iteration shifts later pages by one and would otherwise repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
+
+__all__ = ["DEFAULT_MAX_PAGES", "aiter_jobs", "iter_jobs"]
+
+#: 10 000 pages of 100: a million jobs, far beyond any real account.
+DEFAULT_MAX_PAGES = 10_000
+
+FetchPage = Callable[[int, int], ListBatchInferenceJobsResult]
+AsyncFetchPage = Callable[[int, int], Awaitable[ListBatchInferenceJobsResult]]
+
+
+class _Cursor:
+    """Page bookkeeping shared by the sync and async iterators."""
+
+    __slots__ = ("done", "max_pages", "page_number", "page_size", "pages", "seen")
+
+    def __init__(self, first_page: int, page_size: int, max_pages: int) -> None:
+        if first_page < 1 or page_size < 1 or max_pages < 1:
+            raise ValueError("first_page, page_size and max_pages must be at least 1")
+        self.page_number = first_page
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.pages = 0
+        self.seen: set[str] = set()
+        self.done = False
+
+    def take(self, page: ListBatchInferenceJobsResult) -> list[BatchInferenceJob]:
+        """The new jobs of ``page``; sets ``done`` when no further page is needed."""
+        self.pages += 1
+        items = page.items
+        fresh = [job for job in items if job.id not in self.seen]
+        self.seen.update(job.id for job in fresh)
+        # Position-based, not Id-based: a shifted page still counts as a full page.
+        first_skip = (self.page_number - 1) * self.page_size
+        if (
+            not items
+            or len(items) < self.page_size
+            or first_skip + len(items) >= page.total_count
+            or self.pages >= self.max_pages
+        ):
+            self.done = True
+        self.page_number += 1
+        return fresh
+
+
+def iter_jobs(
+    fetch: FetchPage,
+    *,
+    first_page: int = 1,
+    page_size: int = 100,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Iterator[BatchInferenceJob]:
+    """Yield every job, calling ``fetch(page_number, page_size)`` only as needed."""
+    cursor = _Cursor(first_page, page_size, max_pages)
+    while not cursor.done:
+        yield from cursor.take(fetch(cursor.page_number, page_size))
+
+
+async def aiter_jobs(
+    fetch: AsyncFetchPage,
+    *,
+    first_page: int = 1,
+    page_size: int = 100,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> AsyncIterator[BatchInferenceJob]:
+    """The async twin of :func:`iter_jobs`."""
+    cursor = _Cursor(first_page, page_size, max_pages)
+    while not cursor.done:
+        for job in cursor.take(await fetch(cursor.page_number, page_size)):
+            yield job

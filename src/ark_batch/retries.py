@@ -1,0 +1,204 @@
+"""Retry policy: exponential backoff with full jitter, ``Retry-After``, per-action rules.
+
+One small module instead of a retry library (stamina/tenacity): the rules are specific
+(Create is retried only when no second job can result), the sleep and clock must be
+injectable for tests, the same loop must serve sync and async, and it adds no dependency
+or import cost to ``import ark_batch``.
+
+What is retried (see :func:`is_retryable`):
+
+* Get and List (idempotent reads): throttling (429), every 5xx (documented or not),
+  transport errors (connection refused/reset, timeouts).
+* Create: only errors where the service cannot have created a job: the connection could
+  not be opened (:class:`~ark_batch.errors.ConnectError`) or the request was throttled
+  (429 ``FlowLimitExceeded`` is answered before the action runs). Never after a 5xx or a
+  timeout once the request may have been sent. Separately, the facade turns
+  ``OperationDenied.ActiveJobExists`` into the Id of the job already running.
+
+Every attempt goes through ``httpx`` again, so :class:`~ark_batch.auth.VolcengineAuth`
+signs it afresh with a new ``X-Date``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from ark_batch.errors import (
+    ApiError,
+    ConnectError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+    UnexpectedResponseError,
+)
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "IDEMPOTENT_ACTIONS",
+    "NO_RETRY",
+    "RetryPolicy",
+    "is_retryable",
+    "retry_async",
+    "retry_sync",
+]
+
+T = TypeVar("T")
+
+#: Actions that may be repeated freely.
+IDEMPOTENT_ACTIONS = frozenset({"GetBatchInferenceJob", "ListBatchInferenceJobs"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry.
+
+    The wait before retry ``n`` (1-based) is uniform in ``[0, min(max_backoff,
+    initial_backoff * multiplier ** (n - 1))]`` (full jitter), or the server's
+    ``Retry-After`` when present (capped at ``max_retry_after``). No retry starts if it
+    would end past ``total_timeout`` seconds after the first attempt began.
+    """
+
+    max_attempts: int = 4
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    multiplier: float = 2.0
+    total_timeout: float | None = 60.0
+    respect_retry_after: bool = True
+    max_retry_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
+            raise ValueError("backoffs must be >= 0 and multiplier >= 1")
+
+    def with_(
+        self,
+        *,
+        max_attempts: int | None = None,
+        initial_backoff: float | None = None,
+        max_backoff: float | None = None,
+        total_timeout: float | None = None,
+    ) -> RetryPolicy:
+        """A copy with the given fields changed."""
+        changes: dict[str, float | int] = {}
+        if max_attempts is not None:
+            changes["max_attempts"] = max_attempts
+        if initial_backoff is not None:
+            changes["initial_backoff"] = initial_backoff
+        if max_backoff is not None:
+            changes["max_backoff"] = max_backoff
+        if total_timeout is not None:
+            changes["total_timeout"] = total_timeout
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def backoff(self, retry_number: int, rng: Callable[[], float] = random.random) -> float:
+        """Full-jitter exponential backoff before retry ``retry_number`` (1-based)."""
+        ceiling = min(
+            self.max_backoff, self.initial_backoff * self.multiplier ** (retry_number - 1)
+        )
+        return ceiling * rng()
+
+    def delay(self, retry_number: int, error: BaseException) -> float:
+        """Seconds to wait before the next attempt after ``error``."""
+        hint = getattr(error, "retry_after", None)
+        if self.respect_retry_after and isinstance(hint, int | float):
+            return min(float(hint), self.max_retry_after)
+        return self.backoff(retry_number)
+
+
+DEFAULT_RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def is_retryable(action: str, error: BaseException) -> bool:
+    """Whether ``error`` from ``action`` may be retried without side effects."""
+    if isinstance(error, ThrottledError):
+        return True
+    if action in IDEMPOTENT_ACTIONS:
+        if isinstance(error, ServerError | TransportError):
+            return True
+        if isinstance(error, UnexpectedResponseError):
+            return error.status >= 500 or error.status == 429
+        return False
+    # Create (and any unknown action): only when nothing can have been created.
+    if isinstance(error, UnexpectedResponseError):
+        return error.status == 429
+    return isinstance(error, ConnectError) and not error.sent
+
+
+Sleep = Callable[[float], None]
+AsyncSleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+def _next_delay(
+    policy: RetryPolicy,
+    action: str,
+    error: BaseException,
+    attempt: int,
+    started: float,
+    now: float,
+) -> float | None:
+    """The wait before another attempt, or None to give up."""
+    if attempt >= policy.max_attempts or not is_retryable(action, error):
+        return None
+    delay = policy.delay(attempt, error)
+    if policy.total_timeout is not None and now + delay - started > policy.total_timeout:
+        return None
+    return delay
+
+
+def retry_sync(
+    call: Callable[[], T],
+    *,
+    action: str,
+    policy: RetryPolicy,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
+) -> T:
+    """Run ``call`` until it returns, retrying as :func:`is_retryable` allows."""
+    started = clock()
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except (ApiError, TransportError, UnexpectedResponseError) as error:
+            delay = _next_delay(policy, action, error, attempt, started, clock())
+            if delay is None:
+                raise
+            if on_retry is not None:
+                on_retry(attempt, error, delay)
+            sleep(delay)
+            attempt += 1
+
+
+async def retry_async(
+    call: Callable[[], Awaitable[T]],
+    *,
+    action: str,
+    policy: RetryPolicy,
+    sleep: AsyncSleep = asyncio.sleep,
+    clock: Clock = time.monotonic,
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
+) -> T:
+    """The async twin of :func:`retry_sync`."""
+    started = clock()
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except (ApiError, TransportError, UnexpectedResponseError) as error:
+            delay = _next_delay(policy, action, error, attempt, started, clock())
+            if delay is None:
+                raise
+            if on_retry is not None:
+                on_retry(attempt, error, delay)
+            await sleep(delay)
+            attempt += 1
