@@ -32,7 +32,8 @@ def _same(received: str, expected: str) -> bool:
 def _classify_unparsable(value: str) -> ApiError:
     """The code for an Authorization header parse_authorization rejected."""
     _, _, signature = value.partition("Signature=")
-    if not signature.split(",")[0].strip():
+    well_formed_rest = "Credential=" in value and "SignedHeaders=" in value
+    if well_formed_rest and not signature.split(",")[0].strip():
         return ApiError("MissingSignature", "The Authorization header has no Signature.")
     _, found, credential = value.partition("Credential=")
     if found and len(credential.split(",")[0].strip().split("/")) != 5:

@@ -1,0 +1,71 @@
+"""Settings of job execution: concurrency, model backend, fault injection, timing, storage."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from ark_batch.storage import ObjectStore
+
+__all__ = ["BackendKind", "ExecutionConfig"]
+
+BackendKind = Literal["echo", "openai"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    """How the emulator executes batch jobs. The defaults run jobs out of the box.
+
+    - ``enabled``: run a worker at all (False leaves jobs Queued, as a pure API emulator).
+    - ``max_concurrent_jobs``: jobs Running at once; the rest wait in Queued.
+    - ``line_concurrency``: requests in flight per job when the backend blocks (HTTP, or
+      any backend with injected latency).
+    - ``backend``: ``"echo"`` (built in, deterministic, no network) or ``"openai"`` (an
+      OpenAI-compatible ``/chat/completions`` endpoint at ``openai_base_url``, sent
+      ``openai_api_key`` as a Bearer token; ``openai_model`` overrides the job's model).
+    - ``failure_rate``: fraction of lines failed on purpose, chosen by a hash of
+      ``failure_seed`` + custom_id, so the same ids fail on every run.
+    - ``latency``: seconds added to every request (makes jobs slow enough to observe).
+    - ``time_speed``: emulated seconds per real second for the CompletionWindow: 86400
+      makes a ``1d`` window last one real second. ``math.inf`` expires a job as soon as
+      the worker looks at it.
+    - ``storage_url``: where job inputs and outputs live (``ark_batch.storage.open_store``
+      grammar); None means ``<data_dir>/objects``. ``object_store`` (a ready store)
+      takes precedence over both.
+    - ``poll_interval``: seconds between scans for new work.
+    - ``chunk_lines``: lines per durable progress step (resume granularity).
+    """
+
+    enabled: bool = True
+    max_concurrent_jobs: int = 2
+    line_concurrency: int = 16
+    backend: BackendKind = "echo"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str | None = None
+    openai_timeout: float = 120.0
+    failure_rate: float = 0.0
+    failure_seed: str = ""
+    latency: float = 0.0
+    time_speed: float = 1.0
+    storage_url: str | None = None
+    object_store: ObjectStore | None = None
+    poll_interval: float = 0.1
+    chunk_lines: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.max_concurrent_jobs < 1 or self.line_concurrency < 1:
+            raise ValueError("max_concurrent_jobs and line_concurrency must be at least 1")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise ValueError("failure_rate must be between 0 and 1")
+        if self.latency < 0 or math.isnan(self.latency):
+            raise ValueError("latency must be a non-negative number of seconds")
+        if not self.time_speed > 0:
+            raise ValueError("time_speed must be positive")
+        if self.backend == "openai" and not self.openai_base_url:
+            raise ValueError("the openai backend needs openai_base_url")
+        if self.backend not in ("echo", "openai"):
+            raise ValueError(f"unknown backend {self.backend!r}")
+        if self.poll_interval <= 0 or self.chunk_lines < 1:
+            raise ValueError("poll_interval must be positive and chunk_lines at least 1")

@@ -1,0 +1,67 @@
+"""The line formats: parsing input lines, writing results.jsonl and errors.jsonl lines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ark_batch.emulator.execution.models import ModelError, ModelResponse
+
+__all__ = ["InputError", "error_line", "parse_line", "request_id", "result_line"]
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class InputError(Exception):
+    """The input file is malformed; the message is the job's Status.Message."""
+
+
+def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
+    """``(custom_id, body)`` of a non-blank input line; raises `InputError`."""
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
+    if "custom_id" not in obj:
+        raise InputError(f"Invalid input file: line {line_no} has no custom_id.")
+    custom_id = obj["custom_id"]
+    if not isinstance(custom_id, str) or not custom_id:
+        raise InputError(
+            f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
+        )
+    return custom_id, obj.get("body")
+
+
+def request_id(stamp: str, job_id: str, custom_id: str) -> str:
+    """A deterministic request id in the RequestId shape: 14-digit stamp + 20 hex."""
+    digest = hashlib.blake2b(f"{job_id}\0{custom_id}".encode(), digest_size=10).hexdigest()
+    return stamp + digest.upper()
+
+
+def result_line(custom_id: str, response: ModelResponse) -> bytes:
+    """A results.jsonl line (newline included)."""
+    line = {
+        "id": response.request_id,
+        "custom_id": custom_id,
+        "error": None,
+        "response": {
+            "request_id": response.request_id,
+            "status_code": 200,
+            "body": response.body,
+        },
+    }
+    return _encode(line).encode() + b"\n"
+
+
+def error_line(custom_id: str, request_id: str, error: ModelError) -> bytes:
+    """An errors.jsonl line (newline included)."""
+    line = {
+        "id": request_id,
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": error.code, "type": error.type, "message": error.message},
+    }
+    return _encode(line).encode() + b"\n"

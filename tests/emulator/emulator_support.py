@@ -1,0 +1,180 @@
+"""Shared helpers for emulator tests: credentials, clocks, a server thread, raw calls."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from ark_batch.credentials import Credentials
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
+from ark_batch.signing import format_x_date, sign
+
+DEV = AccountCredential(DEV_ACCESS_KEY, DEV_SECRET_KEY)
+OTHER = AccountCredential("AKLTOTHERACCOUNT0000000000", "other-secret", "2100000001", "alice")
+STS = AccountCredential(
+    "AKTPSTSACCOUNTKEY000000000", "sts-secret", "2100000002", "role", session_token="STSTOKEN1"
+)
+DEV_CREDENTIALS = Credentials(DEV_ACCESS_KEY, DEV_SECRET_KEY)
+OTHER_CREDENTIALS = Credentials(OTHER.access_key, OTHER.secret_key)
+STS_CREDENTIALS = Credentials(STS.access_key, STS.secret_key, "STSTOKEN1")
+
+
+class MutableClock:
+    """A clock tests can move; starts at the real time (signatures use the real clock)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = (start or datetime.now(UTC)).replace(microsecond=0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self.now += delta
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self.now = moment
+
+
+class LiveClock(MutableClock):
+    """Real time plus an adjustable offset: keeps signatures fresh in long runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """A uvicorn server for ``app`` on a free loopback port, in a daemon thread."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+VERSION = "2024-01-01"
+CREATE = "CreateBatchInferenceJob"
+GET = "GetBatchInferenceJob"
+LIST = "ListBatchInferenceJobs"
+
+
+def create_body(**overrides: Any) -> dict[str, Any]:
+    """A valid Create body; keyword arguments replace top-level fields (None drops one)."""
+    body: dict[str, Any] = {
+        "Name": "nightly-eval",
+        "ModelReference": {"FoundationModel": {"Name": "doubao-pro-32k", "ModelVersion": "240615"}},
+        "InputFileTosLocation": {"BucketName": "my-bucket", "ObjectKey": "in/job.jsonl"},
+        "OutputDirTosLocation": {"BucketName": "my-bucket", "ObjectKey": "out/"},
+    }
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def input_at(key: str, bucket: str = "my-bucket") -> dict[str, str]:
+    return {"BucketName": bucket, "ObjectKey": key}
+
+
+def signed_headers(
+    query: str,
+    body: bytes,
+    *,
+    credentials: Credentials = DEV_CREDENTIALS,
+    host: str = "emulator.local",
+    x_date: str | None = None,
+    extra: Mapping[str, str] | None = None,
+    region: str = "cn-beijing",
+) -> dict[str, str]:
+    """Headers of a correctly signed POST / with ``query`` and ``body``."""
+    headers = {"Host": host, "Content-Type": "application/json", **(extra or {})}
+    headers.update(
+        sign(
+            method="POST",
+            path="/",
+            query=query,
+            headers=headers,
+            body=body,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            region=region,
+            service="ark",
+            x_date=x_date or format_x_date(datetime.now(UTC)),
+            session_token=credentials.session_token,
+        )
+    )
+    return headers
+
+
+def query_for(action: str) -> str:
+    return f"Action={action}&Version={VERSION}"
+
+
+async def call(
+    client: httpx.AsyncClient,
+    action: str,
+    body: Any,
+    *,
+    credentials: Credentials = DEV_CREDENTIALS,
+) -> httpx.Response:
+    """POST a correctly signed request for ``action`` with a JSON ``body``."""
+    raw = json.dumps(body).encode()
+    query = query_for(action)
+    headers = signed_headers(query, raw, credentials=credentials)
+    return await client.post(f"/?{query}", content=raw, headers=headers)
+
+
+def error_code(response: httpx.Response) -> str:
+    code: str = response.json()["ResponseMetadata"]["Error"]["Code"]
+    return code
+
+
+def result(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()["Result"]
