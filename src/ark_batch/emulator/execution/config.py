@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ark_batch.storage import ObjectStore
+
+if TYPE_CHECKING:
+    from ark_batch.emulator.app import EmulatorState
 
 __all__ = ["BackendKind", "ExecutionConfig"]
 
@@ -69,3 +72,9 @@ class ExecutionConfig:
             raise ValueError(f"unknown backend {self.backend!r}")
         if self.poll_interval <= 0 or self.chunk_lines < 1:
             raise ValueError("poll_interval must be positive and chunk_lines at least 1")
+
+    def install(self, state: EmulatorState) -> None:
+        """Hook execution into an emulator app (called by ``create_app``)."""
+        from ark_batch.emulator.execution.worker import install  # noqa: PLC0415 - cycle
+
+        install(state, self)

@@ -434,10 +434,13 @@ class JobRunner:
                 if stop is _Stop.EXPIRED
                 else "The job was stopped"
             )
-            message = (
-                f"{cause}: {done} of {state.total} requests were processed ({tally}); "
-                f"the other {state.total - done} were cancelled."
-            )
+            if state.total == 0:
+                message = f"{cause} before any request ran."
+            else:
+                message = (
+                    f"{cause}: {done} of {state.total} requests were processed ({tally}); "
+                    f"the other {state.total - done} were cancelled."
+                )
         self.jobs.transition(job.id, phase, message, now)
         self._forget(job.id)
 
