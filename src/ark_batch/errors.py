@@ -199,14 +199,17 @@ class ServiceUnavailableError(ServerError):
 
 
 _JOB_ID = re.compile(r"\bbi-[0-9A-Za-z][0-9A-Za-z-]*[0-9A-Za-z]")
-_ANY_ID = re.compile(r"\b(?:job|Id)\s*[:=]?\s*([0-9A-Za-z][0-9A-Za-z_-]{3,})", re.IGNORECASE)
+# Fallback for other Id shapes: a token with a digit after "job" or "Id".
+_ANY_ID = re.compile(
+    r"\b(?:job|Id)\s*[:=]?\s*(?=[0-9A-Za-z_-]*[0-9])([0-9A-Za-z][0-9A-Za-z_-]{3,})", re.IGNORECASE
+)
 
 
 def parse_active_job_id(message: str) -> str | None:
     """The job Id inside an ``ActiveJobExists`` message, or ``None``.
 
-    Ids look like ``bi-20240918194641-r2nwq``; other shapes are accepted when the message
-    says ``job <id>`` or ``Id: <id>``.
+    Ids look like ``bi-20240918194641-r2nwq``; other shapes (containing a digit) are accepted
+    when the message says ``job <id>`` or ``Id: <id>``.
     """
     match = _JOB_ID.search(message)
     if match:

@@ -1,0 +1,51 @@
+"""Fixtures for the client and CLI tests: a fake clock and a live emulator."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from client_support import DEV, FakeTime, Server
+
+from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
+from ark_batch.facade import ArkBatch
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[tuple[Any, EmulatorState]]:
+    """The emulator app over a fresh data dir, and its state."""
+    app = create_app(EmulatorConfig(data_dir=tmp_path / "emulator"))
+    yield app, app.state.emulator
+    app.state.emulator.close()
+
+
+@pytest.fixture
+def emulator_url(emulator: tuple[Any, EmulatorState]) -> Iterator[str]:
+    """The emulator served by uvicorn on loopback (signature checks on)."""
+    with Server(emulator[0]) as server:
+        yield server.url
+
+
+@pytest.fixture
+def emulator_faults(emulator: tuple[Any, EmulatorState]) -> Any:
+    return emulator[1].faults
+
+
+@pytest.fixture
+def ark(emulator_url: str, fake_time: FakeTime) -> Iterator[ArkBatch]:
+    """ArkBatch against the live emulator; retries sleep on the fake clock."""
+    with ArkBatch(
+        emulator_url, credentials=DEV, sleep=fake_time.sleep, clock=fake_time.clock
+    ) as client:
+        yield client

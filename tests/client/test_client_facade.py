@@ -1,0 +1,191 @@
+"""The ArkBatch/AsyncArkBatch facade against the emulator, and the generated client beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from client_support import DEV, ScriptedService, mock_client
+
+from ark_batch import ArkBatch, AsyncArkBatch, Credentials, errors
+from ark_batch.errors import (
+    ActiveJobExistsError,
+    AuthenticationError,
+    InvalidParameterError,
+    NotFoundError,
+)
+from ark_batch_client.api.batch_inference_job import get_batch_inference_job
+from ark_batch_client.models import (
+    CreateBatchInferenceJobRequest,
+    GetBatchInferenceJobRequest,
+    GetBatchInferenceJobResponse,
+    ListBatchInferenceJobsRequest,
+)
+
+FIELDS: dict[str, Any] = {
+    "name": "nightly-eval",
+    "model": "doubao-pro-32k",
+    "model_version": "240615",
+    "input": "tos://my-bucket/in/job.jsonl",
+    "output": "my-bucket/out/",
+}
+
+
+def test_create_get_list_round_trip(ark: ArkBatch) -> None:
+    created = ark.create_job(
+        **FIELDS, description="d", project_name="proj", completion_window="2d", tags={"k": "v"}
+    )
+    job = ark.get_job(created.id)
+    assert job.id == created.id
+    assert job.name == "nightly-eval"
+    assert job.project_name == "proj"
+    assert job.completion_window == "2d"
+    assert job.status.phase == "Queued"
+    assert job.input_file_tos_location.object_key == "in/job.jsonl"
+    assert {(t.key, t.value) for t in job.tags or []} >= {("k", "v")}
+    page = ark.list_jobs(project_name="proj", phases=["Queued"], page_size=5)
+    assert page.total_count == 1
+    assert [j.id for j in page.items] == [created.id]
+    assert ark.list_jobs(name="NIGHTLY").total_count == 1
+    assert ark.list_jobs(ids=["bi-none"]).total_count == 0
+    assert ark.list_jobs(foundation_models={"doubao-pro-32k": ["240615"]}).total_count == 1
+
+
+def test_generated_request_models_are_accepted(ark: ArkBatch) -> None:
+    request = CreateBatchInferenceJobRequest.from_dict(
+        {
+            "Name": "from-model",
+            "ModelReference": {"CustomModelId": "cm-1"},
+            "InputFileTosLocation": {"BucketName": "my-bucket", "ObjectKey": "in/m.jsonl"},
+            "OutputDirTosLocation": {"BucketName": "my-bucket", "ObjectKey": "out/"},
+        }
+    )
+    created = ark.create_job(request)
+    page = ark.list_jobs(ListBatchInferenceJobsRequest(page_size=1))
+    assert [j.id for j in page.items] == [created.id]
+    with pytest.raises(TypeError, match="either"):
+        ark.create_job(request, name="both")
+
+
+def test_active_job_exists_returns_the_running_job(ark: ArkBatch) -> None:
+    first = ark.create_job(**FIELDS)
+    again = ark.create_job(**{**FIELDS, "name": "another name, same input"})
+    assert again.id == first.id
+    with pytest.raises(ActiveJobExistsError) as caught:
+        ark.create_job(**FIELDS, on_active_job="raise")
+    assert caught.value.job_id == first.id
+    assert caught.value.status == 409
+    assert ark.list_jobs().total_count == 1
+
+
+def test_validate_job_returns_on_a_passing_dry_run(ark: ArkBatch) -> None:
+    ark.validate_job(**FIELDS)
+    assert ark.list_jobs().total_count == 0
+    with pytest.raises(InvalidParameterError) as caught:
+        ark.validate_job(**{**FIELDS, "completion_window": "99d"})
+    assert caught.value.status == 400
+    assert "CompletionWindow" in caught.value.message
+
+
+def test_documented_errors_from_the_emulator_carry_every_field(ark: ArkBatch) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        ark.get_job("bi-20240101000000-nope1")
+    error = caught.value
+    assert error.status == 404
+    assert error.code == "InvalidBatchInferenceJob.NotFound"
+    assert error.action == "GetBatchInferenceJob"
+    assert error.request_id
+    assert len(error.request_id) == 34
+    assert error.message
+
+
+def test_bad_credentials_raise_authentication_error(emulator_url: str) -> None:
+    ark = ArkBatch(emulator_url, credentials=Credentials("AKLTWRONG", "nope"))
+    with ark, pytest.raises(AuthenticationError) as caught:
+        ark.list_jobs()
+    assert caught.value.status in (400, 401)
+
+
+def test_local_argument_errors() -> None:
+    with pytest.raises(ValueError, match="version"):
+        ArkBatch(client=mock_client(ScriptedService())).create_job(
+            **{**FIELDS, "model_version": None}
+        )
+    with pytest.raises(ValueError, match="bucket/key"):
+        ArkBatch(client=mock_client(ScriptedService())).create_job(**{**FIELDS, "input": "nokey"})
+    with pytest.raises(TypeError, match="client="):
+        ArkBatch("http://x", client=mock_client(ScriptedService()))
+
+
+def test_create_body_is_compact_json_of_the_fields() -> None:
+    service = ScriptedService()
+    with ArkBatch(client=mock_client(service)) as ark:
+        ark.create_job(**FIELDS, custom_model_id=None, tags={"a": "b"})
+    [request] = service.requests
+    assert str(request.url) == (
+        "https://ark.test/?Action=CreateBatchInferenceJob&Version=2024-01-01"
+    )
+    assert json.loads(request.content) == {
+        "Name": "nightly-eval",
+        "ModelReference": {"FoundationModel": {"Name": "doubao-pro-32k", "ModelVersion": "240615"}},
+        "InputFileTosLocation": {"BucketName": "my-bucket", "ObjectKey": "in/job.jsonl"},
+        "OutputDirTosLocation": {"BucketName": "my-bucket", "ObjectKey": "out/"},
+        "Tags": [{"Key": "a", "Value": "b"}],
+    }
+    assert b" " not in request.content
+
+
+def test_generated_functions_share_the_facade_client(ark: ArkBatch) -> None:
+    created = ark.create_job(**FIELDS)
+    response = get_batch_inference_job.sync(
+        client=ark.client, body=GetBatchInferenceJobRequest(id=created.id)
+    )
+    assert isinstance(response, GetBatchInferenceJobResponse)
+    assert response.result.id == created.id
+
+
+def test_facade_over_an_existing_client_does_not_close_it(emulator_url: str) -> None:
+    from ark_batch import make_client  # noqa: PLC0415
+
+    client = make_client(emulator_url, credentials=DEV)
+    with ArkBatch(client=client) as ark:
+        ark.list_jobs()
+    assert not client.get_httpx_client().is_closed
+    with ArkBatch(emulator_url, credentials=DEV) as owned:
+        owned.list_jobs()
+    assert owned.client.get_httpx_client().is_closed
+
+
+def test_per_call_timeout_reaches_the_request() -> None:
+    seen: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ScriptedService()(request)
+
+    client = mock_client(ScriptedService())
+    client.get_httpx_client()._transport = httpx.MockTransport(handler)
+    with ArkBatch(client=client) as ark:
+        ark.list_jobs(timeout=1.5)
+        ark.list_jobs()
+    assert seen[0] == {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}
+    assert seen[1]["read"] != 1.5
+
+
+def test_async_facade_round_trip(emulator_url: str) -> None:
+    async def main() -> None:
+        async with AsyncArkBatch(emulator_url, credentials=DEV) as ark:
+            created = await ark.create_job(**FIELDS)
+            assert (await ark.create_job(**FIELDS)).id == created.id
+            job = await ark.get_job(created.id)
+            assert job.status.phase == "Queued"
+            page = await ark.list_jobs(phases=["Queued"])
+            assert [j.id for j in page.items] == [created.id]
+            await ark.validate_job(**{**FIELDS, "input": "my-bucket/in/other.jsonl"})
+            with pytest.raises(errors.NotFoundError):
+                await ark.get_job("bi-20240101000000-nope1")
+
+    asyncio.run(main())
