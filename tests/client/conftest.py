@@ -49,3 +49,19 @@ def ark(emulator_url: str, fake_time: FakeTime) -> Iterator[ArkBatch]:
         emulator_url, credentials=DEV, sleep=fake_time.sleep, clock=fake_time.clock
     ) as client:
         yield client
+
+
+@pytest.fixture
+def running_emulator(tmp_path: Path) -> Iterator[tuple[str, Path, EmulatorState]]:
+    """An emulator that executes jobs (echo model, 1 in 4 lines failed on purpose).
+
+    Yields ``(url, object_root, state)``; the object root is the emulator's local store.
+    """
+    from ark_batch.emulator.execution import ExecutionConfig  # noqa: PLC0415
+
+    data_dir = tmp_path / "running-emulator"
+    execution = ExecutionConfig(poll_interval=0.02, failure_rate=0.25, failure_seed="t")
+    app = create_app(EmulatorConfig(data_dir=data_dir, execution=execution))
+    with Server(app) as server:
+        yield server.url, data_dir / "objects", app.state.emulator
+    app.state.emulator.close()

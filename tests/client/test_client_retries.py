@@ -235,7 +235,7 @@ def test_emulator_server_errors_are_not_retried_for_create(
 ) -> None:
     emulator_faults.inject_server_errors(1, actions=["CreateBatchInferenceJob"])
     with ArkBatch(emulator_url, credentials=DEV, sleep=fake_time.sleep) as ark:
-        with pytest.raises(ServerError) as caught:  # noqa: SIM117  # ark is used after
+        with pytest.raises(ServerError) as caught:
             ark.create_job(**CREATE_FIELDS)
         assert caught.value.code == "InternalError"
         assert caught.value.request_id

@@ -1,0 +1,280 @@
+"""The ark-batch CLI through typer's runner, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from client_support import DEV, DEV_ACCESS_KEY, DEV_SECRET_KEY, ScriptedService, mock_client
+from typer.testing import CliRunner
+
+from ark_batch.cli.app import app
+from ark_batch.emulator import EmulatorState
+from ark_batch.facade import ArkBatch
+from ark_batch.retries import NO_RETRY
+
+ENV = {
+    "VOLCENGINE_ACCESS_KEY": DEV_ACCESS_KEY,
+    "VOLCENGINE_SECRET_KEY": DEV_SECRET_KEY,
+    "VOLC_ACCESSKEY": "",
+    "VOLC_SECRETKEY": "",
+    "ARK_BATCH_ENDPOINT": "",
+    "ARK_BATCH_STORE": "",
+}
+CREATE_ARGS = [
+    "--name",
+    "cli-job",
+    "--model",
+    "doubao-pro-32k:240615",
+    "--input",
+    "tos://my-bucket/in/cli.jsonl",
+    "--output",
+    "tos://my-bucket/out/",
+]
+
+
+def run(*args: str, obj: Any = None, env: dict[str, str] | None = None) -> Any:
+    result = CliRunner().invoke(app, list(args), env={**ENV, **(env or {})}, obj=obj)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_create_get_and_list_json(emulator_url: str) -> None:
+    created = run("create", *CREATE_ARGS, "--tag", "team=a", "--endpoint", emulator_url)
+    assert created.exit_code == 0, created.output
+    job_id = created.stdout.strip()
+    assert job_id.startswith("bi-")
+    again = run("create", *CREATE_ARGS, "--json", "--endpoint", emulator_url)
+    assert json.loads(again.stdout) == {"Id": job_id}  # the active job, not a second one
+    got = run("get", job_id, "--json", "--endpoint", emulator_url)
+    assert got.exit_code == 0
+    assert json.loads(got.stdout)["Status"]["Phase"] == "Queued"
+    shown = run("get", job_id, "--endpoint", emulator_url)
+    assert job_id in shown.stdout
+    assert "doubao-pro-32k:240615" in shown.stdout
+    assert "tos://my-bucket/in/cli.jsonl" in shown.stdout
+    listed = run("list", "--json", "--tag", "team=a", "--endpoint", emulator_url)
+    assert [j["Id"] for j in json.loads(listed.stdout)] == [job_id]
+
+
+def test_dry_run(emulator_url: str) -> None:
+    result = run("create", *CREATE_ARGS, "--dry-run", "--endpoint", emulator_url)
+    assert result.exit_code == 0
+    assert "Dry run passed" in result.stdout
+    assert json.loads(run("list", "--json", "--endpoint", emulator_url).stdout) == []
+
+
+def test_list_reads_every_page_as_a_table_and_as_json(emulator_url: str) -> None:
+    with ArkBatch(emulator_url, credentials=DEV) as ark:
+        ids = [
+            ark.create_job(
+                name=f"job-{n}", model="m:1", input=f"b-1/in/{n}.jsonl", output="b-1/out/"
+            ).id
+            for n in range(9)
+        ]
+    as_json = run("list", "--json", "--page-size", "2", "--endpoint", emulator_url)
+    assert as_json.exit_code == 0
+    assert sorted(j["Id"] for j in json.loads(as_json.stdout)) == sorted(ids)
+    table = run("list", "--page-size", "2", "--endpoint", emulator_url)
+    assert table.exit_code == 0
+    assert all(job_id in table.stdout for job_id in ids)
+    assert "9 job(s)" in table.stdout
+    limited = run("list", "--json", "--limit", "3", "--page-size", "2", "--endpoint", emulator_url)
+    assert len(json.loads(limited.stdout)) == 3
+    filtered = run("list", "--json", "--name", "JOB-4", "--endpoint", emulator_url)
+    assert [j["Name"] for j in json.loads(filtered.stdout)] == ["job-4"]
+
+
+def test_errors_print_one_line_without_traceback(emulator_url: str) -> None:
+    result = run("get", "bi-20240101000000-nope1", "--endpoint", emulator_url)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    [line] = _lines(result.stderr)
+    assert line.startswith("Error: InvalidBatchInferenceJob.NotFound: ")
+    assert "(RequestId: " in line
+    assert "HTTP 404" in line
+    assert "Traceback" not in result.output
+
+
+def test_bad_credentials_and_missing_credentials(emulator_url: str) -> None:
+    wrong = run("list", "--endpoint", emulator_url, env={"VOLCENGINE_SECRET_KEY": "not-the-secret"})
+    assert wrong.exit_code == 1
+    [line] = _lines(wrong.stderr)
+    assert "SignatureDoesNotMatch" in line
+    missing = run("list", "--endpoint", emulator_url, env={"VOLCENGINE_ACCESS_KEY": ""})
+    assert missing.exit_code == 1
+    [line] = _lines(missing.stderr)
+    assert line.startswith("Error: MissingCredentialsError: ")
+
+
+def test_usage_errors_exit_2(emulator_url: str) -> None:
+    bad_model = run(
+        "create", *CREATE_ARGS[:2], "--model", "no-version", *CREATE_ARGS[4:],
+        "--endpoint", emulator_url,
+    )  # fmt: skip
+    assert bad_model.exit_code == 2
+    assert _lines(bad_model.stderr) == [
+        "Error: invalid argument: model 'no-version' needs a version "
+        "(model_version= or name:version)"
+    ]
+    assert run("list", "--page-size", "0").exit_code == 2
+
+
+def test_connection_refused_is_one_line() -> None:
+    service = ScriptedService().then_raise(httpx.ConnectError)
+
+    def factory(endpoint: str | None, region: str | None) -> ArkBatch:
+        return ArkBatch(client=mock_client(service), retry=NO_RETRY)
+
+    result = run("get", "bi-1", obj={"client_factory": factory})
+    assert result.exit_code == 1
+    assert _lines(result.stderr) == [
+        "Error: ConnectError: cannot connect (GetBatchInferenceJob): injected"
+    ]
+
+
+def test_wait_times_out_with_exit_4(emulator_url: str) -> None:
+    job_id = run("create", *CREATE_ARGS, "--endpoint", emulator_url).stdout.strip()
+    started = time.monotonic()
+    result = run(
+        "wait", job_id, "--timeout", "0.3", "--poll-interval", "0.1", "--endpoint", emulator_url
+    )
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 4
+    assert f"Error: WaitTimeoutError: job {job_id} still Queued after 0.3s" in result.stderr
+
+
+def test_wait_exits_3_when_the_job_fails(
+    emulator: tuple[Any, EmulatorState], emulator_url: str
+) -> None:
+    job_id = run("create", *CREATE_ARGS, "--endpoint", emulator_url).stdout.strip()
+    emulator[1].store.update_job(job_id, phase="Failed", status_message="bad input line 2")
+    result = run("wait", job_id, "--poll-interval", "0.05", "--endpoint", emulator_url)
+    assert result.exit_code == 3
+    assert _lines(result.stderr)[-1] == (
+        f"Error: JobFailedError: job {job_id} ended Failed: bad input line 2"
+    )
+
+
+def _input_file(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "prompts.jsonl"
+    lines = [
+        json.dumps(
+            {
+                "custom_id": f"req-{n}",
+                "body": {"messages": [{"role": "user", "content": f"Say {n}"}], "max_tokens": 8},
+            }
+        )
+        for n in range(count)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_submit_waits_with_progress_and_downloads_results(
+    running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
+) -> None:
+    url, objects, _ = running_emulator
+    source = _input_file(tmp_path, 40)
+    downloads = tmp_path / "downloads"
+    result = run(
+        "submit", str(source), "--bucket", "my-bucket", "--model", "doubao-pro-32k:240615",
+        "--store-dir", str(objects), "--download", str(downloads), "--poll-interval", "0.05",
+        "--timeout", "30", "--json", "--endpoint", url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    job_id = summary["Id"]
+    counts = summary["Job"]["RequestCounts"]
+    assert summary["Job"]["Status"]["Phase"] == "Completed"
+    assert counts["Total"] == 40
+    assert counts["Completed"] + counts["Failed"] == 40
+    assert 0 < counts["Failed"] < 40
+    assert (objects / "my-bucket" / "batch-inputs" / "prompts.jsonl").read_bytes() == (
+        source.read_bytes()
+    )
+    results_file = downloads / f"{job_id}.results.jsonl"
+    errors_file = downloads / f"{job_id}.errors.jsonl"
+    assert sorted(summary["Files"]) == sorted([str(results_file), str(errors_file)])
+    assert len(results_file.read_text().splitlines()) == counts["Completed"]
+    assert len(errors_file.read_text().splitlines()) == counts["Failed"]
+    assert f"{job_id} Completed: {counts['Completed']} completed" in result.stderr
+
+    # results streams the same records as JSON Lines.
+    streamed = run("results", job_id, "--store-dir", str(objects), "--endpoint", url)
+    assert streamed.exit_code == 0
+    records = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert len(records) == counts["Completed"]
+    assert all(r["error"] is None and r["response"]["status_code"] == 200 for r in records)
+    errors = run("results", job_id, "--errors", "--store", objects.as_uri(), "--endpoint", url)
+    assert [json.loads(x)["response"] for x in errors.stdout.splitlines()] == [None] * counts[
+        "Failed"
+    ]
+    both = run("results", job_id, "--all", "--store-dir", str(objects), "--endpoint", url)
+    custom_ids = {json.loads(x)["custom_id"] for x in both.stdout.splitlines()}
+    assert custom_ids == {f"req-{n}" for n in range(40)}
+
+
+def test_submit_without_wait_then_wait_command(
+    running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
+) -> None:
+    url, objects, _ = running_emulator
+    source = _input_file(tmp_path, 5)
+    submitted = run(
+        "submit", str(source), "--bucket", "my-bucket", "--key", "custom/in.jsonl",
+        "--model", "m:1", "--no-wait", "--store-dir", str(objects), "--endpoint", url,
+    )  # fmt: skip
+    assert submitted.exit_code == 0, submitted.output
+    job_id = submitted.stdout.strip()
+    waited = run("wait", job_id, "--poll-interval", "0.05", "--json", "--endpoint", url)
+    assert waited.exit_code == 0, waited.output
+    assert json.loads(waited.stdout)["Status"]["Phase"] == "Completed"
+    downloads = tmp_path / "dl"
+    fetched = run(
+        "results", job_id, "--download", str(downloads), "--store-dir", str(objects),
+        "--endpoint", url,
+    )  # fmt: skip
+    assert fetched.exit_code == 0
+    assert (downloads / f"{job_id}.results.jsonl").exists()
+
+
+def test_submit_needs_exactly_one_store(tmp_path: Path) -> None:
+    source = _input_file(tmp_path, 1)
+    result = run("submit", str(source), "--bucket", "b-1", "--model", "m:1")
+    assert result.exit_code == 2
+    assert "exactly one of --store, --store-dir or --s3-endpoint" in result.stderr
+
+
+def test_help_lists_every_command_and_store_flags() -> None:
+    top = run("--help")
+    for command in ("create", "get", "list", "wait", "submit", "results"):
+        assert command in top.stdout
+    submit = run("submit", "--help")
+    for flag in ("--store", "--store-dir", "--s3-endpoint", "--download", "--wait"):
+        assert flag in submit.stdout
+
+
+def test_help_starts_fast_without_loading_the_http_stack() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); sys.argv = ['ark-batch', '--help'];\n"
+        "from ark_batch.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('httpx', 'rich', 'ark_batch_client', 'boto3') if m in sys.modules]\n"
+        "print('HEAVY', heavy, time.perf_counter() - t, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert "Usage: ark-batch" in done.stdout
+    marker = done.stderr.split("HEAVY ")[1]
+    assert marker.startswith("[]"), marker
+    assert float(marker.split()[-1]) < 1.0
