@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, free_port, wait_for_http
+from execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, ExecEnv, free_port, wait_for_http
 
 from ark_batch.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
@@ -46,3 +46,19 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
         return LocalObjectStore(tmp_path / "objects")
     store: ObjectStore = request.getfixturevalue("s3_store")
     return store
+
+
+@pytest.fixture
+def env(any_store: ObjectStore, tmp_path: Path) -> Iterator[ExecEnv]:
+    """Jobs + workers over the local store and over S3 (the test runs once per backend)."""
+    environment = ExecEnv(tmp_path / "emulator", any_store)
+    yield environment
+    environment.close()
+
+
+@pytest.fixture
+def local_env(tmp_path: Path) -> Iterator[ExecEnv]:
+    """Jobs + workers over the local store only."""
+    environment = ExecEnv(tmp_path / "emulator", LocalObjectStore(tmp_path / "objects"))
+    yield environment
+    environment.close()

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from ark_batch.emulator.backend import Backend
+from ark_batch.emulator.config import dev_credential
+from ark_batch.emulator.execution import ExecutionConfig, ExecutionWorker, output_keys
+from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import ObjectStore, S3ObjectStore
 
 S3_ACCESS_KEY = "test-access-key"
@@ -54,3 +63,140 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+class OffsetClock:
+    """Real UTC time plus an offset tests can move forward (like the emulator tests')."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def chat_line(custom_id: str, text: str = "hello batch world", **body: Any) -> dict[str, Any]:
+    """An input line with a one-message chat body."""
+    return {
+        "custom_id": custom_id,
+        "body": {"messages": [{"role": "user", "content": text}], **body},
+    }
+
+
+def write_jsonl(store: ObjectStore, bucket: str, key: str, lines: Iterable[Any]) -> None:
+    """Write `lines` (dicts are JSON-encoded, bytes/str written as they are) as JSONL."""
+    with store.open_writer(bucket, key) as writer:
+        for line in lines:
+            if isinstance(line, bytes):
+                writer.write(line + b"\n")
+            elif isinstance(line, str):
+                writer.write(line.encode() + b"\n")
+            else:
+                writer.write(json.dumps(line).encode() + b"\n")
+
+
+def read_jsonl(store: ObjectStore, bucket: str, key: str) -> list[dict[str, Any]]:
+    """Every line of an object, decoded."""
+    return [json.loads(line) for line in store.iter_lines(bucket, key)]
+
+
+TERMINAL = ("Completed", "Failed", "Terminated")
+
+
+class ExecEnv:
+    """A job store, the emulator's Create logic, an object store and workers on top.
+
+    Jobs are created through the emulator's own `Backend.create`, so rows are exactly
+    what the API would store.
+    """
+
+    def __init__(self, data_dir: Path, objects: ObjectStore) -> None:
+        self.data_dir = data_dir
+        self.objects = objects
+        self.clock = OffsetClock()
+        self.jobs = JobStore.open(data_dir, self.clock)
+        self.api = Backend(self.jobs, self.clock)
+        self.workers: list[ExecutionWorker] = []
+        self.bucket = fresh_bucket(objects, "data")
+
+    def worker(self, **settings: Any) -> ExecutionWorker:
+        """Start a worker with `ExecutionConfig(**settings)` (fast polling by default)."""
+        settings.setdefault("poll_interval", 0.02)
+        config = ExecutionConfig(object_store=self.objects, **settings)
+        worker = ExecutionWorker(self.jobs, config, self.data_dir, self.clock)
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def create(
+        self,
+        input_key: str,
+        *,
+        output_prefix: str = "out/",
+        window: str = "1d",
+        input_bucket: str | None = None,
+        name: str = "job",
+    ) -> str:
+        """Create a job the way CreateBatchInferenceJob does; returns its Id."""
+        body = {
+            "Name": name,
+            "ModelReference": {"FoundationModel": {"Name": "doubao-pro", "ModelVersion": "240615"}},
+            "InputFileTosLocation": {
+                "BucketName": input_bucket or self.bucket,
+                "ObjectKey": input_key,
+            },
+            "OutputDirTosLocation": {"BucketName": self.bucket, "ObjectKey": output_prefix},
+            "CompletionWindow": window,
+        }
+        job_id: str = self.api.create(dev_credential(), body)["Id"]
+        return job_id
+
+    def job(self, job_id: str) -> Job:
+        job = self.jobs.get_any(job_id)
+        assert job is not None
+        return job
+
+    def wait(self, job_id: str, phases: tuple[str, ...] = TERMINAL, timeout: float = 30.0) -> Job:
+        """Poll until the job is in one of `phases`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job.phase in phases:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job.phase}: {job.status_message}")
+            time.sleep(0.01)
+
+    def wait_for(self, job_id: str, predicate: Any, timeout: float = 30.0) -> Job:
+        """Poll until `predicate(job)` holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if predicate(job):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} never matched: {job}")
+            time.sleep(0.005)
+
+    def outputs(self, job: Job) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``(results lines, errors lines)``; a missing file reads as no lines."""
+        results_key, errors_key = output_keys(job)
+        results = (
+            read_jsonl(self.objects, job.output_bucket, results_key)
+            if self.objects.exists(job.output_bucket, results_key)
+            else []
+        )
+        errors = (
+            read_jsonl(self.objects, job.output_bucket, errors_key)
+            if self.objects.exists(job.output_bucket, errors_key)
+            else []
+        )
+        return results, errors
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.jobs.close()

@@ -11,6 +11,7 @@ from ark_batch.emulator.execution.models import ModelError, ModelResponse
 __all__ = ["InputError", "error_line", "parse_line", "request_id", "result_line"]
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
 
 
 class InputError(Exception):
@@ -20,15 +21,20 @@ class InputError(Exception):
 def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
     """``(custom_id, body)`` of a non-blank input line; raises `InputError`."""
     try:
-        obj = json.loads(raw)
+        # Decoding first and calling the decoder directly skips json.loads' per-call
+        # encoding detection; the input is UTF-8 (a BOM is tolerated on the first line).
+        text = raw.decode()
+        if line_no == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        obj = _decode(text)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
     if "custom_id" not in obj:
         raise InputError(f"Invalid input file: line {line_no} has no custom_id.")
     custom_id = obj["custom_id"]
-    if not isinstance(custom_id, str) or not custom_id:
+    if type(custom_id) is not str or not custom_id:
         raise InputError(
             f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -87,6 +88,8 @@ def output_keys(job: Job) -> tuple[str, str]:
 
 def deadline(job: Job, time_speed: float) -> datetime:
     """When the job's CompletionWindow ends, with emulated time running `time_speed`x."""
+    if math.isinf(time_speed):
+        return job.create_time
     return job.create_time + (job.expire_time - job.create_time) / time_speed
 
 

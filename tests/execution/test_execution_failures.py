@@ -1,0 +1,134 @@
+"""Whole-job failures: each ends Failed with a clear Status.Message and no output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from execution_helpers import ExecEnv, chat_line, write_jsonl
+
+from ark_batch.emulator.execution import output_keys
+
+
+def _run_to_end(env: ExecEnv, key: str, **create: Any) -> Any:
+    job_id = env.create(key, **create)
+    env.worker()
+    return env.wait(job_id)
+
+
+def _assert_failed(env: ExecEnv, job: Any, message: str) -> None:
+    assert job.phase == "Failed"
+    assert job.status_message == message
+    assert job.phase_time == job.update_time
+    assert list(env.objects.list_keys(job.output_bucket, f"{job.output_key}{job.id}/")) == []
+
+
+def test_missing_input_fails(env: ExecEnv) -> None:
+    job = _run_to_end(env, "in/nowhere.jsonl")
+    _assert_failed(env, job, f"The input file tos://{env.bucket}/in/nowhere.jsonl does not exist.")
+
+
+def test_missing_input_bucket_fails(env: ExecEnv) -> None:
+    job = _run_to_end(env, "in/x.jsonl", input_bucket="no-such-bucket-here")
+    _assert_failed(env, job, "The input file tos://no-such-bucket-here/in/x.jsonl does not exist.")
+
+
+BROKEN_FILES: list[tuple[str, list[Any], str]] = [
+    (
+        "not-json",
+        [chat_line("a"), "{not json", chat_line("c")],
+        "Invalid input file: line 2 is not valid JSON "
+        "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1)).",
+    ),
+    (
+        "not-utf8",
+        [chat_line("a"), b'{"custom_id": "\xff"}'],
+        "Invalid input file: line 2 is not valid JSON ("
+        "'utf-8' codec can't decode byte 0xff in position 15: invalid start byte).",
+    ),
+    ("array", [chat_line("a"), "[1, 2]"], "Invalid input file: line 2 is not a JSON object."),
+    (
+        "no-custom-id",
+        [chat_line("a"), chat_line("b"), {"body": {"messages": []}}],
+        "Invalid input file: line 3 has no custom_id.",
+    ),
+    (
+        "numeric-custom-id",
+        [{"custom_id": 17, "body": {}}],
+        "Invalid input file: line 1: custom_id must be a non-empty string.",
+    ),
+    (
+        "empty-custom-id",
+        [{"custom_id": "", "body": {}}],
+        "Invalid input file: line 1: custom_id must be a non-empty string.",
+    ),
+    (
+        "duplicate",
+        [chat_line("a"), chat_line("b"), chat_line("c"), chat_line("b")],
+        'Invalid input file: line 4 repeats custom_id "b" of line 2.',
+    ),
+    ("empty", [], "Invalid input file: it contains no requests."),
+    ("only-blank", ["", "  "], "Invalid input file: it contains no requests."),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [pytest.param(lines, message, id=name) for name, lines, message in BROKEN_FILES],
+)
+def test_malformed_input_fails_the_job(env: ExecEnv, lines: list[Any], message: str) -> None:
+    write_jsonl(env.objects, env.bucket, "in/broken.jsonl", lines)
+    job = _run_to_end(env, "in/broken.jsonl")
+    _assert_failed(env, job, message)
+    # Validation reads the whole file before any request runs: nothing was counted.
+    assert (job.completed, job.failed) == (0, 0)
+
+
+def test_duplicate_far_apart_across_validation_batches(local_env: ExecEnv) -> None:
+    env = local_env
+    lines = [chat_line(f"row-{i}") for i in range(25_000)]
+    lines[23_999] = chat_line("row-4")
+    write_jsonl(env.objects, env.bucket, "in/far.jsonl", lines)
+    job = _run_to_end(env, "in/far.jsonl")
+    _assert_failed(env, job, 'Invalid input file: line 24000 repeats custom_id "row-4" of line 5.')
+
+
+@pytest.mark.parametrize("key", ["../escape.jsonl", "/abs/in.jsonl", "a\\b.jsonl"])
+def test_unsafe_input_key_fails_without_reading(env: ExecEnv, key: str) -> None:
+    job = _run_to_end(env, key)
+    assert job.phase == "Failed"
+    assert job.status_message.startswith(f"The input file location tos://{env.bucket}/{key}")
+    assert "is invalid" in job.status_message
+
+
+def test_unsafe_output_prefix_fails_without_writing(local_env: ExecEnv) -> None:
+    env = local_env
+    write_jsonl(env.objects, env.bucket, "in/ok.jsonl", [chat_line("a")])
+    job = _run_to_end(env, "in/ok.jsonl", output_prefix="../../elsewhere/")
+    assert job.phase == "Failed"
+    assert job.status_message.startswith(
+        f"The output location tos://{env.bucket}/../../elsewhere/ is invalid"
+    )
+    assert list(env.objects.list_keys(env.bucket)) == ["in/ok.jsonl"]
+
+
+def test_broken_file_fails_only_its_own_job(env: ExecEnv) -> None:
+    write_jsonl(env.objects, env.bucket, "in/bad.jsonl", [chat_line("x"), "oops"])
+    write_jsonl(env.objects, env.bucket, "in/good.jsonl", [chat_line(f"g{i}") for i in range(500)])
+    bad = env.create("in/bad.jsonl")
+    good = env.create("in/good.jsonl")
+    missing = env.create("in/missing.jsonl")
+    env.worker(max_concurrent_jobs=2)
+    assert env.wait(bad).phase == "Failed"
+    assert env.wait(missing).phase == "Failed"
+    good_job = env.wait(good)
+    assert good_job.phase == "Completed"
+    assert good_job.completed == 500
+    results, errors = env.outputs(good_job)
+    assert (len(results), errors) == (500, [])
+    # The worker is still alive for later jobs.
+    write_jsonl(env.objects, env.bucket, "in/later.jsonl", [chat_line("later")])
+    later = env.wait(env.create("in/later.jsonl"))
+    assert later.phase == "Completed"
+    assert env.outputs(later)[0][0]["custom_id"] == "later"
+    assert output_keys(later)[0].endswith(f"{later.id}/output/results.jsonl")
