@@ -31,6 +31,11 @@ from ark_batch.emulator.config import (
     credentials_from_env,
     dev_credential,
 )
+from ark_batch.emulator.execution.cli import (
+    add_execution_arguments,
+    describe_execution,
+    execution_config_from_args,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -82,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    add_execution_arguments(parser)
     return parser
 
 
@@ -105,9 +111,15 @@ def _banner(url: str, accounts: Sequence[AccountCredential], verify: bool) -> st
 class _Server(uvicorn.Server):
     """Prints the banner once bound, so ``--port 0`` reports the real port."""
 
-    def __init__(self, config: uvicorn.Config, banner: tuple[Sequence[AccountCredential], bool]):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        banner: tuple[Sequence[AccountCredential], bool],
+        extra_lines: Sequence[str] = (),
+    ):
         super().__init__(config)
         self._banner_args = banner
+        self._extra_lines = extra_lines
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -119,6 +131,8 @@ class _Server(uvicorn.Server):
                 port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
         print(_banner(f"http://{shown_host}:{port}", *self._banner_args), flush=True)
+        for line in self._extra_lines:
+            print(line, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verify_signatures=not args.no_verify_signatures,
             clock_skew=timedelta(minutes=args.clock_skew),
             max_body_bytes=args.max_body_bytes,
+            execution=execution_config_from_args(args),
         )
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
@@ -148,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lifespan="on",
         ),
         (accounts, config.verify_signatures),
+        [describe_execution(config.execution, config.data_dir)],
     )
     try:
         server.run()
