@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ark_batch.auth import VolcengineAuth
     from ark_batch.connect import make_client
     from ark_batch.credentials import Credentials
-    from ark_batch.facade import ArkBatch, AsyncArkBatch
+    from ark_batch.facade import ArkBatch, AsyncArkBatch, create_request, list_request
     from ark_batch.results import ResultRecord
     from ark_batch.retries import RetryPolicy
 
@@ -50,7 +50,9 @@ __all__ = [
     "UnexpectedResponseError",
     "VolcengineAuth",
     "WaitTimeoutError",
+    "create_request",
     "errors",
+    "list_request",
     "make_client",
 ]
 
@@ -61,6 +63,8 @@ _LAZY = {
     "ResultRecord": "ark_batch.results",
     "RetryPolicy": "ark_batch.retries",
     "VolcengineAuth": "ark_batch.auth",
+    "create_request": "ark_batch.facade",
+    "list_request": "ark_batch.facade",
     "make_client": "ark_batch.connect",
 }
 

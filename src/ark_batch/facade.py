@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import attrs
 import httpx
 
 from ark_batch import _actions
@@ -40,7 +41,13 @@ from ark_batch_client.models import (
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore
 
-__all__ = ["ArkBatch", "AsyncArkBatch", "OnActiveJob"]
+__all__ = ["ArkBatch", "AsyncArkBatch", "OnActiveJob", "create_request", "list_request"]
+
+#: Build a generated ``CreateBatchInferenceJobRequest`` from plain values (reusable with
+#: ``create_job(request)`` and ``validate_job(request)``).
+create_request = _actions.create_request
+#: Build a generated ``ListBatchInferenceJobsRequest`` from plain values.
+list_request = _actions.list_request
 
 #: What ``create_job`` does when a Queued/Running job has the same project and input:
 #: ``"return"`` that job's Id (the default), or ``"raise"`` ActiveJobExistsError.
@@ -63,7 +70,7 @@ def _create_body(
     elif any(value is not None for value in kwargs.values()):
         raise TypeError("pass either a CreateBatchInferenceJobRequest or keyword fields")
     elif dry_run:
-        request.dry_run = True
+        request = attrs.evolve(request, dry_run=True)  # never mutate the caller's request
     return _actions.encode(request.to_dict())
 
 

@@ -189,3 +189,35 @@ def test_async_facade_round_trip(emulator_url: str) -> None:
                 await ark.get_job("bi-20240101000000-nope1")
 
     asyncio.run(main())
+
+
+def test_validate_job_does_not_mutate_the_request() -> None:
+    from ark_batch import create_request  # noqa: PLC0415
+
+    service = ScriptedService().then_error(400, "DryRunOperation", "would have succeeded")
+    request = create_request(**FIELDS)
+    with ArkBatch(client=mock_client(service)) as ark:
+        ark.validate_job(request)
+    assert json.loads(service.requests[0].content)["DryRun"] is True
+    assert "DryRun" not in request.to_dict()
+
+
+def test_async_facade_caps_its_pool_at_eight_connections(emulator_url: str) -> None:
+    ark = AsyncArkBatch(emulator_url, credentials=DEV)
+    pool = ark.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
+    assert pool._max_connections == 8
+    wide = AsyncArkBatch(emulator_url, credentials=DEV, max_connections=None)
+    pool = wide.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
+    assert pool._max_connections == 100  # httpx's default
+
+
+def test_import_ark_batch_stays_light() -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, ark_batch; "
+        "print(sorted(m for m in ('httpx', 'attrs', 'typer', 'rich', 'boto3') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
