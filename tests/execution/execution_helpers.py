@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from ark_batch.auth import VolcengineAuth
+from ark_batch.credentials import Credentials
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import dev_credential
 from ark_batch.emulator.execution import ExecutionConfig, ExecutionWorker, output_keys
@@ -200,3 +209,92 @@ class ExecEnv:
         for worker in self.workers:
             worker.stop()
         self.jobs.close()
+
+
+VERSION = "2024-01-01"
+
+
+class ApiClient:
+    """Signed calls to an emulator over HTTP with the development credential."""
+
+    def __init__(self, url: str) -> None:
+        auth = VolcengineAuth(Credentials(DEV_ACCESS_KEY, DEV_SECRET_KEY), "cn-beijing")
+        self.http = httpx.Client(base_url=url, auth=auth, timeout=10.0)
+
+    def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(f"/?Action={action}&Version={VERSION}", json=body)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()["Result"]
+        return result
+
+    def create(self, bucket: str, input_key: str, output_prefix: str = "out/") -> str:
+        job_id: str = self.call(
+            "CreateBatchInferenceJob",
+            {
+                "Name": "e2e",
+                "ModelReference": {"FoundationModel": {"Name": "doubao-pro", "ModelVersion": "1"}},
+                "InputFileTosLocation": {"BucketName": bucket, "ObjectKey": input_key},
+                "OutputDirTosLocation": {"BucketName": bucket, "ObjectKey": output_prefix},
+            },
+        )["Id"]
+        return job_id
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        return self.call("GetBatchInferenceJob", {"Id": job_id})
+
+    def wait(
+        self, job_id: str, until: Any, timeout: float = 60.0, interval: float = 0.05
+    ) -> dict[str, Any]:
+        """Poll Get until `until(job)` holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if until(job):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; last state {job['Status']}")
+            time.sleep(interval)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class EmulatorProcess:
+    """``python -m ark_batch.emulator.cli`` on a free port, as a separate process."""
+
+    def __init__(self, data_dir: Path, *flags: str) -> None:
+        self.log = (data_dir.parent / f"emulator-{time.monotonic_ns()}.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ark_batch.emulator.cli",
+                "--port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                *flags,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline().strip()
+        assert first.startswith("ark-batch emulator listening on "), first
+        self.url = first.rsplit(" ", 1)[-1]
+        # The banner's remaining lines (credentials, execution) follow at once.
+        self.banner = [first] + [self.process.stdout.readline().strip() for _ in range(2)]
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing, no goodbyes."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log.close()
