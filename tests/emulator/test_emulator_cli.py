@@ -1,0 +1,110 @@
+"""The ark-batch-emulator console script and credential configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from emulator_support import LIST, query_for, signed_headers
+
+from ark_batch.credentials import Credentials
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY, DEV_USER
+from ark_batch.emulator.cli import build_parser
+from ark_batch.emulator.config import AccountCredential, EmulatorConfig, credentials_from_env
+
+
+def test_credential_parsing_defaults_account_and_user() -> None:
+    assert AccountCredential.parse("AK:SK") == AccountCredential(
+        "AK", "SK", DEV_ACCOUNT_ID, DEV_USER
+    )
+    assert AccountCredential.parse("AK:SK:42") == AccountCredential("AK", "SK", "42", DEV_USER)
+    assert AccountCredential.parse("AK:SK:42:bob") == AccountCredential("AK", "SK", "42", "bob")
+    for bad in ("AK", "AK:", ":SK", "a:b:c:d:e", "AK:SK::bob"):
+        with pytest.raises(ValueError, match="AK:SK"):
+            AccountCredential.parse(bad)
+
+
+def test_credential_repr_hides_the_secret() -> None:
+    assert "SECRET" not in repr(AccountCredential("AK", "SECRET"))
+
+
+def test_credentials_from_env() -> None:
+    env = {"ARK_BATCH_EMULATOR_CREDENTIALS": "A1:S1:1, A2:S2:2:carol ,"}
+    assert credentials_from_env(env) == [
+        AccountCredential("A1", "S1", "1"),
+        AccountCredential("A2", "S2", "2", "carol"),
+    ]
+    assert credentials_from_env({}) == []
+
+
+def test_config_rejects_duplicate_access_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unique"):
+        EmulatorConfig(
+            tmp_path, accounts=(AccountCredential("A", "1"), AccountCredential("A", "2"))
+        )
+
+
+def test_parser_collects_repeated_credentials() -> None:
+    args = build_parser().parse_args(
+        ["--credential", "A:B", "--credential", "C:D:7:eve", "--port", "9000", "--data-dir", "x"]
+    )
+    assert [c.access_key for c in args.credential] == ["A", "C"]
+    assert args.port == 9000
+    assert args.data_dir == Path("x")
+
+
+def _start(
+    args: list[str], env: dict[str, str], banner_lines: int = 2
+) -> tuple[subprocess.Popen[str], str, list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ark_batch.emulator.cli", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline().strip() for _ in range(banner_lines)]
+    url = lines[0].rsplit(" ", 1)[-1]
+    return process, url, lines
+
+
+@pytest.mark.slow
+def test_console_script_prints_url_and_dev_credentials_and_serves(tmp_path: Path) -> None:
+    env = {"ARK_BATCH_EMULATOR_CREDENTIALS": ""}
+    process, url, lines = _start(["--data-dir", str(tmp_path)], env)
+    try:
+        assert lines[0].startswith("ark-batch emulator listening on http://127.0.0.1:")
+        assert DEV_ACCESS_KEY in lines[1]
+        assert DEV_SECRET_KEY in lines[1]
+        query = query_for(LIST)
+        body = json.dumps({}).encode()
+        headers = signed_headers(query, body, host=url.removeprefix("http://"))
+        response = httpx.post(f"{url}/?{query}", content=body, headers=headers)
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "jobs.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_console_script_never_prints_user_secrets(tmp_path: Path) -> None:
+    env = {"ARK_BATCH_EMULATOR_CREDENTIALS": "AKENV:envsecret:77:dan"}
+    process, url, lines = _start(["--data-dir", str(tmp_path)], env)
+    try:
+        assert "AKENV" in lines[1]
+        assert "envsecret" not in "\n".join(lines)
+        query = query_for(LIST)
+        body = b"{}"
+        creds = Credentials("AKENV", "envsecret")
+        headers = signed_headers(query, body, host=url.removeprefix("http://"), credentials=creds)
+        assert httpx.post(f"{url}/?{query}", content=body, headers=headers).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

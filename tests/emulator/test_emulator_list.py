@@ -1,0 +1,251 @@
+"""ListBatchInferenceJobs: scope, every filter, TagFilters, paging, sorting, TotalCount."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from emulator_support import DEV, LIST, OTHER, call, error_code, result
+
+from ark_batch.emulator import EmulatorState
+from ark_batch.emulator.store import Job
+
+BASE = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def make_job(
+    index: int,
+    *,
+    account: str = DEV.account_id,
+    phase: str = "Completed",
+    project: str = "default",
+    name: str | None = None,
+    model: tuple[str, str] | None = ("doubao-pro-32k", "240615"),
+    custom: str | None = None,
+    tags: Iterable[tuple[str, str]] = (),
+    created: datetime | None = None,
+    updated: datetime | None = None,
+) -> Job:
+    create_time = created or BASE + timedelta(minutes=index)
+    return Job(
+        id=f"bi-job-{index:04d}",
+        account_id=account,
+        user_name="developer",
+        project_name=project,
+        name=name or f"job {index}",
+        description=None,
+        custom_model_id=custom,
+        model_name=None if custom else (model[0] if model else None),
+        model_version=None if custom else (model[1] if model else None),
+        input_bucket="bucket",
+        input_key=f"in/{index}.jsonl",
+        output_bucket="bucket",
+        output_key="out/",
+        error_bucket=None,
+        error_key=None,
+        completion_window="1d",
+        phase=phase,
+        phase_time=create_time,
+        status_message="",
+        total=0,
+        completed=0,
+        failed=0,
+        prompt_tokens=0,
+        completion_tokens=0,
+        total_tokens=0,
+        tags=(("sys:ark:createdBy", "IAMUser/x/y"), *tags),
+        create_time=create_time,
+        update_time=updated or create_time,
+        expire_time=create_time + timedelta(days=1),
+    )
+
+
+async def ids(client: httpx.AsyncClient, body: dict[str, Any]) -> list[str]:
+    page = result(await call(client, LIST, body))
+    return [item["Id"] for item in page["Items"]]
+
+
+@pytest.fixture
+def seeded(emulator_state: EmulatorState) -> EmulatorState:
+    emulator_state.store.insert_many(
+        [
+            make_job(1, name="Nightly EVAL", tags=[("team", "eval"), ("env", "prod")]),
+            make_job(2, phase="Running", project="research", tags=[("team", "eval")]),
+            make_job(3, phase="Queued", model=("doubao-lite", "1"), tags=[("team", "ops")]),
+            make_job(4, phase="Failed", custom="cm-7", name="custom nightly"),
+            make_job(5, phase="Running", model=("doubao-pro-32k", "241215"), tags=[("env", "")]),
+            make_job(6, account=OTHER.account_id, name="nightly other"),
+        ]
+    )
+    return emulator_state
+
+
+async def test_default_order_is_create_time_desc(
+    emulator_http: httpx.AsyncClient, seeded: EmulatorState
+) -> None:
+    page = result(await call(emulator_http, LIST, {}))
+    assert page["TotalCount"] == 5
+    assert page["PageNumber"] == 1
+    assert page["PageSize"] == 10
+    assert [item["Id"] for item in page["Items"]] == [f"bi-job-{i:04d}" for i in (5, 4, 3, 2, 1)]
+
+
+async def test_sort_by_update_time_asc(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many(
+        [
+            make_job(1, updated=BASE + timedelta(hours=3)),
+            make_job(2, updated=BASE + timedelta(hours=1)),
+            make_job(3, updated=BASE + timedelta(hours=2)),
+        ]
+    )
+    body = {"SortBy": "UpdateTime", "SortOrder": "Asc"}
+    assert await ids(emulator_http, body) == ["bi-job-0002", "bi-job-0003", "bi-job-0001"]
+    body["SortOrder"] = "Desc"
+    assert await ids(emulator_http, body) == ["bi-job-0001", "bi-job-0003", "bi-job-0002"]
+    assert await ids(emulator_http, {"SortOrder": "Asc"}) == [
+        "bi-job-0001",
+        "bi-job-0002",
+        "bi-job-0003",
+    ]
+
+
+async def test_ties_are_broken_by_id_in_the_same_direction(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many([make_job(i, created=BASE) for i in (2, 3, 1)])
+    assert await ids(emulator_http, {}) == ["bi-job-0003", "bi-job-0002", "bi-job-0001"]
+    assert await ids(emulator_http, {"SortOrder": "Asc"}) == [
+        "bi-job-0001",
+        "bi-job-0002",
+        "bi-job-0003",
+    ]
+
+
+async def test_paging_and_total_count(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many([make_job(i) for i in range(25)])
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        page = result(await call(emulator_http, LIST, {"PageNumber": number, "PageSize": 10}))
+        assert page["TotalCount"] == 25
+        assert page["PageNumber"] == number
+        assert page["PageSize"] == 10
+        seen.extend(item["Id"] for item in page["Items"])
+    assert len(seen) == 25
+    assert len(set(seen)) == 25
+    past = result(await call(emulator_http, LIST, {"PageNumber": 9, "PageSize": 10}))
+    assert past["Items"] == []
+    assert past["TotalCount"] == 25
+    floats = result(await call(emulator_http, LIST, {"PageNumber": 2.0, "PageSize": 5.0}))
+    assert (floats["PageNumber"], floats["PageSize"], len(floats["Items"])) == (2, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"PageSize": 101},
+            "The parameter PageSize is invalid: 101 is greater than the maximum of 100.",
+        ),
+        ({"PageSize": 0}, "The parameter PageSize is invalid: 0 is less than the minimum of 1."),
+        (
+            {"PageNumber": 0},
+            "The parameter PageNumber is invalid: 0 is less than the minimum of 1.",
+        ),
+        ({"PageNumber": 1.5}, None),
+        ({"SortBy": "Name"}, None),
+        ({"SortOrder": "desc"}, None),
+        ({"Filter": {"Phases": ["Initializing"]}}, None),
+        ({"Filter": {"Phase": ["Running"]}}, "The parameter Filter.Phase is not supported."),
+        ({"TagFilters": [{"Values": ["x"]}]}, "The parameter TagFilters[0].Key is required."),
+    ],
+)
+async def test_invalid_list_requests(
+    emulator_http: httpx.AsyncClient, body: dict[str, Any], message: str | None
+) -> None:
+    response = await call(emulator_http, LIST, body)
+    assert response.status_code == 400
+    assert error_code(response) in ("InvalidParameter", "MissingParameter")
+    if message:
+        assert response.json()["ResponseMetadata"]["Error"]["Message"] == message
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"ProjectName": "research"}, [2]),
+        ({"ProjectName": "nope"}, []),
+        ({"Filter": {"Ids": ["bi-job-0001", "bi-job-0003", "bi-job-0006"]}}, [3, 1]),
+        ({"Filter": {"Name": "nightly"}}, [4, 1]),
+        ({"Filter": {"Name": "EVAL"}}, [1]),
+        ({"Filter": {"Phases": ["Running"]}}, [5, 2]),
+        ({"Filter": {"Phases": ["Running", "Queued"]}}, [5, 3, 2]),
+        ({"Filter": {"CustomModelIds": ["cm-7"]}}, [4]),
+        ({"Filter": {"FoundationModels": [{"Name": "doubao-pro-32k"}]}}, [5, 2, 1]),
+        (
+            {
+                "Filter": {
+                    "FoundationModels": [{"Name": "doubao-pro-32k", "ModelVersions": ["241215"]}]
+                }
+            },
+            [5],
+        ),
+        (
+            {
+                "Filter": {
+                    "FoundationModels": [
+                        {"Name": "doubao-lite", "ModelVersions": []},
+                        {"Name": "doubao-pro-32k", "ModelVersions": ["240615"]},
+                    ]
+                }
+            },
+            [3, 2, 1],
+        ),
+        ({"TagFilters": [{"Key": "team"}]}, [3, 2, 1]),
+        ({"TagFilters": [{"Key": "team", "Values": []}]}, [3, 2, 1]),
+        ({"TagFilters": [{"Key": "team", "Values": ["eval"]}]}, [2, 1]),
+        ({"TagFilters": [{"Key": "team", "Values": ["eval", "ops"]}]}, [3, 2, 1]),
+        ({"TagFilters": [{"Key": "team", "Values": ["eval"]}, {"Key": "env"}]}, [1]),
+        ({"TagFilters": [{"Key": "env", "Values": [""]}]}, [5]),
+        ({"TagFilters": [{"Key": "missing"}]}, []),
+        ({"TagFilters": [{"Key": "sys:ark:createdBy"}]}, [5, 4, 3, 2, 1]),
+        ({"Filter": {"Phases": ["Running"], "Name": "job"}, "TagFilters": [{"Key": "team"}]}, [2]),
+    ],
+)
+async def test_filters(
+    emulator_http: httpx.AsyncClient,
+    seeded: EmulatorState,
+    body: dict[str, Any],
+    expected: list[int],
+) -> None:
+    page = result(await call(emulator_http, LIST, body))
+    assert [item["Id"] for item in page["Items"]] == [f"bi-job-{i:04d}" for i in expected]
+    assert page["TotalCount"] == len(expected)
+
+
+async def test_name_filter_folds_unicode_case(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many(
+        [make_job(1, name="STRASSE Über"), make_job(2, name="批量推理任务")]
+    )
+    assert await ids(emulator_http, {"Filter": {"Name": "straße über"}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "über"}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "推理"}}) == ["bi-job-0002"]
+    assert await ids(emulator_http, {"Filter": {"Name": "%"}}) == []
+
+
+async def test_items_have_the_job_shape(
+    emulator_http: httpx.AsyncClient, seeded: EmulatorState
+) -> None:
+    [item] = result(await call(emulator_http, LIST, {"Filter": {"Ids": ["bi-job-0001"]}}))["Items"]
+    assert item["CreateTime"] == "2025-03-01T12:01:00Z"
+    assert item["ExpireTime"] == "2025-03-02T12:01:00Z"
+    assert item["Tags"][0]["Key"] == "sys:ark:createdBy"
+    assert item["Status"]["Phase"] == "Completed"
