@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from client_support import DEV, FakeTime, Server
-
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
 from ark_batch.facade import ArkBatch
+from client.client_support import DEV, FakeTime, Server
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from client_support import DEV, DEV_ACCESS_KEY, DEV_SECRET_KEY, ScriptedService, mock_client
 from typer.testing import CliRunner
 
 from ark_batch.cli.app import app
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
 from ark_batch.retries import NO_RETRY
+from client.client_support import DEV, DEV_ACCESS_KEY, DEV_SECRET_KEY, ScriptedService, mock_client
 
 ENV = {
     "VOLCENGINE_ACCESS_KEY": DEV_ACCESS_KEY,

@@ -7,7 +7,6 @@ import pickle
 
 import httpx
 import pytest
-from client_support import ScriptedService, error_envelope, mock_client
 
 from ark_batch import errors
 from ark_batch.errors import (
@@ -29,6 +28,7 @@ from ark_batch.errors import (
 )
 from ark_batch.facade import ArkBatch
 from ark_batch.retries import NO_RETRY
+from client.client_support import ScriptedService, error_envelope, mock_client
 
 
 def _error(status: int, code: str, message: str = "m", **headers: str) -> BaseException:

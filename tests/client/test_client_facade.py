@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import DEV, ScriptedService, mock_client
 
 from ark_batch import ArkBatch, AsyncArkBatch, Credentials, errors
 from ark_batch.errors import (
@@ -24,6 +23,7 @@ from ark_batch_client.models import (
     GetBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest,
 )
+from client.client_support import DEV, ScriptedService, mock_client
 
 FIELDS: dict[str, Any] = {
     "name": "nightly-eval",

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from client_support import ScriptedService, job_dict, mock_client
 
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.pagination import iter_jobs
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
+from client.client_support import ScriptedService, job_dict, mock_client
 
 
 def _service(count: int) -> ScriptedService:
@@ -213,7 +213,7 @@ def test_emulator_pagination_over_many_pages(
 
 
 def test_emulator_async_pagination(emulator: tuple[Any, EmulatorState], emulator_url: str) -> None:
-    from client_support import DEV  # noqa: PLC0415
+    from client.client_support import DEV  # noqa: PLC0415
 
     _seed(emulator[1], 31)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import ScriptedService, job_dict, mock_client
 
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.results import (
@@ -24,6 +23,7 @@ from ark_batch.results import (
 )
 from ark_batch.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from ark_batch_client.models import BatchInferenceJob
+from client.client_support import ScriptedService, job_dict, mock_client
 
 SUCCESS = {
     "id": "req-1",
@@ -134,8 +134,9 @@ def test_results_stream_lazily(tmp_path: Path) -> None:
 
 @pytest.fixture
 def s3_store() -> Iterator[S3ObjectStore]:
-    from client_support import free_port  # noqa: PLC0415
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    from client.client_support import free_port  # noqa: PLC0415
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import DEV, FakeTime, ScriptedService, job_dict, mock_client
 
 from ark_batch.errors import (
     ActiveJobExistsError,
@@ -21,6 +20,7 @@ from ark_batch.errors import (
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.retries import NO_RETRY, RetryPolicy, is_retryable, retry_sync
 from ark_batch.signing import parse_authorization
+from client.client_support import DEV, FakeTime, ScriptedService, job_dict, mock_client
 
 CREATE_FIELDS: dict[str, Any] = {
     "name": "nightly",

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from client_support import DEV, FakeTime, job_dict
 
 from ark_batch.emulator import EmulatorState
 from ark_batch.errors import JobFailedError, NotFoundError, WaitTimeoutError
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.waiter import async_wait_for_job, wait_for_job
 from ark_batch_client.models import BatchInferenceJob, JobStatus, RequestCounts
+from client.client_support import DEV, FakeTime, job_dict
 
 
 def _job(phase: str, completed: int = 0, failed: int = 0, message: str = "") -> BatchInferenceJob:

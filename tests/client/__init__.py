@@ -1,0 +1,1 @@
+"""Tests of the handwritten client layer and the ark-batch CLI."""
