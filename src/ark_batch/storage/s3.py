@@ -200,7 +200,12 @@ class S3ObjectStore:
         validate_key(key)
         from boto3.s3.transfer import TransferConfig  # noqa: PLC0415
 
-        config = TransferConfig(multipart_threshold=self._part_size)
+        # Bounded buffers: at most 4 parts in flight (s3transfer's default is 10 x 8 MiB).
+        config = TransferConfig(
+            multipart_threshold=self._part_size,
+            multipart_chunksize=self._part_size,
+            max_concurrency=4,
+        )
         try:
             self.client.upload_file(str(path), bucket, key, Config=config)
         except Exception as exc:
