@@ -208,6 +208,9 @@ def test_submit_waits_with_progress_and_downloads_results(
     assert len(results_file.read_text().splitlines()) == counts["Completed"]
     assert len(errors_file.read_text().splitlines()) == counts["Failed"]
     assert f"{job_id} Completed: {counts['Completed']} completed" in result.stderr
+    # The progress bar (rendered once at the end off a terminal): phase, bar, M/N, failed.
+    assert f"{job_id} Completed ━" in result.stderr
+    assert f"40/40 failed {counts['Failed']}" in result.stderr
 
     # results streams the same records as JSON Lines.
     streamed = run("results", job_id, "--store-dir", str(objects), "--endpoint", url)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -235,3 +237,80 @@ def test_emulator_async_wait_and_timeout(
         assert caught.value.job.status.phase == "Queued"
         with pytest.raises(NotFoundError):
             ark.wait("bi-20000101000000-nopex", poll_interval=1)
+
+
+# --- with real job execution -------------------------------------------------------------
+
+
+def _upload(objects: Path, key: str, count: int) -> None:
+    from ark_batch.storage import LocalObjectStore  # noqa: PLC0415
+
+    lines = [
+        json.dumps(
+            {"custom_id": f"r-{n}", "body": {"messages": [{"role": "user", "content": "hi"}]}}
+        )
+        for n in range(count)
+    ]
+    with LocalObjectStore(objects).open_writer("my-bucket", key) as writer:
+        writer.write(("\n".join(lines) + "\n").encode())
+
+
+def test_executed_job_wait_and_results(
+    running_emulator: tuple[str, Path, EmulatorState],
+) -> None:
+    from ark_batch.storage import LocalObjectStore  # noqa: PLC0415
+
+    url, objects, _ = running_emulator
+    _upload(objects, "in/real.jsonl", 30)
+    seen: list[tuple[str, int, int]] = []
+    with ArkBatch(url, credentials=DEV, store=LocalObjectStore(objects)) as ark:
+        created = ark.create_job(
+            name="real", model="m:1", input="my-bucket/in/real.jsonl", output="my-bucket/out/"
+        )
+        job = ark.wait(
+            created.id,
+            poll_interval=0.05,
+            timeout=30,
+            on_update=lambda s, c: seen.append((s.phase, c.completed, c.failed)),
+        )
+        results = list(ark.results(job))
+        failures = list(ark.errors(job))
+    counts = job.request_counts
+    assert job.status.phase == "Completed"
+    assert seen[-1] == ("Completed", counts.completed, counts.failed)
+    assert counts.total == 30
+    assert len(results) == counts.completed
+    assert len(failures) == counts.failed > 0
+    assert {r.custom_id for r in results + failures} == {f"r-{n}" for n in range(30)}
+    assert all(r.ok and r.response is not None for r in results)
+    assert all(not r.ok and r.error is not None for r in failures)
+
+
+def test_executed_job_async_wait_and_failed_input(
+    running_emulator: tuple[str, Path, EmulatorState],
+) -> None:
+    from ark_batch.storage import LocalObjectStore  # noqa: PLC0415
+
+    url, objects, _ = running_emulator
+    _upload(objects, "in/async.jsonl", 10)
+
+    async def main() -> tuple[str, str, int]:
+        async with AsyncArkBatch(url, credentials=DEV, store=LocalObjectStore(objects)) as ark:
+            good = await ark.create_job(
+                name="ok", model="m:1", input="my-bucket/in/async.jsonl", output="my-bucket/o/"
+            )
+            missing = await ark.create_job(
+                name="bad", model="m:1", input="my-bucket/in/missing.jsonl", output="my-bucket/o/"
+            )
+            job = await ark.wait(good.id, poll_interval=0.05, timeout=30)
+            records = [r async for r in ark.records(job)]
+            try:
+                await ark.wait(missing.id, poll_interval=0.05, timeout=30)
+            except JobFailedError as exc:
+                return job.status.phase, exc.message, len(records)
+            raise AssertionError("a job over a missing input must fail")
+
+    phase, message, count = asyncio.run(main())
+    assert phase == "Completed"
+    assert message  # the server's reason
+    assert count == 10
