@@ -83,6 +83,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: an embedded emulator and a real batch job through the signed client."""
+    session.install(".[emulator]")
+    session.run("python", "-m", "ark_batch.demo", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Render the static HTML API reference from the spec into site/index.html."""
     _npx(session, "build-docs", SPEC, "--output", "site/index.html")
