@@ -20,10 +20,13 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ark_batch_client.models import BatchInferenceJob
+    from ark_batch_client.models import BatchInferenceJob, ErrorResponse
+    from ark_batch_client.types import Response
+
+T = TypeVar("T")
 
 __all__ = [
     "ActiveJobExistsError",
@@ -48,6 +51,7 @@ __all__ = [
     "WaitTimeoutError",
     "error_from_response",
     "parse_retry_after",
+    "unwrap",
 ]
 
 
@@ -422,3 +426,20 @@ def error_from_response(
         action=meta_action if isinstance(meta_action, str) and meta_action else action,
         retry_after=retry_after,
     )
+
+
+def unwrap(response: Response[T | ErrorResponse], *, action: str | None = None) -> T:
+    """The success model of a generated ``*_detailed`` response, or raise the typed error.
+
+    For users of the generated functions::
+
+        job = unwrap(get_batch_inference_job.sync_detailed(client=client, body=request)).result
+    """
+    status = int(response.status_code)
+    if 200 <= status < 300:
+        from ark_batch_client.models import ErrorResponse  # noqa: PLC0415
+
+        parsed = response.parsed
+        if parsed is not None and not isinstance(parsed, ErrorResponse):
+            return parsed
+    raise error_from_response(status, response.headers, response.content, action=action)

@@ -11,8 +11,9 @@ What is retried (see :func:`is_retryable`):
   transport errors (connection refused/reset, timeouts).
 * Create: only errors where the service cannot have created a job: the connection could
   not be opened (:class:`~ark_batch.errors.ConnectError`) or the request was throttled
-  (429 ``FlowLimitExceeded`` is answered before the action runs). Never after a 5xx or a
-  timeout once the request may have been sent. Separately, the facade turns
+  (429 ``FlowLimitExceeded`` is answered before the action runs; switch this off with
+  ``RetryPolicy(retry_throttled_create=False)``). Never after a 5xx or a timeout once the
+  request may have been sent. Separately, the facade turns
   ``OperationDenied.ActiveJobExists`` into the Id of the job already running.
 
 Every attempt goes through ``httpx`` again, so :class:`~ark_batch.auth.VolcengineAuth`
@@ -70,6 +71,10 @@ class RetryPolicy:
     total_timeout: float | None = 60.0
     respect_retry_after: bool = True
     max_retry_after: float = 30.0
+    #: Retry a Create answered 429. A throttled request is rejected before the action
+    #: runs, so it cannot have created a job; set False to retry Create only after a
+    #: refused connection.
+    retry_throttled_create: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -116,10 +121,13 @@ DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
-def is_retryable(action: str, error: BaseException) -> bool:
-    """Whether ``error`` from ``action`` may be retried without side effects."""
+def is_retryable(action: str, error: BaseException, *, throttled_create: bool = True) -> bool:
+    """Whether ``error`` from ``action`` may be retried without side effects.
+
+    ``throttled_create`` is :attr:`RetryPolicy.retry_throttled_create`.
+    """
     if isinstance(error, ThrottledError):
-        return True
+        return throttled_create or action in IDEMPOTENT_ACTIONS
     if action in IDEMPOTENT_ACTIONS:
         if isinstance(error, ServerError | TransportError):
             return True
@@ -128,7 +136,7 @@ def is_retryable(action: str, error: BaseException) -> bool:
         return False
     # Create (and any unknown action): only when nothing can have been created.
     if isinstance(error, UnexpectedResponseError):
-        return error.status == 429
+        return throttled_create and error.status == 429
     return isinstance(error, ConnectError) and not error.sent
 
 
@@ -146,7 +154,9 @@ def _next_delay(
     now: float,
 ) -> float | None:
     """The wait before another attempt, or None to give up."""
-    if attempt >= policy.max_attempts or not is_retryable(action, error):
+    if attempt >= policy.max_attempts or not is_retryable(
+        action, error, throttled_create=policy.retry_throttled_create
+    ):
         return None
     delay = policy.delay(attempt, error)
     if policy.total_timeout is not None and now + delay - started > policy.total_timeout:

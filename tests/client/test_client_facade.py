@@ -221,3 +221,18 @@ def test_import_ark_batch_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_unwrap_raises_typed_errors_for_generated_responses(ark: ArkBatch) -> None:
+    created = ark.create_job(**FIELDS)
+    response = get_batch_inference_job.sync_detailed(
+        client=ark.client, body=GetBatchInferenceJobRequest(id=created.id)
+    )
+    assert errors.unwrap(response).result.id == created.id
+    missing = get_batch_inference_job.sync_detailed(
+        client=ark.client, body=GetBatchInferenceJobRequest(id="bi-20240101000000-nope1")
+    )
+    with pytest.raises(NotFoundError) as caught:
+        errors.unwrap(missing)
+    assert caught.value.request_id
+    assert caught.value.action == "GetBatchInferenceJob"

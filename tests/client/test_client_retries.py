@@ -152,6 +152,23 @@ def test_create_is_retried_when_the_connection_was_refused(fake_time: FakeTime) 
     assert len(service.requests) == 3
 
 
+def test_throttled_create_is_retried_unless_switched_off(fake_time: FakeTime) -> None:
+    service = ScriptedService().then_error(429, "FlowLimitExceeded", headers={"Retry-After": "2"})
+    with _ark(service, fake_time) as ark:
+        assert ark.create_job(**CREATE_FIELDS).id
+    assert len(service.requests) == 2
+    assert fake_time.sleeps == [2]
+    service = ScriptedService().then_error(429, "FlowLimitExceeded")
+    strict = RetryPolicy(retry_throttled_create=False)
+    ark = _ark(service, fake_time, retry=strict)
+    with ark, pytest.raises(ThrottledError):
+        ark.create_job(**CREATE_FIELDS)
+    assert len(service.requests) == 1
+    assert is_retryable(
+        "GetBatchInferenceJob", ThrottledError(429, "F", "m"), throttled_create=False
+    )
+
+
 def test_create_returns_the_active_job_instead_of_an_error(fake_time: FakeTime) -> None:
     service = ScriptedService().then_error(409, "OperationDenied.ActiveJobExists", ACTIVE_MESSAGE)
     with _ark(service, fake_time) as ark:
