@@ -281,3 +281,48 @@ def test_help_starts_fast_without_loading_the_http_stack() -> None:
     marker = done.stderr.split("HEAVY ")[1]
     assert marker.startswith("[]"), marker
     assert float(marker.split()[-1]) < 1.0
+
+
+def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> None:
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    from ark_batch.emulator import EmulatorConfig, create_app  # noqa: PLC0415
+    from ark_batch.emulator.execution import ExecutionConfig  # noqa: PLC0415
+    from ark_batch.storage import S3ObjectStore  # noqa: PLC0415
+    from client.client_support import Server, free_port  # noqa: PLC0415
+
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    s3 = f"http://127.0.0.1:{port}"
+    try:
+        S3ObjectStore(s3, "testing", "testing", "us-east-1").client.create_bucket(
+            Bucket="s3-bucket"
+        )
+        execution = ExecutionConfig(
+            poll_interval=0.02,
+            storage_url=f"s3+http://testing:testing@127.0.0.1:{port}?region=us-east-1",
+        )
+        app = create_app(EmulatorConfig(data_dir=tmp_path / "emu", execution=execution))
+        with Server(app) as server:
+            s3_env = {
+                "ARK_BATCH_S3_ACCESS_KEY": "testing",
+                "ARK_BATCH_S3_SECRET_KEY": "testing",
+                "ARK_BATCH_S3_REGION": "us-east-1",
+            }
+            submitted = run(
+                "submit", str(_input_file(tmp_path, 6)), "--bucket", "s3-bucket",
+                "--model", "m:1", "--s3-endpoint", s3, "--poll-interval", "0.05",
+                "--download", str(tmp_path / "dl"), "--endpoint", server.url,
+                env=s3_env,
+            )  # fmt: skip
+            assert submitted.exit_code == 0, submitted.output
+            job_id = submitted.stdout.strip()
+            assert len((tmp_path / "dl" / f"{job_id}.results.jsonl").read_text().splitlines()) == 6
+            store_url = f"s3+http://testing:testing@127.0.0.1:{port}?region=us-east-1"
+            streamed = run("results", job_id, "--store", store_url, "--endpoint", server.url)
+            assert streamed.exit_code == 0, streamed.output
+            assert len(streamed.stdout.splitlines()) == 6
+        app.state.emulator.close()
+    finally:
+        moto.stop()
