@@ -389,6 +389,11 @@ class JobStore:
                 raise
             self._conn.execute("COMMIT")
 
+    def clear(self) -> None:
+        """Delete every job of every account (test isolation)."""
+        with self._lock:
+            self._conn.execute("DELETE FROM jobs")
+
     def update_job(self, job_id: str, *, now: datetime | None = None, **values: Any) -> bool:
         """Set columns of a job (datetimes and ``tags`` are converted) and ``update_time``.
 
