@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from execution_helpers import ExecEnv, chat_line, write_jsonl
 
 from ark_batch.emulator.execution import output_keys
+from ark_batch.storage import LocalObjectStore, StorageError
 
 
 def _run_to_end(env: ExecEnv, key: str, **create: Any) -> Any:
@@ -132,3 +135,57 @@ def test_broken_file_fails_only_its_own_job(env: ExecEnv) -> None:
     assert later.phase == "Completed"
     assert env.outputs(later)[0][0]["custom_id"] == "later"
     assert output_keys(later)[0].endswith(f"{later.id}/output/results.jsonl")
+
+
+class _FlakyReads(LocalObjectStore):
+    """A local store whose reads of one object break after `after` lines, `times` times."""
+
+    def __init__(self, root: Path, *, after: int, times: int) -> None:
+        super().__init__(root)
+        self.after = after
+        self.times = times
+        self.opened = 0
+
+    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        lines = super().iter_lines(bucket, key)
+        self.opened += 1
+        if not key.startswith("in/") or self.times <= 0:
+            return lines
+        self.times -= 1
+        return self._break(lines)
+
+    def _break(self, lines: Iterator[bytes]) -> Iterator[bytes]:
+        for number, line in enumerate(lines):
+            if number == self.after:
+                raise StorageError("connection reset by peer")
+            yield line
+
+
+def _flaky_env(tmp_path: Path, *, after: int, times: int) -> tuple[ExecEnv, _FlakyReads]:
+    store = _FlakyReads(tmp_path / "objects", after=after, times=times)
+    return ExecEnv(tmp_path / "emulator", store), store
+
+
+def test_dropped_input_stream_is_reopened(tmp_path: Path) -> None:
+    env, store = _flaky_env(tmp_path, after=1500, times=2)
+    try:
+        write_jsonl(store, env.bucket, "in/long.jsonl", [chat_line(f"f{i}") for i in range(3000)])
+        job = _run_to_end(env, "in/long.jsonl")
+        assert job.phase == "Completed", job.status_message
+        assert (job.total, job.completed) == (3000, 3000)
+        results, _ = env.outputs(job)
+        assert [r["custom_id"] for r in results] == [f"f{i}" for i in range(3000)]
+        assert store.opened >= 4  # validation and execution each reopened once
+    finally:
+        env.close()
+
+
+def test_input_that_keeps_failing_fails_the_job(tmp_path: Path) -> None:
+    env, store = _flaky_env(tmp_path, after=10, times=100)
+    try:
+        write_jsonl(store, env.bucket, "in/dead.jsonl", [chat_line(f"d{i}") for i in range(50)])
+        job = _run_to_end(env, "in/dead.jsonl")
+        assert job.phase == "Failed"
+        assert job.status_message == ("The input file could not be read: connection reset by peer")
+    finally:
+        env.close()

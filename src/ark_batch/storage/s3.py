@@ -155,12 +155,16 @@ class S3ObjectStore:
             body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
         except Exception as exc:
             raise self._translate(exc, bucket, key) from exc
-        return self._lines(body)
+        return self._lines(body, bucket, key)
 
     @staticmethod
-    def _lines(body: Any) -> Iterator[bytes]:
+    def _lines(body: Any, bucket: str, key: str) -> Iterator[bytes]:
         try:
             yield from split_lines(body.iter_chunks(chunk_size=_READ_CHUNK))
+        except Exception as exc:
+            # Timeouts and dropped connections mid-body surface as urllib3/botocore
+            # errors; callers only need to know the read failed (and may reopen).
+            raise StorageError(f"reading {bucket}/{key} failed: {exc}") from exc
         finally:
             body.close()
 

@@ -6,6 +6,7 @@ the job's committed `Progress` and continues from there (see `progress`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -59,6 +60,7 @@ __all__ = ["JobRunner", "deadline", "output_keys"]
 logger = logging.getLogger("ark_batch.emulator.execution")
 
 _VALIDATION_BATCH = 10_000
+_READ_ATTEMPTS = 4
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
 
@@ -237,6 +239,25 @@ class JobRunner:
         except StorageError as exc:
             raise _JobFailedError(f"The input file {location} cannot be read: {exc}") from None
 
+    def _numbered_lines(self, job: Job) -> Iterator[tuple[int, bytes]]:
+        """``(line number, line)`` from the top; reopens the object after a read error.
+
+        A long job over S3 holds one GET open for its whole run, and a slow backend can
+        leave it idle long enough for the server to drop it; reopening and skipping the
+        lines already seen continues where it broke.
+        """
+        consumed = 0
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                for raw in itertools.islice(self._input_lines(job), consumed, None):
+                    consumed += 1
+                    yield consumed, raw
+                return
+            except StorageError:
+                if attempt == _READ_ATTEMPTS - 1:
+                    raise
+                logger.warning("job %s: input read failed at line %d; reopening", job.id, consumed)
+
     def _validate(self, job: Job) -> _Stop | None:
         """Read the whole input once: JSON objects, custom_ids present and unique."""
         try:
@@ -253,7 +274,7 @@ class JobRunner:
             total = 0
             batch: list[tuple[str, int]] = []
             try:
-                for line_no, raw in enumerate(self._input_lines(job), 1):
+                for line_no, raw in self._numbered_lines(job):
                     if not raw.strip():
                         continue
                     custom_id, _ = parse_line(raw, line_no)
@@ -307,7 +328,7 @@ class JobRunner:
         try:
             pending: list[tuple[int, bytes]] = []
             line_no = 0
-            for line_no, raw in enumerate(self._input_lines(job), 1):
+            for line_no, raw in self._numbered_lines(job):
                 if line_no <= state.next_line or not raw.strip():
                     continue
                 pending.append((line_no, raw))
