@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from execution_helpers import ExecEnv, chat_line, write_jsonl
@@ -181,15 +181,17 @@ def test_max_concurrent_jobs_is_respected(local_env: ExecEnv) -> None:
             env.objects, env.bucket, f"in/c{n}.jsonl", [chat_line(f"c{n}-{i}") for i in range(40)]
         )
         ids.append(env.create(f"in/c{n}.jsonl"))
+        env.clock.advance(timedelta(seconds=1))  # distinct CreateTimes: a defined order
     env.worker(max_concurrent_jobs=1, latency=0.002, line_concurrency=4, chunk_lines=8)
     max_running = 0
     while not all(env.job(i).phase == "Completed" for i in ids):
-        running = sum(env.job(i).phase == "Running" for i in ids)
-        max_running = max(max_running, running)
+        # One query: a consistent snapshot of every Running job.
+        max_running = max(max_running, len(env.jobs.jobs_in_phase("Running")))
+        time.sleep(0.002)
     assert max_running == 1
-    # Oldest first.
-    finished = sorted(ids, key=lambda i: env.job(i).phase_time)
-    assert finished[0] == ids[0]
+    # Oldest first: each job started after the previous one completed.
+    jobs = [env.job(i) for i in ids]
+    assert jobs[0].phase_time <= jobs[1].phase_time <= jobs[2].phase_time
 
 
 def test_output_is_deterministic_across_runs(local_env: ExecEnv) -> None:
