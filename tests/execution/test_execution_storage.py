@@ -218,3 +218,24 @@ def test_open_store_grammar(tmp_path: Path, moto_endpoint: str) -> None:
     assert list(s3.iter_lines(bucket, "k")) == [b"v"]
     with pytest.raises(StorageError):
         open_store("ftp://example.com/x")
+
+
+@pytest.mark.slow
+def test_s3_upload_file_goes_multipart_above_the_part_size(
+    s3_store: S3ObjectStore, tmp_path: Path
+) -> None:
+    bucket = fresh_bucket(s3_store)
+    source = tmp_path / "big.jsonl"
+    line = b'{"custom_id": "%08d", "body": {"messages": []}}\n'
+    with source.open("wb") as handle:
+        for start in range(0, 300_000, 10_000):
+            handle.write(b"".join(line % i for i in range(start, start + 10_000)))
+    size = source.stat().st_size
+    assert size > 12 * 1024 * 1024
+    s3_store.upload_file(bucket, "up/big.jsonl", source)
+    head = s3_store.client.head_object(Bucket=bucket, Key="up/big.jsonl")
+    assert head["ContentLength"] == size
+    assert "-" in head["ETag"]
+    copy = tmp_path / "copy.jsonl"
+    s3_store.download_file(bucket, "up/big.jsonl", copy)
+    assert copy.read_bytes() == source.read_bytes()
