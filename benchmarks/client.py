@@ -272,6 +272,16 @@ def _async_rate(url: str, action: str, ops: int, max_connections: int | None) ->
     return asyncio.run(main())
 
 
+def _startup_seconds(args: list[str], repeats: int = 7) -> float:
+    """Median wall time of a fresh interpreter running ``args``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, *args], check=True, capture_output=True, timeout=60)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def run(ops: int = 400, repeats: int = 5) -> list[str]:
     """Measure both clients against one stub server; return printable lines."""
     from ark_batch.credentials import Credentials  # noqa: PLC0415
@@ -287,22 +297,25 @@ def run(ops: int = 400, repeats: int = 5) -> list[str]:
             "ours get": lambda: ark.get_job("bi-20240918194641-00000"),
         }
         cpu: dict[str, list[float]] = {name: [] for name in calls}
+        sync_rates: dict[str, list[float]] = {"official list": [], "ours list": []}
+        async_rates: dict[tuple[str, str], list[float]] = {
+            (action, label): [] for action in ("list", "get") for label in POOLS
+        }
         for call in calls.values():  # warm-up: imports, connections, signing keys
             for _ in range(20):
                 call()
-        for _ in range(repeats):  # interleaved, so machine noise hits all alike
+        # Everything interleaved per repeat, so load from other processes hits all alike.
+        for _ in range(repeats):
             for name, call in calls.items():
                 cpu[name].append(_cpu_per_call(call, ops))
-        official_rate = statistics.median(_wall_rate(calls["official list"], ops) for _ in range(3))
-        ours_sync_rate = statistics.median(_wall_rate(calls["ours list"], ops) for _ in range(3))
+            for name, samples in sync_rates.items():
+                samples.append(_wall_rate(calls[name], ops))
+            for (action, label), samples in async_rates.items():
+                samples.append(_async_rate(stub.url, action, ops * 2, POOLS[label]))
         ark.close()
-        rates = {
-            (action, label): statistics.median(
-                _async_rate(stub.url, action, ops * 2, connections) for _ in range(3)
-            )
-            for action in ("list", "get")
-            for label, connections in POOLS.items()
-        }
+    official_rate = statistics.median(sync_rates["official list"])
+    ours_sync_rate = statistics.median(sync_rates["ours list"])
+    rates = {key: statistics.median(values) for key, values in async_rates.items()}
     official, ours_list, ours_get = (
         statistics.median(cpu[name]) * 1e6 for name in ("official list", "ours list", "ours get")
     )
@@ -331,6 +344,11 @@ def run(ops: int = 400, repeats: int = 5) -> list[str]:
     lines.append(
         f"medians of {repeats} interleaved repeats x {ops} requests; stub server in a "
         "separate process verifies every signature"
+    )
+    bare = _startup_seconds(["-c", "pass"])
+    cli_help = _startup_seconds(["-m", "ark_batch.cli", "--help"])
+    lines.append(
+        f"ark-batch --help startup {cli_help * 1000:.0f} ms (bare interpreter {bare * 1000:.0f} ms)"
     )
     return lines
 

@@ -21,8 +21,10 @@ import httpx
 
 from ark_batch import _actions
 from ark_batch._actions import CREATE, GET, LIST
-from ark_batch.connect import make_client
-from ark_batch.credentials import Credentials
+from ark_batch._asyncio_backend import asyncio_transport
+from ark_batch.auth import VolcengineAuth
+from ark_batch.connect import resolve_endpoint
+from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import ActiveJobExistsError, DryRunSucceeded
 from ark_batch.pagination import DEFAULT_MAX_PAGES, aiter_jobs, iter_jobs
 from ark_batch.results import ResultRecord, iter_errors, iter_records, iter_results
@@ -120,18 +122,8 @@ class _Base:
         max_connections: int | None = None,
     ) -> None:
         if client is None:
-            if max_connections is not None and not (httpx_args and "limits" in httpx_args):
-                limits = httpx.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_connections
-                )
-                httpx_args = {**(httpx_args or {}), "limits": limits}
-            client = make_client(
-                endpoint,
-                credentials=credentials,
-                region=region,
-                timeout=timeout,
-                environ=environ,
-                httpx_args=httpx_args,
+            client = self._make_client(
+                endpoint, credentials, region, timeout, httpx_args, environ, max_connections
             )
             self._owns_client = True
         else:
@@ -145,6 +137,49 @@ class _Base:
         #: Object store for :meth:`results`/:meth:`errors` (the job's output bucket).
         self.store = store
         self._urls: dict[str, httpx.URL] | None = None
+
+    _native_async = False
+
+    def _make_client(
+        self,
+        endpoint: str | None,
+        credentials: Credentials | None,
+        region: str | None,
+        timeout: float,
+        httpx_args: Mapping[str, Any] | None,
+        environ: Mapping[str, str] | None,
+        max_connections: int | None,
+    ) -> Client:
+        """A signed generated client, as :func:`make_client` builds it, with our pool."""
+        args: dict[str, Any] = dict(httpx_args or {})
+        if max_connections is not None and "limits" not in args:
+            args["limits"] = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
+        auth = VolcengineAuth(
+            credentials or resolve_credentials(environ=environ),
+            resolve_region(region, environ=environ),
+        )
+        base_url = resolve_endpoint(endpoint, environ=environ)
+        client = Client(
+            base_url=base_url, timeout=httpx.Timeout(timeout), httpx_args={**args, "auth": auth}
+        )
+        if self._native_async and "transport" not in args:
+            # The async httpx client on the native-asyncio network backend (built with
+            # public httpx arguments; the generated sync client is left as is).
+            # httpx's own default when no limits are given.
+            default = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+            limits = args.pop("limits", default)
+            client.set_async_httpx_client(
+                httpx.AsyncClient(
+                    base_url=base_url,
+                    timeout=httpx.Timeout(timeout),
+                    auth=auth,
+                    transport=asyncio_transport(limits=limits),
+                    **args,
+                )
+            )
+        return client
 
     def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
         if self._urls is None:
@@ -448,12 +483,17 @@ class ArkBatch(_Base):
 
 
 class AsyncArkBatch(_Base):
+    _native_async = True
+
     """The asyncio twin of :class:`ArkBatch`; same arguments, awaitable methods.
 
     ``max_connections`` (default 8) caps the connection pool of a client this object
     creates: httpcore's async pool costs more CPU per request as connections grow (at 32
     connections on loopback, throughput was a third of that at 8), and the Ark control
     plane's flow limits make more parallelism pointless. ``None`` keeps httpx's default.
+    Such a client also reaches sockets through a native-asyncio httpcore backend
+    (:mod:`ark_batch._asyncio_backend`) instead of anyio, for less CPU per request; pass
+    ``httpx_args={"transport": ...}`` to use your own transport.
 
     ``timeout=`` mirrors the sync API on purpose (per-request HTTP timeout, or the wait
     deadline that raises WaitTimeoutError with the last job seen), hence ASYNC109 noqa.

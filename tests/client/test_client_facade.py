@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from ark_batch.errors import (
     InvalidParameterError,
     NotFoundError,
 )
+from ark_batch.retries import NO_RETRY
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import (
     CreateBatchInferenceJobRequest,
@@ -206,6 +208,8 @@ def test_async_facade_caps_its_pool_at_eight_connections(emulator_url: str) -> N
     ark = AsyncArkBatch(emulator_url, credentials=DEV)
     pool = ark.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == 8
+    assert type(pool._network_backend).__name__ == "AsyncioBackend"
+    assert ark.client.get_httpx_client()._transport is not None  # the sync side still works
     wide = AsyncArkBatch(emulator_url, credentials=DEV, max_connections=None)
     pool = wide.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == 100  # httpx's default
@@ -236,3 +240,95 @@ def test_unwrap_raises_typed_errors_for_generated_responses(ark: ArkBatch) -> No
         errors.unwrap(missing)
     assert caught.value.request_id
     assert caught.value.action == "GetBatchInferenceJob"
+
+
+def test_native_async_backend_maps_transport_errors() -> None:
+    import socket  # noqa: PLC0415
+
+    from client.client_support import free_port  # noqa: PLC0415
+
+    async def refused() -> bool:
+        async with AsyncArkBatch(
+            f"http://127.0.0.1:{free_port()}", credentials=DEV, retry=NO_RETRY
+        ) as ark:
+            try:
+                await ark.get_job("bi-1")
+            except errors.ConnectError as exc:
+                return exc.sent
+        raise AssertionError("expected ConnectError")
+
+    assert asyncio.run(refused()) is False
+
+    # A server that accepts and never answers: a read timeout, after sending.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        async def silent() -> errors.TransportError:
+            async with AsyncArkBatch(
+                f"http://127.0.0.1:{port}", credentials=DEV, retry=NO_RETRY, timeout=0.2
+            ) as ark:
+                try:
+                    await ark.get_job("bi-1")
+                except errors.TransportError as exc:
+                    return exc
+            raise AssertionError("expected a timeout")
+
+        error = asyncio.run(silent())
+    assert isinstance(error, errors.RequestTimeoutError)
+    assert error.sent is True
+
+
+def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
+    """start_tls on the asyncio backend, against the emulator served over HTTPS."""
+    import shutil  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from ark_batch._asyncio_backend import asyncio_transport  # noqa: PLC0415
+    from ark_batch.auth import VolcengineAuth  # noqa: PLC0415
+    from ark_batch.emulator import EmulatorConfig, create_app  # noqa: PLC0415
+    from ark_batch_client import Client  # noqa: PLC0415
+    from client.client_support import Server  # noqa: PLC0415
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    app = create_app(EmulatorConfig(data_dir=tmp_path / "emu"))
+    server = Server(app)
+    server.server.config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=server.port,
+        log_level="warning",
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+    )
+    url = f"https://localhost:{server.port}"
+    context = ssl.create_default_context(cafile=str(cert))
+    auth = VolcengineAuth(DEV, "cn-beijing")
+    client = Client(base_url=url).set_async_httpx_client(
+        httpx.AsyncClient(
+            base_url=url,
+            auth=auth,
+            transport=asyncio_transport(limits=httpx.Limits(max_connections=2), verify=context),
+        )
+    )
+
+    async def main() -> int:
+        async with client, AsyncArkBatch(client=client) as ark:  # the caller closes its client
+            created = await ark.create_job(**FIELDS)
+            return (await ark.list_jobs(ids=[created.id])).total_count
+
+    with server:
+        assert asyncio.run(main()) == 1
