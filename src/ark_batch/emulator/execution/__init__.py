@@ -6,6 +6,7 @@ Enable it with ``EmulatorConfig(execution=ExecutionConfig(...))``: ``create_app`
 """
 
 from ark_batch.emulator.execution.config import BackendKind, ExecutionConfig
+from ark_batch.emulator.execution.locations import output_keys
 from ark_batch.emulator.execution.models import (
     EchoBackend,
     FaultyBackend,
@@ -16,7 +17,7 @@ from ark_batch.emulator.execution.models import (
     OpenAIBackend,
     build_backend,
 )
-from ark_batch.emulator.execution.runner import JobRunner, deadline, output_keys
+from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.execution.worker import ExecutionWorker, install, object_store_for
 
 __all__ = [

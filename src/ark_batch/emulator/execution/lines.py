@@ -8,14 +8,25 @@ from typing import Any
 
 from ark_batch.emulator.execution.models import ModelError, ModelResponse
 
-__all__ = ["InputError", "error_line", "parse_line", "request_id", "result_line"]
+__all__ = [
+    "InputError",
+    "JobFailedError",
+    "error_line",
+    "parse_line",
+    "request_id",
+    "result_line",
+]
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _decode = json.JSONDecoder().decode
 
 
-class InputError(Exception):
-    """The input file is malformed; the message is the job's Status.Message."""
+class JobFailedError(Exception):
+    """Ends the job `Failed`; the message becomes its Status.Message."""
+
+
+class InputError(JobFailedError):
+    """The input file is malformed."""
 
 
 def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
