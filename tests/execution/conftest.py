@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, ExecEnv, free_port, wait_for_http
 
 from ark_batch.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from execution.execution_helpers import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    ExecEnv,
+    free_port,
+    wait_for_http,
+)
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from execution_helpers import (
-    S3_ACCESS_KEY,
-    S3_SECRET_KEY,
-    ApiClient,
-    ServerThread,
-    chat_line,
-    fresh_bucket,
-    read_jsonl,
-    write_jsonl,
-)
 
 from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.cli import build_parser
@@ -28,6 +18,16 @@ from ark_batch.emulator.execution.cli import (
     execution_config_from_args,
 )
 from ark_batch.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from execution.execution_helpers import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    ApiClient,
+    ServerThread,
+    chat_line,
+    fresh_bucket,
+    read_jsonl,
+    write_jsonl,
+)
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

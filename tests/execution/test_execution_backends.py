@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from execution_helpers import ExecEnv, chat_line, write_jsonl
 
 from ark_batch.emulator.execution import (
     EchoBackend,
@@ -22,6 +21,7 @@ from ark_batch.emulator.execution import (
     OpenAIBackend,
     build_backend,
 )
+from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 
 
 def _request(custom_id: str = "c", **body: Any) -> ModelRequest:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from execution_helpers import ApiClient, EmulatorProcess
 
 from ark_batch.storage import LocalObjectStore
+from execution.execution_helpers import ApiClient, EmulatorProcess
 
 LINES = 200_000
 

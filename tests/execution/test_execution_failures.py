@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from execution_helpers import ExecEnv, chat_line, write_jsonl
 
 from ark_batch.emulator.execution import output_keys
 from ark_batch.storage import LocalObjectStore, StorageError
+from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 
 
 def _run_to_end(env: ExecEnv, key: str, **create: Any) -> Any:

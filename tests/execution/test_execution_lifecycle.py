@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from execution_helpers import ExecEnv, chat_line, write_jsonl
 
 from ark_batch.emulator.execution import ExecutionWorker, FaultyBackend, build_backend, output_keys
 from ark_batch.emulator.execution.worker import RUNNING_MESSAGE
 from ark_batch.emulator.store import JobStore
+from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 
 
 def _record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:

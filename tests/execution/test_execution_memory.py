@@ -7,10 +7,10 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from execution_helpers import ExecEnv
 
 from ark_batch.emulator.execution import ExecutionConfig, JobRunner, build_backend, output_keys
 from ark_batch.emulator.execution.progress import ProgressStore
+from execution.execution_helpers import ExecEnv
 
 LINE = '{"custom_id": "mem-%06d", "body": {"messages": [{"role": "user", "content": "%s"}]}}\n'
 

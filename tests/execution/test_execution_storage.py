@@ -7,7 +7,6 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, fresh_bucket
 
 from ark_batch.storage import (
     InvalidObjectKeyError,
@@ -19,6 +18,7 @@ from ark_batch.storage import (
     open_store,
 )
 from ark_batch.storage.base import split_lines
+from execution.execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, fresh_bucket
 
 UNSAFE_KEYS = [
     "../escape.jsonl",

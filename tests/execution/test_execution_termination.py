@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from execution_helpers import ExecEnv, chat_line, write_jsonl
 
 from ark_batch.emulator.store import JobStore
+from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 
 
 def _record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:

@@ -1,0 +1,1 @@
+"""Tests of job execution and object storage (issue 4)."""
