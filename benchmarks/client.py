@@ -11,8 +11,9 @@ full job: sign, send, read, parse into models.
    SDK. Target: official / ours >= 1.2 for List.
 2. Throughput: ``AsyncArkBatch.get_job``/``list_jobs`` with 32 requests in flight, against
    the official SDK's sequential sync throughput. Target: ours >= the SDK's. Measured with
-   AsyncArkBatch's default pool of 8 connections, with 2, and with httpx's default pool
-   (httpcore's pool bookkeeping grows with connections; see toolchain-notes section 5).
+   AsyncArkBatch's default (8 connections on its native-asyncio network backend), with 2
+   and 100 connections (httpcore's pool bookkeeping grows with connections; see
+   toolchain-notes section 5), and with httpx's stock anyio transport at 8 connections.
 
 The official SDK is imported lazily inside ``run()``: it is never a package dependency.
 """
@@ -37,12 +38,13 @@ SECRET_KEY = "ark-batch-emulator-development-secret"
 REGION = "cn-beijing"
 TARGET_CPU_RATIO = 1.2
 CONCURRENCY = 32
-DEFAULT_POOL = "8 connections (AsyncArkBatch default)"
-#: Pool sizes compared; None is httpx's own default (up to 100 connections).
-POOLS: dict[str, int | None] = {
-    DEFAULT_POOL: 8,
-    "2 connections": 2,
-    "httpx default pool": None,
+DEFAULT_POOL = "AsyncArkBatch default (8 conn., asyncio)"
+#: Async client set-ups compared: (connections, use httpx's own anyio transport).
+POOLS: dict[str, tuple[int | None, bool]] = {
+    DEFAULT_POOL: (8, False),
+    "2 connections, asyncio backend": (2, False),
+    "100 connections, asyncio backend": (None, False),
+    "8 connections, httpx anyio transport": (8, True),
 }
 
 
@@ -245,14 +247,25 @@ def _official_list(url: str) -> Callable[[], object]:
     return call
 
 
-def _async_rate(url: str, action: str, ops: int, max_connections: int | None) -> float:
+def _async_rate(url: str, action: str, ops: int, setup: tuple[int | None, bool]) -> float:
     """Requests per second with CONCURRENCY requests in flight."""
+    import httpx  # noqa: PLC0415
+
     from ark_batch.credentials import Credentials  # noqa: PLC0415
     from ark_batch.facade import AsyncArkBatch  # noqa: PLC0415
 
+    max_connections, anyio_transport = setup
+
     async def main() -> float:
+        args = None
+        if anyio_transport:  # httpx's stock transport (httpcore over anyio)
+            limits = httpx.Limits(max_connections=max_connections)
+            args = {"transport": httpx.AsyncHTTPTransport(limits=limits)}
         async with AsyncArkBatch(
-            url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), max_connections=max_connections
+            url,
+            credentials=Credentials(ACCESS_KEY, SECRET_KEY),
+            max_connections=max_connections,
+            httpx_args=args,
         ) as ark:
 
             async def one() -> object:
@@ -332,7 +345,7 @@ def run(ops: int = 400, repeats: int = 5) -> list[str]:
     )
     for (action, label), rate in rates.items():
         lines.append(
-            f"async, {CONCURRENCY} in flight, {label:<39} ours {action.capitalize():4} "
+            f"async, {CONCURRENCY} in flight, {label:<40} ours {action.capitalize():4} "
             f"{rate:.0f} req/s"
         )
     default_list = rates[("list", DEFAULT_POOL)]
