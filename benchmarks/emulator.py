@@ -1,0 +1,277 @@
+"""Emulator throughput and List latency, each printed next to its target.
+
+* Signed GetBatchInferenceJob and CreateBatchInferenceJob requests per second against a
+  real uvicorn emulator pinned to one core (``os.sched_setaffinity`` in the server
+  process), loaded from this process on the other core(s) over keep-alive ``http.client``
+  connections with pre-signed requests (a signature stays valid for the 15-minute window).
+  Creates use distinct input keys so the idempotency rule never rejects them.
+* ListBatchInferenceJobs latency (p50/p95, client-measured through the server) over
+  100,000 stored jobs, filtered by one Phase.
+
+Run with ``python -m benchmarks emulator`` (or ``python -m benchmarks.emulator``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY
+from ark_batch.emulator.store import Job, JobStore
+from ark_batch.signing import SigningKeyCache, format_x_date, sign
+
+GET_TARGET = 1500.0
+CREATE_TARGET = 500.0
+LIST_P50_TARGET_MS = 15.0
+STORED_JOBS = 100_000
+PHASES = ("Queued", "Running", "Completed", "Terminating", "Terminated", "Failed")
+CONNECTIONS = 4
+GET_REQUESTS = 8000
+CREATE_REQUESTS = 4000
+LIST_REQUESTS = 400
+WARMUP = 200
+
+_SERVER = """
+import os, sys
+os.sched_setaffinity(0, {%d})
+from ark_batch.emulator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _stored_jobs(count: int) -> list[Job]:
+    rng = random.Random(7)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    jobs = []
+    for index in range(count):
+        created = start + timedelta(seconds=index * 30)
+        phase = PHASES[rng.randrange(len(PHASES))]
+        jobs.append(
+            Job(
+                id=f"bi-{(created + timedelta(hours=8)):%Y%m%d%H%M%S}-{index:05x}"[:26],
+                account_id=DEV_ACCOUNT_ID,
+                user_name="developer",
+                project_name="default",
+                name=f"bench job {index}",
+                description=None,
+                custom_model_id=None,
+                model_name="doubao-pro-32k",
+                model_version="240615",
+                input_bucket="bench-bucket",
+                input_key=f"stored/{index}.jsonl",
+                output_bucket="bench-bucket",
+                output_key="out/",
+                error_bucket=None,
+                error_key=None,
+                completion_window="1d",
+                phase=phase,
+                phase_time=created,
+                status_message="",
+                total=10,
+                completed=5,
+                failed=0,
+                prompt_tokens=0,
+                completion_tokens=0,
+                total_tokens=0,
+                tags=(("sys:ark:createdBy", f"IAMUser/{DEV_ACCOUNT_ID}/developer"),),
+                create_time=created,
+                update_time=created,
+                expire_time=created + timedelta(days=1),
+            )
+        )
+    return jobs
+
+
+class _Signer:
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.keys = SigningKeyCache()
+        self.x_date = format_x_date(datetime.now(UTC))
+
+    def request(self, action: str, body: object) -> tuple[str, bytes, dict[str, str]]:
+        raw = json.dumps(body).encode()
+        query = f"Action={action}&Version=2024-01-01"
+        headers = {"Host": self.host, "Content-Type": "application/json"}
+        headers.update(
+            sign(
+                method="POST",
+                path="/",
+                query=query,
+                headers=headers,
+                body=raw,
+                access_key=DEV_ACCESS_KEY,
+                secret_key=DEV_SECRET_KEY,
+                region="cn-beijing",
+                service="ark",
+                x_date=self.x_date,
+                key_cache=self.keys,
+            )
+        )
+        return f"/?{query}", raw, headers
+
+
+Prepared = tuple[str, bytes, dict[str, str]]
+
+
+def _drive(port: int, requests: list[Prepared], connections: int) -> tuple[float, list[float], int]:
+    """Send every request over ``connections`` keep-alive connections.
+
+    Returns (elapsed seconds, per-request latencies, non-200 count).
+    """
+    chunks = [requests[i::connections] for i in range(connections)]
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    failures = [0] * connections
+    barrier = threading.Barrier(connections + 1)
+
+    def worker(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        own = latencies[index]
+        barrier.wait()
+        for path, body, headers in chunks[index]:
+            started = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            own.append(time.perf_counter() - started)
+            if response.status != 200:
+                failures[index] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return elapsed, [x for own in latencies for x in own], sum(failures)
+
+
+def _start_server(data_dir: Path, server_core: int) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _SERVER % server_core,
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--no-execution",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ARK_BATCH_EMULATOR_CREDENTIALS": ""},
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline().strip()
+    if not banner.startswith("ark-batch emulator listening on"):
+        process.kill()
+        raise RuntimeError(f"emulator did not start: {banner!r}")
+    return process, int(banner.rsplit(":", 1)[1])
+
+
+def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
+    ok = value >= target if higher_is_better else value <= target
+    return "meets target" if ok else "BELOW TARGET" if higher_is_better else "ABOVE TARGET"
+
+
+def run() -> list[str]:
+    """Measure and return printable lines."""
+    cores = sorted(os.sched_getaffinity(0))
+    server_core = cores[0]
+    load_cores = set(cores[1:]) or {server_core}
+    original_affinity = os.sched_getaffinity(0)
+    data_dir = Path(tempfile.mkdtemp(prefix="ark-batch-bench-"))
+    lines: list[str] = []
+    try:
+        started = time.perf_counter()
+        store = JobStore.open(data_dir, lambda: datetime.now(UTC))
+        jobs = _stored_jobs(STORED_JOBS)
+        store.insert_many(jobs)
+        store.close()
+        lines.append(
+            f"seeded {STORED_JOBS:,} jobs in {time.perf_counter() - started:.1f} s; server on "
+            f"core {server_core}, load on core(s) {sorted(load_cores)}, "
+            f"{CONNECTIONS} keep-alive connections"
+        )
+        os.sched_setaffinity(0, load_cores)
+        server, port = _start_server(data_dir, server_core)
+        try:
+            signer = _Signer(f"127.0.0.1:{port}")
+            known = jobs[len(jobs) // 2].id
+            get = signer.request("GetBatchInferenceJob", {"Id": known})
+            _drive(port, [get] * WARMUP, CONNECTIONS)
+            elapsed, _, failed = _drive(port, [get] * GET_REQUESTS, CONNECTIONS)
+            rate = GET_REQUESTS / elapsed
+            lines.append(
+                f"Get:    {rate:8,.0f} signed req/s   (target >= {GET_TARGET:,.0f}; "
+                f"{_verdict(rate, GET_TARGET)}; {failed} non-200)"
+            )
+
+            creates = [
+                signer.request(
+                    "CreateBatchInferenceJob",
+                    {
+                        "Name": f"bench {index}",
+                        "ModelReference": {
+                            "FoundationModel": {"Name": "doubao-pro-32k", "ModelVersion": "240615"}
+                        },
+                        "InputFileTosLocation": {
+                            "BucketName": "bench-bucket",
+                            "ObjectKey": f"create/{index}.jsonl",
+                        },
+                        "OutputDirTosLocation": {"BucketName": "bench-bucket", "ObjectKey": "out/"},
+                        "CompletionWindow": "1d",
+                        "Tags": [{"Key": "bench", "Value": "yes"}],
+                    },
+                )
+                for index in range(CREATE_REQUESTS + WARMUP)
+            ]
+            _drive(port, creates[:WARMUP], CONNECTIONS)
+            elapsed, _, failed = _drive(port, creates[WARMUP:], CONNECTIONS)
+            rate = CREATE_REQUESTS / elapsed
+            lines.append(
+                f"Create: {rate:8,.0f} signed req/s   (target >= {CREATE_TARGET:,.0f}; "
+                f"{_verdict(rate, CREATE_TARGET)}; {failed} non-200)"
+            )
+
+            listing = signer.request(
+                "ListBatchInferenceJobs",
+                {"PageNumber": 1, "PageSize": 10, "Filter": {"Phases": ["Running"]}},
+            )
+            _drive(port, [listing] * 20, 1)
+            _, latencies, failed = _drive(port, [listing] * LIST_REQUESTS, 1)
+            ms = sorted(x * 1000 for x in latencies)
+            p50 = statistics.median(ms)
+            p95 = ms[int(len(ms) * 0.95) - 1]
+            lines.append(
+                f"List over {STORED_JOBS + CREATE_REQUESTS + WARMUP:,} jobs, Phases=[Running], "
+                f"PageSize 10: p50 {p50:.2f} ms, p95 {p95:.2f} ms   "
+                f"(target p50 < {LIST_P50_TARGET_MS:.0f} ms; "
+                f"{_verdict(p50, LIST_P50_TARGET_MS, higher_is_better=False)}; {failed} non-200)"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    finally:
+        os.sched_setaffinity(0, original_affinity)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return lines
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line)
