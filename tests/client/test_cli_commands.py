@@ -326,3 +326,12 @@ def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> No
         app.state.emulator.close()
     finally:
         moto.stop()
+
+
+def test_missing_cli_extra_is_one_clear_line() -> None:
+    code = "import sys; sys.modules['typer'] = None\nfrom ark_batch.cli import main\nmain()\n"
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "ark-batch needs the 'cli' extra (typer is missing): pip install 'ark-batch[cli]'"
+    )

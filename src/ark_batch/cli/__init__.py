@@ -11,6 +11,17 @@ __all__ = ["main"]
 
 def main() -> None:
     """Console-script entry point."""
-    from ark_batch.cli.app import app  # noqa: PLC0415
+    try:
+        from ark_batch.cli.app import app  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("typer", "rich", "click"):
+            raise
+        import sys  # noqa: PLC0415
 
+        print(
+            f"ark-batch needs the 'cli' extra ({exc.name} is missing): "
+            "pip install 'ark-batch[cli]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
     app()
