@@ -2,17 +2,16 @@
 
 If ``ARK_BATCH_ENDPOINT`` is set, the examples use it as is (with your credentials from
 ``VOLCENGINE_ACCESS_KEY``/``VOLCENGINE_SECRET_KEY`` and your object store from
-``ARK_BATCH_STORE``). Otherwise :func:`endpoint` starts the emulator on loopback with job
-execution on (an echo model), points those variables at it and stops it afterwards.
+``ARK_BATCH_STORE``). Otherwise :func:`endpoint` starts
+:class:`~ark_batch.emulator.embedded.EmbeddedEmulator` with job execution on (the echo
+model, one line in five failed on purpose), points those variables at it and stops it
+afterwards.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,35 +27,21 @@ def endpoint(*, execute: bool = True) -> Iterator[None]:
     if os.environ.get("ARK_BATCH_ENDPOINT"):
         yield
         return
-    import uvicorn  # noqa: PLC0415
-
-    from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, EmulatorConfig, create_app  # noqa: PLC0415
+    from ark_batch.emulator import EmulatorConfig  # noqa: PLC0415
+    from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     from ark_batch.emulator.execution import ExecutionConfig  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory() as data_dir, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
+    with tempfile.TemporaryDirectory() as data_dir:
         execution = ExecutionConfig(
             enabled=execute, poll_interval=0.05, failure_rate=0.2, failure_seed="docs"
         )
-        app = create_app(EmulatorConfig(data_dir=Path(data_dir), execution=execution))
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.01)
-        os.environ.update(
-            ARK_BATCH_ENDPOINT=f"http://127.0.0.1:{port}",
-            VOLCENGINE_ACCESS_KEY=DEV_ACCESS_KEY,
-            VOLCENGINE_SECRET_KEY=DEV_SECRET_KEY,
-            ARK_BATCH_STORE=(Path(data_dir) / "objects").as_uri(),
-        )
-        try:
+        config = EmulatorConfig(data_dir=Path(data_dir), execution=execution)
+        with EmbeddedEmulator(config) as emulator:
+            credentials = emulator.credentials
+            os.environ.update(
+                ARK_BATCH_ENDPOINT=emulator.url,
+                VOLCENGINE_ACCESS_KEY=credentials.access_key,
+                VOLCENGINE_SECRET_KEY=credentials.secret_key,
+                ARK_BATCH_STORE=(Path(data_dir) / "objects").as_uri(),
+            )
             yield
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            app.state.emulator.close()
