@@ -9,6 +9,7 @@ from typing import Any, Final
 import httpx
 
 from ark_batch.errors import (
+    ApiError,
     ConnectError,
     RequestTimeoutError,
     TransportError,
@@ -85,6 +86,10 @@ def parse(action: str, response: httpx.Response) -> Any:
                 return ListBatchInferenceJobsResult.from_dict(result)
             return CreateBatchInferenceJobResult.from_dict(result)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # A gateway that answers 200 with the error envelope still gets a typed error.
+            error = error_from_response(status, response.headers, content, action=action)
+            if isinstance(error, ApiError):
+                raise error from None
             raise UnexpectedResponseError(
                 f"2xx body does not match {action}Response ({type(exc).__name__}: {exc})",
                 status=status,

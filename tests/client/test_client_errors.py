@@ -141,6 +141,16 @@ def test_facade_raises_unexpected_response_for_a_200_without_result() -> None:
     assert caught.value.status == 200
 
 
+def test_a_200_carrying_the_error_envelope_raises_the_typed_error() -> None:
+    body = error_envelope("GetBatchInferenceJob", "AccessDenied", "denied")
+    service = ScriptedService().then(lambda r: httpx.Response(200, json=body))
+    ark = ArkBatch(client=mock_client(service), retry=NO_RETRY)
+    with ark, pytest.raises(PermissionDeniedError) as caught:
+        ark.get_job("bi-1")
+    assert caught.value.status == 200
+    assert caught.value.message == "denied"
+
+
 def test_facade_maps_transport_failures(fake_time: object) -> None:
     service = ScriptedService().then_raise(httpx.ConnectError)
     ark = ArkBatch(client=mock_client(service), retry=NO_RETRY)
