@@ -94,9 +94,10 @@ S3EndpointOpt = Annotated[
         envvar="ARK_BATCH_S3_ENDPOINT",
         show_envvar=True,
         help=(
-            "S3-compatible endpoint (e.g. https://tos-s3-cn-beijing.volces.com). Keys from "
+            "S3-compatible endpoint, path-style addressing (MinIO, moto, ...). Keys from "
             "ARK_BATCH_S3_ACCESS_KEY/ARK_BATCH_S3_SECRET_KEY, else boto3's own chain "
-            "(AWS_ACCESS_KEY_ID, ...)."
+            "(AWS_ACCESS_KEY_ID, ...). For TOS use --store "
+            "'s3+https://AK:SK@tos-s3-cn-beijing.volces.com?addressing_style=virtual'."
         ),
     ),
 ]
@@ -581,7 +582,9 @@ def submit(
     ] = None,
     poll_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between checks.")] = 5.0,
     timeout: Annotated[float | None, typer.Option(min=0, help="Wait at most this long.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Live progress bar on stderr.")
+    ] = True,
     store: StoreOpt = None,
     store_dir: StoreDirOpt = None,
     s3_endpoint: S3EndpointOpt = None,
