@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from ark_batch.emulator.execution.config import ExecutionConfig
 
@@ -121,7 +122,11 @@ def describe_execution(config: ExecutionConfig, data_dir: Path) -> str:
         backend = f"openai backend at {config.openai_base_url}"
     else:
         backend = "echo backend"
-    storage = config.storage_url or f"{Path(data_dir) / 'objects'}/<bucket>/<key>"
+    storage = (
+        _without_credentials(config.storage_url)
+        if config.storage_url
+        else f"{Path(data_dir) / 'objects'}/<bucket>/<key>"
+    )
     extras = []
     if config.failure_rate:
         extras.append(f"failure rate {config.failure_rate}")
@@ -131,3 +136,12 @@ def describe_execution(config: ExecutionConfig, data_dir: Path) -> str:
         extras.append(f"time speed x{config.time_speed:g}")
     suffix = f" ({', '.join(extras)})" if extras else ""
     return f"  jobs run on the {backend}{suffix}; objects in {storage}"
+
+
+def _without_credentials(url: str) -> str:
+    """`url` with any ``user:password@`` removed: the banner must not print secrets."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
