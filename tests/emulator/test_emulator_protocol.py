@@ -245,3 +245,35 @@ async def test_request_id_uses_the_configured_clock(
     response = await call(emulator_http, LIST, {})
     expected = (emulator_config.clock() + timedelta(hours=8)).strftime("%Y%m%d%H%M")
     assert str(meta(response)["RequestId"]).startswith(expected)
+
+
+def test_oversized_body_through_a_real_server_is_413(emulator_server: str) -> None:
+    query = "Action=GetBatchInferenceJob&Version=2024-01-01"
+    body = json.dumps({"Id": "x" * (3 * 1024 * 1024)}).encode()
+    headers = signed_headers(query, body, host=emulator_server.removeprefix("http://"))
+    with httpx.Client(base_url=emulator_server) as client:
+        response = client.post(f"/?{query}", content=body, headers=headers)
+        assert response.status_code == 413
+        assert error_code(response) == "RequestEntityTooLarge"
+        # The server stays healthy for the next request.
+        small = json.dumps({"Id": "x"}).encode()
+        headers = signed_headers(query, small, host=emulator_server.removeprefix("http://"))
+        assert client.post(f"/?{query}", content=small, headers=headers).status_code == 404
+
+
+async def test_an_unexpected_exception_is_an_internal_error_envelope(
+    emulator_http: httpx.AsyncClient,
+    emulator_state: EmulatorState,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def explode(*_: object) -> dict[str, object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(emulator_state.backend.handlers, LIST, explode)
+    response = await call(emulator_http, LIST, {})
+    assert response.status_code == 500
+    error = response.json()["ResponseMetadata"]["Error"]
+    assert (error["Code"], error["CodeN"]) == ("InternalError", 100014)
+    assert "boom" not in error["Message"]
+    assert "boom" in caplog.text
