@@ -9,9 +9,10 @@ Two ways to talk to an emulator, both with a signed generated client:
 * ``emulator_asgi_client``: in-process through ``httpx.ASGITransport``; async functions
   only (the transport is async), no sockets, no lifespan. Fastest for async tests.
 
-``emulator_config`` uses a :class:`MutableClock` (``emulator_clock``) so tests can move
-time; it accepts the development pair, a second account (:data:`OTHER`) and an STS
-credential (:data:`STS`). Override ``emulator_config`` in a conftest to change it.
+``emulator_config`` uses a ``LiveClock`` (``emulator_clock``: wall clock plus a movable
+offset) so tests can move the server's time. It accepts the development pair, a second
+account (``OTHER``) and an STS credential (``STS``), all in ``emulator_support``.
+Override ``emulator_config`` in a conftest to change it.
 """
 
 from __future__ import annotations

@@ -28,31 +28,14 @@ OTHER_CREDENTIALS = Credentials(OTHER.access_key, OTHER.secret_key)
 STS_CREDENTIALS = Credentials(STS.access_key, STS.secret_key, "STSTOKEN1")
 
 
-class MutableClock:
-    """A clock tests can move; starts at the real time (signatures use the real clock)."""
+class LiveClock:
+    """The wall clock plus an offset tests can move (``advance``).
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = (start or datetime.now(UTC)).replace(microsecond=0)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self.now += delta
-
-    def set(self, moment: datetime) -> None:
-        with self._lock:
-            self.now = moment
-
-
-class LiveClock(MutableClock):
-    """Real time plus an adjustable offset: keeps signatures fresh in long runs."""
+    Real time, because requests are signed with the wall clock; moving the offset
+    moves the server's view of "now" (job times, the X-Date window).
+    """
 
     def __init__(self) -> None:
-        super().__init__()
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
