@@ -25,8 +25,9 @@ def test_readme_example_runs(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     # Jobs stay Queued (no execution), so the examples' output does not race a worker.
-    with EmbeddedEmulator(EmulatorConfig(data_dir=tmp_path)) as emulator:
+    with EmbeddedEmulator(EmulatorConfig(data_dir=tmp_path / "state")) as emulator:
         monkeypatch.setenv("ARK_BATCH_ENDPOINT", emulator.url)
         monkeypatch.setenv("VOLCENGINE_ACCESS_KEY", emulator.credentials.access_key)
         monkeypatch.setenv("VOLCENGINE_SECRET_KEY", emulator.credentials.secret_key)
@@ -34,6 +35,10 @@ def test_readme_example_runs(
             monkeypatch.delenv(name, raising=False)
         exec(compile(source, str(README), "exec"), {"__name__": "readme_example"})
         out = capsys.readouterr().out
+        if "create_" not in source:
+            # An example that starts its own emulator prints where it serves.
+            assert re.search(r"^http://127\.0\.0\.1:\d+ AKLT", out), out
+            return
         printed = re.findall(r"bi-\d{14}-[a-z0-9]{5}", out)
         assert printed, out
         # Every job the example reports is one it really created on the emulator.
