@@ -295,7 +295,7 @@ def _startup_seconds(args: list[str], repeats: int = 7) -> float:
     return statistics.median(times)
 
 
-def run(ops: int = 400, repeats: int = 5) -> list[str]:
+def run(ops: int = 400, repeats: int = 5, startup_repeats: int = 7) -> list[str]:
     """Measure both clients against one stub server; return printable lines."""
     from ark_batch.credentials import Credentials  # noqa: PLC0415
     from ark_batch.facade import ArkBatch  # noqa: PLC0415
@@ -358,8 +358,8 @@ def run(ops: int = 400, repeats: int = 5) -> list[str]:
         f"medians of {repeats} interleaved repeats x {ops} requests; stub server in a "
         "separate process verifies every signature"
     )
-    bare = _startup_seconds(["-c", "pass"])
-    cli_help = _startup_seconds(["-m", "ark_batch.cli", "--help"])
+    bare = _startup_seconds(["-c", "pass"], startup_repeats)
+    cli_help = _startup_seconds(["-m", "ark_batch.cli", "--help"], startup_repeats)
     lines.append(
         f"ark-batch --help startup {cli_help * 1000:.0f} ms (bare interpreter {bare * 1000:.0f} ms)"
     )
