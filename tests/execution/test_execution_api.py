@@ -11,6 +11,7 @@ import pytest
 
 from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.cli import build_parser
+from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.emulator.execution import ExecutionConfig, object_store_for
 from ark_batch.emulator.execution.cli import (
     OPENAI_API_KEY_ENV,
@@ -22,7 +23,6 @@ from execution.execution_helpers import (
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
     ApiClient,
-    ServerThread,
     chat_line,
     fresh_bucket,
     read_jsonl,
@@ -51,7 +51,7 @@ def test_job_completes_through_the_api(tmp_path: Path, storage_url: str | None) 
 
     app = create_app(config)
     try:
-        with ServerThread(app) as server:
+        with EmbeddedEmulator(app=app) as server:
             api = ApiClient(server.url)
             job_id = api.create(bucket, "in/api.jsonl")
             phases: list[str] = []
@@ -90,7 +90,7 @@ def test_without_execution_config_jobs_stay_queued(tmp_path: Path) -> None:
         write_jsonl(objects, "bkt", "in/q.jsonl", [chat_line("q")])
         app = create_app(EmulatorConfig(data_dir=data_dir, execution=execution))
         try:
-            with ServerThread(app) as server:
+            with EmbeddedEmulator(app=app) as server:
                 api = ApiClient(server.url)
                 job_id = api.create("bkt", "in/q.jsonl")
                 time.sleep(0.3)

@@ -25,19 +25,32 @@ class EmbeddedEmulator:
     ``with EmbeddedEmulator() as emu:`` serves on ``emu.url`` (a free loopback port) over a
     temporary data dir unless ``config`` names one; ``emu.credentials`` are the first
     configured account's. The lifespan runs, so job execution (when configured) works.
+
+    ``app=`` serves an app built elsewhere (several servers may share one app); its owner
+    keeps it open after ``stop``.
     """
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        app: Starlette | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if config is None:
+        if app is not None:
+            if config is not None:
+                raise ValueError("pass either config or app, not both")
+            config = app.state.emulator.config
+        elif config is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ark-batch-emulator-")
             config = EmulatorConfig(data_dir=Path(self._tmp.name))
         self.config = config
         self._host = host
         self._port = port
-        self.app: Starlette | None = None
+        self._given_app = app
+        self.app: Starlette | None = app
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -60,13 +73,15 @@ class EmbeddedEmulator:
         """Start serving; returns once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
+        self.url = ""
         # Bind here and hand the socket over, so no other process can take the port
         # between choosing it and listening on it.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         port = sock.getsockname()[1]
-        self.app = create_app(self.config)
+        if self.app is None:
+            self.app = create_app(self.config)
         server = uvicorn.Server(
             uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
         )
@@ -91,9 +106,10 @@ class EmbeddedEmulator:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=30)
-        if self.app is not None:
+        if self.app is not None and self._given_app is None:
             self.state.close()
-        self._server = self._thread = self.app = None
+        self._server = self._thread = None
+        self.app = self._given_app
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
