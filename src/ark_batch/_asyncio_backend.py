@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import ssl
 from collections.abc import Iterable
@@ -23,8 +24,6 @@ from typing import Any
 
 import httpcore
 import httpx
-from httpcore._backends.anyio import AnyIOBackend
-from httpcore._utils import is_socket_readable
 
 __all__ = ["AsyncioBackend", "asyncio_transport"]
 
@@ -86,7 +85,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         writer = self._writer
         if info == "is_readable":
-            return is_socket_readable(writer.get_extra_info("socket"))
+            return _is_readable(writer.get_extra_info("socket"))
         if info == "ssl_object":
             return writer.get_extra_info("ssl_object")
         if info == "client_addr":
@@ -98,11 +97,21 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
+def _is_readable(sock: socket.socket | None) -> bool:
+    """Whether a read would return at once: data, or EOF on a peer-closed keep-alive."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True  # gone: the next read returns b"" and the pool drops the connection
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """TCP connections on asyncio streams; everything else via the anyio backend."""
 
     def __init__(self) -> None:
-        self._fallback = AnyIOBackend()
+        self._fallback = httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -143,16 +152,19 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 def asyncio_transport(
     *, limits: httpx.Limits, verify: ssl.SSLContext | str | bool = True
 ) -> httpx.AsyncHTTPTransport:
-    """An ``httpx.AsyncHTTPTransport`` whose pool uses :class:`AsyncioBackend`.
+    """An ``httpx.AsyncHTTPTransport`` whose connection pool uses :class:`AsyncioBackend`.
 
-    httpx has no public hook for the network backend, so the transport's pool (its
-    ``_pool`` attribute, stable across the httpx versions ark-batch allows) is replaced
-    by an equivalent pool on this backend.
+    httpx has no public hook for the network backend. The pool is built with httpcore's
+    public API and put in the transport's ``_pool`` attribute (the one private name used,
+    the same in every httpx version ark-batch allows); if a future httpx lacks it, the
+    stock transport is returned unchanged.
     """
     transport = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
-    old = transport._pool
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        return transport
+    ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=old._ssl_context,
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

@@ -10,8 +10,6 @@ connection pool and signing.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -86,18 +84,6 @@ def _list_request(
 
 #: Connection-pool size of an AsyncArkBatch-created client (see its docstring).
 DEFAULT_ASYNC_CONNECTIONS = 8
-
-
-def _fail_fast_without_sniffio() -> None:
-    """Make a missing ``sniffio`` fail to import instantly.
-
-    httpcore imports ``sniffio`` (optional; anyio 4.x no longer installs it) several times
-    per async request; when it is absent each attempt walks ``sys.path`` again, which cost
-    ~0.5 ms CPU per request in our benchmark. Marking it absent in ``sys.modules`` gives
-    every importer the same ImportError, only without the search. No-op when installed.
-    """
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 def _job_id(job: str | BatchInferenceJob) -> str:
@@ -518,7 +504,6 @@ class AsyncArkBatch(_Base):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        _fail_fast_without_sniffio()
         super().__init__(
             endpoint,
             credentials=credentials,
