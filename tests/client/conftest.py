@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
+from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.facade import ArkBatch
-from client.client_support import DEV, FakeTime, Server
+from client.client_support import DEV, FakeTime
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def emulator(tmp_path: Path) -> Iterator[tuple[Any, EmulatorState]]:
 @pytest.fixture
 def emulator_url(emulator: tuple[Any, EmulatorState]) -> Iterator[str]:
     """The emulator served by uvicorn on loopback (signature checks on)."""
-    with Server(emulator[0]) as server:
+    with EmbeddedEmulator(app=emulator[0]) as server:
         yield server.url
 
 
@@ -58,6 +59,6 @@ def running_emulator(tmp_path: Path) -> Iterator[tuple[str, Path, EmulatorState]
     data_dir = tmp_path / "running-emulator"
     execution = ExecutionConfig(poll_interval=0.02, failure_rate=0.25, failure_seed="t")
     app = create_app(EmulatorConfig(data_dir=data_dir, execution=execution))
-    with Server(app) as server:
+    with EmbeddedEmulator(app=app) as server:
         yield server.url, data_dir / "objects", app.state.emulator
     app.state.emulator.close()

@@ -287,9 +287,10 @@ def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> No
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
     from ark_batch.emulator import EmulatorConfig, create_app  # noqa: PLC0415
+    from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     from ark_batch.emulator.execution import ExecutionConfig  # noqa: PLC0415
     from ark_batch.storage import S3ObjectStore  # noqa: PLC0415
-    from client.client_support import Server, free_port  # noqa: PLC0415
+    from client.client_support import free_port  # noqa: PLC0415
 
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -304,7 +305,7 @@ def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> No
             storage_url=f"s3+http://testing:testing@127.0.0.1:{port}?region=us-east-1",
         )
         app = create_app(EmulatorConfig(data_dir=tmp_path / "emu", execution=execution))
-        with Server(app) as server:
+        with EmbeddedEmulator(app=app) as server:
             s3_env = {
                 "ARK_BATCH_S3_ACCESS_KEY": "testing",
                 "ARK_BATCH_S3_SECRET_KEY": "testing",

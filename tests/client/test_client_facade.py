@@ -286,13 +286,11 @@ def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
     import ssl  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
-    import uvicorn  # noqa: PLC0415
-
     from ark_batch._asyncio_backend import asyncio_transport  # noqa: PLC0415
     from ark_batch.auth import VolcengineAuth  # noqa: PLC0415
-    from ark_batch.emulator import EmulatorConfig, create_app  # noqa: PLC0415
+    from ark_batch.emulator import EmulatorConfig  # noqa: PLC0415
+    from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     from ark_batch_client import Client  # noqa: PLC0415
-    from client.client_support import Server  # noqa: PLC0415
 
     openssl = shutil.which("openssl")
     if openssl is None:
@@ -304,31 +302,25 @@ def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
-    app = create_app(EmulatorConfig(data_dir=tmp_path / "emu"))
-    server = Server(app)
-    server.server.config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=server.port,
-        log_level="warning",
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
+    server = EmbeddedEmulator(
+        EmulatorConfig(data_dir=tmp_path / "emu"), ssl_certfile=str(cert), ssl_keyfile=str(key)
     )
-    url = f"https://localhost:{server.port}"
     context = ssl.create_default_context(cafile=str(cert))
     auth = VolcengineAuth(DEV, "cn-beijing")
-    client = Client(base_url=url).set_async_httpx_client(
-        httpx.AsyncClient(
-            base_url=url,
-            auth=auth,
-            transport=asyncio_transport(limits=httpx.Limits(max_connections=2), verify=context),
-        )
-    )
 
-    async def main() -> int:
+    async def main(url: str) -> int:
+        client = Client(base_url=url).set_async_httpx_client(
+            httpx.AsyncClient(
+                base_url=url,
+                auth=auth,
+                transport=asyncio_transport(limits=httpx.Limits(max_connections=2), verify=context),
+            )
+        )
         async with client, AsyncArkBatch(client=client) as ark:  # the caller closes its client
             created = await ark.create_job(**FIELDS)
             return (await ark.list_jobs(ids=[created.id])).total_count
 
     with server:
-        assert asyncio.run(main()) == 1
+        assert server.url.startswith("https://127.0.0.1:")
+        # The certificate names localhost.
+        assert asyncio.run(main(server.url.replace("127.0.0.1", "localhost"))) == 1

@@ -27,7 +27,7 @@ class EmbeddedEmulator:
     configured account's. The lifespan runs, so job execution (when configured) works.
 
     ``app=`` serves an app built elsewhere (several servers may share one app); its owner
-    keeps it open after ``stop``.
+    keeps it open after ``stop``. With ``ssl_certfile`` and ``ssl_keyfile`` it serves HTTPS.
     """
 
     def __init__(
@@ -37,6 +37,8 @@ class EmbeddedEmulator:
         app: Starlette | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if app is not None:
@@ -50,6 +52,8 @@ class EmbeddedEmulator:
         self._host = host
         self._port = port
         self._given_app = app
+        self._ssl_certfile = ssl_certfile
+        self._ssl_keyfile = ssl_keyfile
         self.app: Starlette | None = app
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -83,7 +87,14 @@ class EmbeddedEmulator:
         if self.app is None:
             self.app = create_app(self.config)
         server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                lifespan="on",
+                access_log=False,
+                ssl_certfile=self._ssl_certfile,
+                ssl_keyfile=self._ssl_keyfile,
+            )
         )
         self._server = server
         self._thread = threading.Thread(
@@ -98,7 +109,8 @@ class EmbeddedEmulator:
                 self.stop()
                 raise TimeoutError(f"the emulator did not start within {timeout} s")
             time.sleep(0.01)
-        self.url = f"http://{self._host}:{port}"
+        scheme = "https" if self._ssl_certfile else "http"
+        self.url = f"{scheme}://{self._host}:{port}"
         return self
 
     def stop(self) -> None:
