@@ -15,7 +15,7 @@ nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REDOCLY = "@redocly/cli@2.77.0"
 SPEC = "spec/openapi.yaml"
-HANDWRITTEN = ["src", "tests", "benchmarks", "generator", "noxfile.py"]
+HANDWRITTEN = ["src", "tests", "benchmarks", "generator", "contract", "docs/examples", "noxfile.py"]
 ALL_EXTRAS = ".[emulator,s3,cli]"
 
 
@@ -80,6 +80,14 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ALL_EXTRAS)
     _group(session, "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """schemathesis CLI over the spec, signed: a fresh emulator, or `-- --url URL`."""
+    session.install("-e", ALL_EXTRAS)
+    _group(session, "fuzz")
+    session.run("python", "-m", "contract.fuzz", *session.posargs)
 
 
 @nox.session
