@@ -7,9 +7,9 @@ probes the same three situations with the statuses the contract documents.
 
 The built-in ``positive_data_acceptance`` check has to accept a 400 for Create (a valid
 request with ``DryRun: true`` is answered ``400 DryRunOperation`` by design); this check
-narrows that allowance back down: a schema-valid Create may only be refused with
-``DryRunOperation`` (DryRun true), ``InvalidParameter`` for a reserved ``sys:`` tag key,
-or ``OperationDenied.ActiveJobExists``.
+narrows that allowance back down: a schema-valid Create may only be refused with 400
+``DryRunOperation`` (DryRun true); 409 ``OperationDenied.ActiveJobExists`` is allowed by
+the built-in check already.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _error_code(response: Any) -> str | None:
 def valid_create_refused_only_for_documented_reasons(
     ctx: Any, response: Any, case: Any
 ) -> bool | None:
-    """A positive Create answered 400 must be a dry run or a reserved tag key."""
+    """A positive Create answered 400 must be a dry run."""
     if case.operation.label.find("CreateBatchInferenceJob") < 0:
         return None
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
@@ -64,11 +64,6 @@ def valid_create_refused_only_for_documented_reasons(
     body = case.body if isinstance(case.body, dict) else {}
     code = _error_code(response)
     if code == "DryRunOperation" and body.get("DryRun") is True:
-        return None
-    tags = body.get("Tags") or []
-    if code == "InvalidParameter" and any(
-        isinstance(tag, dict) and str(tag.get("Key", "")).startswith("sys:") for tag in tags
-    ):
         return None
     raise AssertionError(f"A schema-valid Create was refused with 400 {code}")
 

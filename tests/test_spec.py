@@ -215,3 +215,9 @@ def test_job_object_admits_unknown_phase_and_extra_fields() -> None:
     job["Result"]["SomethingNew"] = {"x": 1}
     job["Result"]["Status"]["Extra"] = True
     assert errors_of("GetBatchInferenceJobResponse", job) == []
+
+
+@pytest.mark.parametrize(("key", "errors"), [("sys:ark:createdBy", ["Tags/0/Key"]), ("system", [])])
+def test_user_tag_keys_starting_with_sys_are_reserved(key: str, errors: list[str]) -> None:
+    body = create_body(Tags=[{"Key": key, "Value": "v"}])
+    assert errors_of("CreateBatchInferenceJobRequest", body) == errors

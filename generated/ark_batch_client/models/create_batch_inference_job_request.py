@@ -32,7 +32,8 @@ class CreateBatchInferenceJobRequest:
     """ How long the job may run, counted from submission: whole days `1d` to `28d`. Requests not done when it
     expires are cancelled. """
     tags: list[TagInput] | Unset = UNSET
-    """ User tags. Keys starting with `sys:` are reserved. """
+    """ User tags. Keys starting with `sys:` are reserved for tags the service sets, such as `sys:ark:createdBy`.
+    """
     dry_run: bool | Unset = False
     """ Validate the request and create nothing. """
 

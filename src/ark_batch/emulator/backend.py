@@ -35,7 +35,6 @@ __all__ = [
 DEFAULT_PROJECT = "default"
 DEFAULT_COMPLETION_WINDOW = "28d"
 CREATED_BY_TAG = "sys:ark:createdBy"
-RESERVED_TAG_PREFIX = "sys:"
 QUEUED_MESSAGE = "The job is queued."
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -111,15 +110,8 @@ class Backend:
 
     def create(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """CreateBatchInferenceJob: ``{"Id": ...}``."""
-        user_tags: list[tuple[str, str]] = []
-        for index, tag in enumerate(body.get("Tags", ())):
-            if tag["Key"].startswith(RESERVED_TAG_PREFIX):
-                raise ApiError(
-                    "InvalidParameter",
-                    f"The parameter Tags[{index}].Key is invalid: keys starting with "
-                    f"{RESERVED_TAG_PREFIX} are reserved.",
-                )
-            user_tags.append((tag["Key"], tag["Value"]))
+        # The spec reserves `sys:` keys, so validation has already refused them.
+        user_tags = [(tag["Key"], tag["Value"]) for tag in body.get("Tags", ())]
         project = body.get("ProjectName", DEFAULT_PROJECT)
         source = body["InputFileTosLocation"]
         if body.get("DryRun", False):

@@ -86,6 +86,9 @@ def _describe(error: ValidationError) -> str:
         return f"{_short(error.instance)} is greater than the maximum of {expected}"
     if kind == "minimum":
         return f"{_short(error.instance)} is less than the minimum of {expected}"
+    if kind == "not" and isinstance(expected, dict) and "description" in expected:
+        # The spec says why a value is excluded in the `not` subschema's description.
+        return str(expected["description"])
     if kind in ("minProperties", "maxProperties"):
         schema: Any = error.schema
         names = " or ".join(schema.get("properties", {}))
