@@ -22,11 +22,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator_support import DEV, DEV_CREDENTIALS, OTHER, STS, LiveClock, ServerThread
+from emulator_support import DEV, DEV_CREDENTIALS, OTHER, STS, LiveClock
 from starlette.applications import Starlette
 
 from ark_batch.connect import make_client
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
+from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch_client import Client
 
 
@@ -62,7 +63,7 @@ def emulator_state(emulator_app: Starlette) -> EmulatorState:
 @pytest.fixture
 def emulator_server(emulator_app: Starlette) -> Iterator[str]:
     """Serve ``emulator_app`` with uvicorn on loopback; yields the base URL."""
-    with ServerThread(emulator_app) as server:
+    with EmbeddedEmulator(app=emulator_app) as server:
         yield server.url
 
 

@@ -16,7 +16,6 @@ from emulator_support import (
     GET,
     LIST,
     OTHER_CREDENTIALS,
-    ServerThread,
     call,
     create_body,
     error_code,
@@ -27,6 +26,7 @@ from emulator_support import (
 )
 
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
+from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
@@ -296,7 +296,7 @@ def test_concurrent_identical_creates_across_servers_make_exactly_one_job(
     outcomes: list[httpx.Response] = []
     lock = threading.Lock()
     try:
-        with ServerThread(apps[0]) as one, ServerThread(apps[1]) as two:
+        with EmbeddedEmulator(app=apps[0]) as one, EmbeddedEmulator(app=apps[1]) as two:
 
             def worker(index: int) -> None:
                 url = (one if index % 2 else two).url
