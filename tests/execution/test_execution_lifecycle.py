@@ -182,7 +182,9 @@ def test_max_concurrent_jobs_is_respected(local_env: ExecEnv) -> None:
         )
         ids.append(env.create(f"in/c{n}.jsonl"))
         env.clock.advance(timedelta(seconds=1))  # distinct CreateTimes: a defined order
-    env.worker(max_concurrent_jobs=1, latency=0.002, line_concurrency=4, chunk_lines=8)
+    # ~100 ms per job: long enough that sampling every 2 ms sees each one Running even
+    # on a loaded machine (a job finished between two samples would be missed).
+    env.worker(max_concurrent_jobs=1, latency=0.01, line_concurrency=4, chunk_lines=8)
     max_running = 0
     while not all(env.job(i).phase == "Completed" for i in ids):
         # One query: a consistent snapshot of every Running job.
