@@ -7,7 +7,6 @@ import pytest
 
 @pytest.mark.slow
 def test_client_benchmark_runs() -> None:
-    pytest.importorskip("volcenginesdkark")
     from benchmarks import client  # noqa: PLC0415
 
     lines = client.run(ops=40, repeats=1, startup_repeats=1)
