@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -280,11 +281,40 @@ def test_native_async_backend_maps_transport_errors() -> None:
     assert error.sent is True
 
 
+def write_self_signed_certificate(host: str, cert_path: Path, key_path: Path) -> None:
+    """A one-day certificate for ``host`` and its key, as PEM files."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
 def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
     """start_tls on the asyncio backend, against the emulator served over HTTPS."""
-    import shutil  # noqa: PLC0415
     import ssl  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
 
     from ark_batch._asyncio_backend import asyncio_transport  # noqa: PLC0415
     from ark_batch.auth import VolcengineAuth  # noqa: PLC0415
@@ -292,16 +322,8 @@ def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
     from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     from ark_batch_client import Client  # noqa: PLC0415
 
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("needs the openssl command to make a certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    write_self_signed_certificate("localhost", cert, key)
     server = EmbeddedEmulator(
         EmulatorConfig(data_dir=tmp_path / "emu"), ssl_certfile=str(cert), ssl_keyfile=str(key)
     )
