@@ -75,3 +75,16 @@ def test_missing_credentials_name_the_variables() -> None:
     with pytest.raises(MissingCredentialsError) as info:
         make_client("http://127.0.0.1:9", environ={})
     assert "VOLCENGINE_ACCESS_KEY" in str(info.value)
+
+
+def test_httpx_args_may_carry_headers_which_are_sent_and_signed() -> None:
+    seen, transport = capture()
+    client = make_client(
+        "http://127.0.0.1:9",
+        environ=ENV,
+        httpx_args={"transport": transport, "headers": {"X-Trace-Id": "t-1"}, "verify": False},
+    )
+    get_batch_inference_job.sync(client=client, body=GetBatchInferenceJobRequest(id="x"))
+    [request] = seen
+    assert request.headers["x-trace-id"] == "t-1"
+    assert "x-trace-id" in request.headers["authorization"].split("SignedHeaders=")[1]

@@ -20,6 +20,15 @@ DEFAULT_ENDPOINT = "https://open.volcengineapi.com"
 ENDPOINT_ENV = "ARK_BATCH_ENDPOINT"
 
 
+#: httpx arguments the generated Client sets itself, and its own names for them.
+_CLIENT_FIELDS = {
+    "headers": "headers",
+    "cookies": "cookies",
+    "verify": "verify_ssl",
+    "follow_redirects": "follow_redirects",
+}
+
+
 def resolve_endpoint(
     endpoint: str | None = None, *, environ: Mapping[str, str] | None = None
 ) -> str:
@@ -53,8 +62,11 @@ def make_client(
     auth = VolcengineAuth(creds, resolve_region(region, environ=environ))
     args: dict[str, Any] = dict(httpx_args or {})
     args["auth"] = auth
+    # The generated Client passes these to httpx itself; given twice, httpx would refuse.
+    own = {name: args.pop(key) for key, name in _CLIENT_FIELDS.items() if key in args}
     return Client(
         base_url=resolve_endpoint(endpoint, environ=environ),
         timeout=httpx.Timeout(timeout),
         httpx_args=args,
+        **own,
     )

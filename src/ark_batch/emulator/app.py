@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.parsing import parse_body
 from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
-from ark_batch.emulator.routing import check_method, check_operation, resolve_action
+from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
 from ark_batch.signing import parse_authorization
@@ -79,6 +80,14 @@ async def _read_body(receive: Receive, limit: int, declared: int | None) -> byte
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _declared_length(value: str | None) -> int | None:
+    """Content-Length as a number, or None when absent or not a number."""
+    if not value or not value.isdigit():
+        return None
+    # int() refuses strings of over 4300 digits; anything past 18 is too large anyway.
+    return int(value) if len(value) <= 18 else sys.maxsize
+
+
 def _too_large(limit: int) -> ApiError:
     return ApiError(
         "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes."
@@ -119,13 +128,13 @@ class _Handler:
         extra_headers: dict[str, str] = {}
         try:
             check_method(scope["method"])
+            check_path(scope["path"])
             raw_query = scope["query_string"].decode("latin-1")
             action, version = resolve_action(raw_query)
             action, version = check_operation(action, version)
             headers = _headers(scope)
-            declared = headers.get("content-length")
             body = await _read_body(
-                receive, self.limit, int(declared) if declared and declared.isdigit() else None
+                receive, self.limit, _declared_length(headers.get("content-length"))
             )
             account = self._authenticate(scope, raw_query, headers, body)
             self.state.faults.check(action)

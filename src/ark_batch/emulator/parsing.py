@@ -7,6 +7,7 @@ into an :class:`ApiError` that names the offending field.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -118,6 +119,7 @@ def validation_error(error: ValidationError) -> ApiError:
 
 
 _KIND_RANK = {"required": 0, "additionalProperties": 1}
+_MAX_ERRORS = 64
 
 
 def _rank(error: ValidationError) -> tuple[int, int, str]:
@@ -133,7 +135,9 @@ def parse_body(action: str, raw: bytes) -> dict[str, Any]:
         raise ApiError("MissingParameter", "The request body is required: a JSON object.")
     document = _decode(raw)
     validator = request_validator(action)
-    errors = list(validator.iter_errors(document))
+    # A bounded prefix: a 300,000-item array of wrong types would otherwise collect every
+    # error while the event loop waits. The ranking below only needs the first few.
+    errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))
     if errors:
         raise validation_error(min(errors, key=_rank))
     if b"\\u" in raw and _has_lone_surrogate(document):

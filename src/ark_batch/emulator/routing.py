@@ -7,7 +7,14 @@ from urllib.parse import unquote_plus
 from ark_batch.emulator.protocol import ApiError
 from ark_batch.spec import ACTIONS, API_VERSION
 
-__all__ = ["ALLOWED_METHOD", "OPERATIONS", "check_method", "check_operation", "resolve_action"]
+__all__ = [
+    "ALLOWED_METHOD",
+    "OPERATIONS",
+    "check_method",
+    "check_operation",
+    "check_path",
+    "resolve_action",
+]
 
 ALLOWED_METHOD = "POST"
 #: Every (Action, Version) pair the emulator serves.
@@ -25,16 +32,32 @@ def check_method(method: str) -> None:
         )
 
 
+def check_path(path: str) -> None:
+    """Every action lives at ``/``; another path is a misconfigured endpoint."""
+    if path != "/":
+        raise ApiError(
+            "InvalidActionOrVersion",
+            f"Could not find an operation at path {path[:64]}: every action is served at /.",
+        )
+
+
 def _dispatch_values(raw_query: str) -> dict[str, str]:
     values: dict[str, str] = {}
+    seen: set[str] = set()
     for part in raw_query.split("&"):
+        if not part:
+            continue
         key, _, value = part.partition("=")
         name = unquote_plus(key)
+        if name in seen:
+            # The canonical query collapses repeats (last wins), so an added copy of a
+            # signed key would pass verification; and a router must not guess which
+            # ?Action=a&Action=b was meant. Reject every repeat.
+            raise ApiError(
+                "InvalidParameter", f"The query parameter {name[:64]} is given more than once."
+            )
+        seen.add(name)
         if name in _DISPATCH:
-            if name in values:
-                # Signing collapses repeats (last wins) but a router must not guess which
-                # operation was meant: reject, so ?Action=a&Action=b is never executed.
-                raise ApiError("InvalidParameter", f"The parameter {name} is given more than once.")
             values[name] = unquote_plus(value)
     return values
 
