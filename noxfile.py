@@ -100,5 +100,6 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Render the static HTML API reference from the spec into site/index.html."""
-    _npx(session, "build-docs", SPEC, "--output", "site/index.html")
+    # Inline the Redoc scripts: the page must work offline, not load them from a CDN.
+    _npx(session, "build-docs", SPEC, "--inlineBundle", "--output", "site/index.html")
     session.log("API reference written to site/index.html")
