@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +202,13 @@ def test_submit_waits_with_progress_and_downloads_results(
     assert counts["Total"] == 40
     assert counts["Completed"] + counts["Failed"] == 40
     assert 0 < counts["Failed"] < 40
-    assert (objects / "my-bucket" / "batch-inputs" / "prompts.jsonl").read_bytes() == (
-        source.read_bytes()
+    # The default key carries the content's hash, so same-named files never collide.
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    uploaded = objects / "my-bucket" / "batch-inputs" / f"prompts-{digest}.jsonl"
+    assert uploaded.read_bytes() == source.read_bytes()
+    assert (
+        summary["Job"]["InputFileTosLocation"]["ObjectKey"]
+        == f"batch-inputs/prompts-{digest}.jsonl"
     )
     results_file = downloads / f"{job_id}.results.jsonl"
     errors_file = downloads / f"{job_id}.errors.jsonl"
@@ -336,3 +344,87 @@ def test_missing_cli_extra_is_one_clear_line() -> None:
     assert done.stderr.strip() == (
         "ark-batch needs the 'cli' extra (typer is missing): pip install 'ark-batch[cli]'"
     )
+
+
+def test_wait_json_prints_the_job_before_exiting_3(
+    emulator: tuple[Any, EmulatorState], emulator_url: str
+) -> None:
+    job_id = run("create", *CREATE_ARGS, "--endpoint", emulator_url).stdout.strip()
+    emulator[1].store.update_job(job_id, phase="Failed", status_message="bad input line 2")
+    result = run("wait", job_id, "--poll-interval", "0.05", "--json", "--endpoint", emulator_url)
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["Status"]["Phase"] == "Failed"
+
+
+def _input_file_in(directory: Path, count: int) -> Path:
+    directory.mkdir()
+    return _input_file(directory, count)
+
+
+def _submit(source: Path, objects: Path, url: str, *extra: str) -> Any:
+    return run(
+        "submit", str(source), "--bucket", "my-bucket", "--model", "m:1",
+        "--store-dir", str(objects), "--endpoint", url, *extra,
+    )  # fmt: skip
+
+
+def test_submit_never_replaces_the_input_of_an_active_job(
+    emulator_url: str, tmp_path: Path
+) -> None:
+    objects = tmp_path / "objects"
+    first = _input_file_in(tmp_path / "a", 3)
+    created = _submit(first, objects, emulator_url, "--key", "in/x.jsonl", "--no-wait")
+    assert created.exit_code == 0, created.output
+    job_id = created.stdout.strip()
+
+    second = _input_file_in(tmp_path / "b", 5)
+    refused = _submit(second, objects, emulator_url, "--key", "in/x.jsonl", "--no-wait")
+    assert refused.exit_code == 1
+    [error] = [line for line in _lines(refused.stderr) if line.startswith("Error:")]
+    assert error.startswith("Error: OperationDenied.ActiveJobExists:")
+    assert job_id in error
+    assert "Uploaded" not in refused.stderr
+    assert (objects / "my-bucket" / "in" / "x.jsonl").read_bytes() == first.read_bytes()
+
+
+def test_same_named_files_get_their_own_objects_and_jobs(emulator_url: str, tmp_path: Path) -> None:
+    objects = tmp_path / "objects"
+    one = _submit(_input_file_in(tmp_path / "a", 3), objects, emulator_url, "--no-wait")
+    two = _submit(_input_file_in(tmp_path / "b", 5), objects, emulator_url, "--no-wait")
+    assert one.exit_code == 0, one.output
+    assert two.exit_code == 0, two.output
+    assert one.stdout.strip() != two.stdout.strip()
+    assert len(list((objects / "my-bucket" / "batch-inputs").iterdir())) == 2
+
+
+def test_submit_downloads_what_a_terminated_job_kept_then_exits_3(
+    emulator: tuple[Any, EmulatorState], emulator_url: str, tmp_path: Path
+) -> None:
+    state = emulator[1]
+    objects = tmp_path / "objects"
+    downloads = tmp_path / "downloads"
+    kept = '{"id": "r-0", "custom_id": "req-0", "error": null, "response": {"status_code": 200}}\n'
+
+    def expire_the_job() -> None:
+        # Stands in for the worker: one request finished, then the window ran out.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for job in state.store.queued_jobs(1):
+                results = objects / job.output_bucket / job.output_key / job.id / "output"
+                results.mkdir(parents=True)
+                (results / "results.jsonl").write_text(kept)
+                state.store.transition(job.id, "Terminated", "expired", datetime.now(UTC))
+                return
+            time.sleep(0.02)
+
+    helper = threading.Thread(target=expire_the_job)
+    helper.start()
+    result = _submit(
+        _input_file(tmp_path, 4), objects, emulator_url,
+        "--download", str(downloads), "--poll-interval", "0.05", "--json", "--no-progress",
+    )  # fmt: skip
+    helper.join()
+    assert result.exit_code == 3
+    summary = json.loads(result.stdout)
+    assert summary["Job"]["Status"]["Phase"] == "Terminated"
+    assert (downloads / f"{summary['Id']}.results.jsonl").read_text() == kept

@@ -10,6 +10,7 @@ Exit codes: 0 success; 1 an error (printed on one line: Code, Message, RequestId
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import sys
 import time
@@ -439,9 +440,10 @@ def _wait_with_progress(
     timeout: float | None,
     progress: bool,
 ) -> BatchInferenceJob:
-    """Wait, drawing a progress bar from RequestCounts on stderr (elapsed and ETA)."""
-    from ark_batch.errors import JobFailedError  # noqa: PLC0415
+    """Wait, drawing a progress bar from RequestCounts on stderr (elapsed and ETA).
 
+    Returns the job in whatever terminal phase it reached; see :func:`_fail_if_unsuccessful`.
+    """
     started = time.monotonic()
     if not progress:
         job = client.wait(
@@ -494,9 +496,15 @@ def _wait_with_progress(
         f"of {counts.total} in {time.monotonic() - started:.1f}s",
         err=True,
     )
+    return job
+
+
+def _fail_if_unsuccessful(job: BatchInferenceJob) -> None:
+    """Exit 3 (through the error handler) once output is delivered, if the job failed."""
+    from ark_batch.errors import JobFailedError  # noqa: PLC0415
+
     if job.status.phase in ("Failed", "Terminated"):
         raise JobFailedError(job)
-    return job
 
 
 @app.command()
@@ -524,6 +532,7 @@ def wait(
         )
     if as_json:
         _print_json(job.to_dict())
+    _fail_if_unsuccessful(job)
 
 
 def _download(store: ObjectStore, job: BatchInferenceJob, directory: Path) -> list[Path]:
@@ -561,7 +570,10 @@ def submit(
     custom_model_id: Annotated[str | None, typer.Option(help="Custom model Id.")] = None,
     key: Annotated[
         str | None,
-        typer.Option(help="Object key for the upload (default: batch-inputs/<file name>)."),
+        typer.Option(
+            help="Object key for the upload (default: batch-inputs/<name>-<sha256 prefix>"
+            "<suffix>, so different files never share a key)."
+        ),
     ] = None,
     output_prefix: Annotated[
         str, typer.Option(help="Output prefix in the bucket (ends with /).")
@@ -598,22 +610,28 @@ def submit(
     emulator's local object root, --s3-endpoint (or --store s3+https://...) for TOS/S3.
     """
     object_store = _store(store, store_dir, s3_endpoint)
-    input_key = key or f"batch-inputs/{file.name}"
+    # The content's hash in the default key: two files that share a name never share an
+    # object, and the same file always maps to the same one.
+    input_key = key or f"batch-inputs/{file.stem}-{_sha256_prefix(file)}{file.suffix}"
     prefix = output_prefix if output_prefix.endswith("/") else f"{output_prefix}/"
-    object_store.upload_file(bucket, input_key, file)
-    typer.echo(f"Uploaded {file} to tos://{bucket}/{input_key}", err=True)
+    fields: dict[str, Any] = {
+        "name": name or file.stem,
+        "model": model,
+        "model_version": model_version,
+        "custom_model_id": custom_model_id,
+        "input": f"{bucket}/{input_key}",
+        "output": f"{bucket}/{prefix}",
+        "project_name": project,
+        "completion_window": completion_window,
+        "tags": _tags(tag),
+    }
     with _facade(ctx, endpoint, region) as client:
-        result = client.create_job(
-            name=name or file.stem,
-            model=model,
-            model_version=model_version,
-            custom_model_id=custom_model_id,
-            input=f"{bucket}/{input_key}",
-            output=f"{bucket}/{prefix}",
-            project_name=project,
-            completion_window=completion_window,
-            tags=_tags(tag),
-        )
+        # Validate first: a job already Queued/Running on this key is an error here, before
+        # the upload could replace the input it is reading.
+        client.validate_job(**fields)
+        object_store.upload_file(bucket, input_key, file)
+        typer.echo(f"Uploaded {file} to tos://{bucket}/{input_key}", err=True)
+        result = client.create_job(on_active_job="raise", **fields)
         typer.echo(f"Created job {result.id}", err=True)
         if not wait_:
             if as_json:
@@ -624,6 +642,7 @@ def submit(
         job = _wait_with_progress(
             client, result.id, poll_interval=poll_interval, timeout=timeout, progress=progress
         )
+    # Also after Failed/Terminated: requests that finished keep their results.
     files = _download(object_store, job, download or Path.cwd())
     for path in files:
         typer.echo(f"Saved {path}", err=True)
@@ -631,6 +650,15 @@ def submit(
         _print_json({"Id": job.id, "Job": job.to_dict(), "Files": [str(p) for p in files]})
     else:
         typer.echo(job.id)
+    _fail_if_unsuccessful(job)
+
+
+def _sha256_prefix(path: Path, length: int = 12) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:length]
 
 
 @app.command()
