@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from ark_batch.emulator.execution import (
@@ -213,3 +214,20 @@ def test_openai_backend_errors_and_model_override(openai_server: _Server) -> Non
         assert result.message.startswith("model endpoint: ")
     finally:
         unreachable.close()
+
+
+def test_openai_backend_sends_a_lone_surrogate_as_a_json_escape() -> None:
+    sent: list[bytes] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, json={"object": "chat.completion", "choices": []})
+
+    transport = httpx.MockTransport(upstream)
+    backend = OpenAIBackend("http://upstream/v1", None, None, transport=transport)
+    try:
+        result = backend.complete(_request(messages=[{"role": "user", "content": "\ud800 x"}]))
+    finally:
+        backend.close()
+    assert isinstance(result, ModelResponse)
+    assert json.loads(sent[0])["messages"] == [{"role": "user", "content": "\ud800 x"}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from ark_batch.emulator.execution import output_keys
+from ark_batch.emulator.execution.validation import validate_input
 from ark_batch.storage import LocalObjectStore, StorageError
 from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 
@@ -69,6 +71,11 @@ BROKEN_FILES: list[tuple[str, list[Any], str]] = [
         "duplicate",
         [chat_line("a"), chat_line("b"), chat_line("c"), chat_line("b")],
         'Invalid input file: line 4 repeats custom_id "b" of line 2.',
+    ),
+    (
+        "surrogate-custom-id",
+        [chat_line("a"), '{"custom_id": "\\udc00", "body": {}}'],
+        "Invalid input file: line 2: custom_id is not valid UTF-8 text.",
     ),
     ("empty", [], "Invalid input file: it contains no requests."),
     ("only-blank", ["", "  "], "Invalid input file: it contains no requests."),
@@ -189,3 +196,54 @@ def test_input_that_keeps_failing_fails_the_job(tmp_path: Path) -> None:
         assert job.status_message == ("The input file could not be read: connection reset by peer")
     finally:
         env.close()
+
+
+def _replace_input_after_validation(
+    env: ExecEnv, monkeypatch: pytest.MonkeyPatch, key: str, lines: list[Any]
+) -> None:
+    """Overwrite the input between the validation pass and the execute pass."""
+
+    def validate_then_replace(*args: Any, **kwargs: Any) -> Any:
+        outcome = validate_input(*args, **kwargs)
+        write_jsonl(env.objects, env.bucket, key, lines)
+        return outcome
+
+    monkeypatch.setattr("ark_batch.emulator.execution.runner.validate_input", validate_then_replace)
+
+
+@pytest.mark.parametrize(("replacement", "read"), [(3, 3), (60, 60)], ids=["shrunk", "grown"])
+def test_input_changed_after_validation_fails_the_job(
+    env: ExecEnv, monkeypatch: pytest.MonkeyPatch, replacement: int, read: int
+) -> None:
+    write_jsonl(env.objects, env.bucket, "in/moving.jsonl", [chat_line(f"m{i}") for i in range(50)])
+    new_lines = [chat_line(f"n{i}") for i in range(replacement)]
+    _replace_input_after_validation(env, monkeypatch, "in/moving.jsonl", new_lines)
+    job = _run_to_end(env, "in/moving.jsonl")
+    _assert_failed(
+        env,
+        job,
+        "The input file changed while the job was running: "
+        f"50 request lines were expected, {read} were read.",
+    )
+
+
+def test_input_changed_while_the_emulator_was_down_fails_on_resume(local_env: ExecEnv) -> None:
+    env = local_env
+    lines = [chat_line(f"r{i}") for i in range(600)]
+    write_jsonl(env.objects, env.bucket, "in/resumed.jsonl", lines)
+    job_id = env.create("in/resumed.jsonl")
+    slow = {"latency": 0.003, "line_concurrency": 4, "chunk_lines": 8}
+    first = env.worker(**slow)
+    env.wait_for(job_id, lambda j: j.completed >= 40)
+    first.stop()
+    assert env.job(job_id).phase == "Running"
+    # Shorter than what was already done: the resumed pass skips every line of it.
+    write_jsonl(env.objects, env.bucket, "in/resumed.jsonl", lines[:3])
+    env.worker(**slow)
+    job = env.wait(job_id)
+    assert job.phase == "Failed"
+    assert re.fullmatch(
+        r"The input file changed while the job was running: "
+        r"600 request lines were expected, \d+ were read\.",
+        job.status_message,
+    ), job.status_message

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
-from ark_batch.emulator.execution import ExecutionWorker, FaultyBackend, build_backend, output_keys
+from ark_batch.emulator.execution import (
+    ExecutionWorker,
+    FaultyBackend,
+    ModelError,
+    ModelResponse,
+    build_backend,
+    output_keys,
+)
+from ark_batch.emulator.execution.lines import error_line, result_line
 from ark_batch.emulator.execution.worker import RUNNING_MESSAGE
 from ark_batch.emulator.store import JobStore
 from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
@@ -153,6 +163,45 @@ def test_blank_lines_are_skipped_and_not_counted(local_env: ExecEnv) -> None:
     env.worker()
     job = env.wait(job_id)
     assert (job.phase, job.total, job.completed) == ("Completed", 2, 2)
+
+
+def test_bom_alone_on_the_first_line_is_a_blank_line(local_env: ExecEnv) -> None:
+    env = local_env
+    lines = [b"\xef\xbb\xbf", chat_line("a"), chat_line("b")]
+    write_jsonl(env.objects, env.bucket, "in/bom.jsonl", lines)
+    job_id = env.create("in/bom.jsonl")
+    env.worker()
+    job = env.wait(job_id)
+    assert (job.phase, job.total, job.completed) == ("Completed", 2, 2), job.status_message
+    results, _ = env.outputs(job)
+    assert [r["custom_id"] for r in results] == ["a", "b"]
+
+
+def test_lone_surrogate_in_a_body_is_echoed_as_valid_json(local_env: ExecEnv) -> None:
+    env = local_env
+    # "\ud800" is a valid JSON escape, but decodes to a str with no UTF-8 form.
+    lone = '{"custom_id": "lone", "body": {"messages": [{"role": "user", "content": "\\ud800 x"}]}}'
+    lines: list[Any] = [chat_line(f"c{i}") for i in range(11)]
+    lines.insert(5, lone)
+    write_jsonl(env.objects, env.bucket, "in/lone.jsonl", lines)
+    job_id = env.create("in/lone.jsonl")
+    env.worker()
+    job = env.wait(job_id)
+    assert (job.phase, job.total, job.completed, job.failed) == ("Completed", 12, 12, 0), (
+        job.status_message
+    )
+    results, _ = env.outputs(job)
+    echoed = next(r for r in results if r["custom_id"] == "lone")
+    assert echoed["response"]["body"]["choices"][0]["message"]["content"] == "\ud800 x"
+
+
+def test_output_lines_with_lone_surrogates_are_valid_json() -> None:
+    response = ModelResponse({"text": "\ud800 x \u00e9"}, "rid")
+    line = result_line("c", response)
+    assert json.loads(line)["response"]["body"] == {"text": "\ud800 x \u00e9"}
+    error = ModelError("InvalidParameter", "BadRequest", "bad \udfff")
+    assert json.loads(error_line("c", "rid", error))["error"]["message"] == "bad \udfff"
+    line.decode()  # strict UTF-8
 
 
 def test_request_counts_grow_while_running(local_env: ExecEnv) -> None:

@@ -97,6 +97,28 @@ def test_expiry_while_queued(local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
     assert list(env.objects.list_keys(env.bucket, "out/")) == []
 
 
+def test_expiry_while_queued_does_not_wait_for_a_job_slot(local_env: ExecEnv) -> None:
+    env = local_env
+    write_jsonl(env.objects, env.bucket, "in/busy.jsonl", [chat_line(f"b{i}") for i in range(1000)])
+    busy = env.create("in/busy.jsonl", window="3d")
+    # Slow enough to hold the only slot for minutes; checked after every line.
+    env.worker(max_concurrent_jobs=1, latency=0.2, line_concurrency=1, chunk_lines=1)
+    env.wait(busy, ("Running",))
+    write_jsonl(env.objects, env.bucket, "in/queued.jsonl", [chat_line("q")])
+    queued = env.create("in/queued.jsonl", window="1d")
+    assert env.job(queued).phase == "Queued"
+    env.clock.advance(timedelta(days=1, seconds=1))
+
+    job = env.wait(queued, timeout=10)
+    assert (job.phase, job.status_message) == (
+        "Terminated",
+        "The CompletionWindow (1d) expired before any request ran.",
+    )
+    assert env.job(busy).phase == "Running"
+    env.jobs.transition(busy, "Terminating", "Stopping on request.", env.clock())
+    assert env.wait(busy).phase == "Terminated"
+
+
 def test_external_stop_terminates_with_partial_results(env: ExecEnv) -> None:
     job_id = _slow_job(env)
     env.worker(**SLOW)

@@ -12,13 +12,16 @@ __all__ = [
     "InputError",
     "JobFailedError",
     "error_line",
+    "is_blank",
     "parse_line",
     "request_id",
     "result_line",
 ]
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
 _decode = json.JSONDecoder().decode
+_BOM = b"\xef\xbb\xbf"
 
 
 class JobFailedError(Exception):
@@ -27,6 +30,16 @@ class JobFailedError(Exception):
 
 class InputError(JobFailedError):
     """The input file is malformed."""
+
+
+def is_blank(raw: bytes, line_no: int) -> bool:
+    """Whether a line is skipped and not counted: only whitespace (after a first-line BOM).
+
+    Both passes must agree on this, or Total and the execute pass's lines disagree.
+    """
+    if line_no == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    return not raw.strip()
 
 
 def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
@@ -49,7 +62,19 @@ def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
         raise InputError(
             f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
         )
+    if not _is_utf8_text(custom_id):
+        # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
+        # indexed, hashed into a request id or written to an output file.
+        raise InputError(f"Invalid input file: line {line_no}: custom_id is not valid UTF-8 text.")
     return custom_id, obj.get("body")
+
+
+def _is_utf8_text(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def request_id(stamp: str, job_id: str, custom_id: str) -> str:
@@ -70,7 +95,7 @@ def result_line(custom_id: str, response: ModelResponse) -> bytes:
             "body": response.body,
         },
     }
-    return _encode(line).encode() + b"\n"
+    return _dump(line)
 
 
 def error_line(custom_id: str, request_id: str, error: ModelError) -> bytes:
@@ -81,4 +106,15 @@ def error_line(custom_id: str, request_id: str, error: ModelError) -> bytes:
         "response": None,
         "error": {"code": error.code, "type": error.type, "message": error.message},
     }
-    return _encode(line).encode() + b"\n"
+    return _dump(line)
+
+
+def _dump(line: dict[str, Any]) -> bytes:
+    """One output line, newline included; valid UTF-8 JSON whatever its strings hold."""
+    try:
+        return _encode(line).encode() + b"\n"
+    except UnicodeEncodeError:
+        # A lone surrogate (from a valid JSON escape in the input, e.g. "\ud800", echoed
+        # back) has no UTF-8 form; escaping everything to ASCII keeps the line valid JSON
+        # that reads back to the same strings.
+        return _encode_ascii(line).encode() + b"\n"

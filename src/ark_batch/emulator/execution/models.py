@@ -8,6 +8,7 @@ injected latency and per-line failures.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -149,6 +150,7 @@ class EchoBackend:
 
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_JSON = {"Content-Type": "application/json"}
 
 
 class OpenAIBackend:
@@ -185,10 +187,14 @@ class OpenAIBackend:
     def complete(self, request: ModelRequest) -> ModelResult:
         """Forward one request; map HTTP errors to error lines."""
         payload = {**request.body, "model": self._model or request.model}
+        # ASCII escapes, not httpx's json=: a lone surrogate (a valid JSON escape in the
+        # input) has no UTF-8 form and would crash the encoding instead of reaching the
+        # endpoint, which decides about it like about any other body.
+        content = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             try:
-                response = self._client.post(self._url, json=payload)
+                response = self._client.post(self._url, content=content, headers=_JSON)
             except httpx.HTTPError as exc:
                 if last:
                     return ModelError(

@@ -18,7 +18,7 @@ from pathlib import Path
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
 from ark_batch.emulator.execution.config import ExecutionConfig
-from ark_batch.emulator.execution.lines import JobFailedError
+from ark_batch.emulator.execution.lines import JobFailedError, is_blank
 from ark_batch.emulator.execution.locations import (
     check_output_location,
     numbered_lines,
@@ -121,6 +121,7 @@ class JobRunner:
             if stop is not None:
                 self._halt(job, stop)
                 return
+            _check_input_unchanged(state)
             state.stage = FINISHING
             self.progress.save(state)
         self._finish(job, state, None)
@@ -188,7 +189,7 @@ class JobRunner:
             pending: list[tuple[int, bytes]] = []
             line_no = 0
             for line_no, raw in numbered_lines(self.objects, job):
-                if line_no <= state.next_line or not raw.strip():
+                if line_no <= state.next_line or is_blank(raw, line_no):
                     continue
                 pending.append((line_no, raw))
                 if len(pending) >= self.chunk_lines:
@@ -289,6 +290,20 @@ class JobRunner:
 
     def _spool_dir(self, job_id: str) -> Path:
         return self.spool_root / job_id
+
+
+def _check_input_unchanged(state: Progress) -> None:
+    """Fail the job if the execute pass did not see the requests validation counted.
+
+    The input is read twice (and again on every resume); an object overwritten in
+    between would otherwise end `Completed` with Completed + Failed != Total.
+    """
+    done = state.completed + state.failed
+    if done != state.total:
+        raise JobFailedError(
+            "The input file changed while the job was running: "
+            f"{state.total} request lines were expected, {done} were read."
+        )
 
 
 def _tally(state: Progress) -> str:

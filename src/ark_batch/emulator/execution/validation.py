@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from ark_batch.emulator.execution.lines import InputError, parse_line
+from ark_batch.emulator.execution.lines import InputError, is_blank, parse_line
 from ark_batch.emulator.execution.progress import IdIndex
 
 __all__ = ["validate_input"]
@@ -27,7 +27,7 @@ def validate_input(
     total = 0
     batch: list[tuple[str, int]] = []
     for line_no, raw in lines:
-        if not raw.strip():
+        if is_blank(raw, line_no):
             continue
         custom_id, _ = parse_line(raw, line_no)
         batch.append((custom_id, line_no))

@@ -135,7 +135,10 @@ class ExecutionWorker:
                     "job was queued; stopping the job.",
                     now,
                 )
-                self._submit(job.id)
+                # Finished here, not in the pool: nothing ran and nothing is spooled, so
+                # it is quick, and a long job holding every slot must not keep it
+                # Terminating for hours.
+                self._run_job(job.id)
             elif self._has_capacity():
                 self._jobs.transition(job.id, "Running", RUNNING_MESSAGE, now)
                 self._submit(job.id)
