@@ -77,6 +77,11 @@ BROKEN_FILES: list[tuple[str, list[Any], str]] = [
         [chat_line("a"), '{"custom_id": "\\udc00", "body": {}}'],
         "Invalid input file: line 2: custom_id is not valid UTF-8 text.",
     ),
+    (
+        "nan-is-not-json",
+        [chat_line("a"), '{"custom_id": "b", "body": {"temperature": NaN}}'],
+        "Invalid input file: line 2 is not valid JSON (NaN is not a JSON value).",
+    ),
     ("empty", [], "Invalid input file: it contains no requests."),
     ("only-blank", ["", "  "], "Invalid input file: it contains no requests."),
 ]

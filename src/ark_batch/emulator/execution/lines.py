@@ -20,7 +20,15 @@ __all__ = [
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON has no such values, and echoing them
+    # would write output lines that other JSON parsers reject.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 _BOM = b"\xef\xbb\xbf"
 
 
