@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
@@ -139,6 +139,35 @@ def model_reference(
     )
 
 
+class JobFields(TypedDict, total=False):
+    """The plain-value fields of a Create; see :func:`create_request`."""
+
+    name: str | None
+    model: str | None
+    model_version: str | None
+    custom_model_id: str | None
+    input: str | TosLocationInput | None
+    output: str | TosLocationInput | None
+    description: str | None
+    project_name: str | None
+    completion_window: str | None
+    tags: Mapping[str, str] | None
+
+
+class ListFilters(TypedDict, total=False):
+    """The plain-value filters and order of a List; see :func:`list_request`."""
+
+    project_name: str | None
+    phases: Sequence[str] | None
+    name: str | None
+    ids: Sequence[str] | None
+    custom_model_ids: Sequence[str] | None
+    foundation_models: Mapping[str, Sequence[str] | None] | None
+    tags: Mapping[str, Sequence[str] | None] | None
+    sort_by: str | None
+    sort_order: str | None
+
+
 def create_request(
     *,
     name: str,
@@ -172,24 +201,22 @@ def _opt(values: Iterable[str] | None) -> list[str] | Unset:
 
 
 def list_request(
-    *,
-    project_name: str | None = None,
-    phases: Sequence[str] | None = None,
-    name: str | None = None,
-    ids: Sequence[str] | None = None,
-    custom_model_ids: Sequence[str] | None = None,
-    foundation_models: Mapping[str, Sequence[str] | None] | None = None,
-    tags: Mapping[str, Sequence[str] | None] | None = None,
-    page_number: int = 1,
-    page_size: int = 10,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
+    *, page_number: int = 1, page_size: int = 10, **filters: Unpack[ListFilters]
 ) -> ListBatchInferenceJobsRequest:
     """A :class:`ListBatchInferenceJobsRequest` from plain values.
 
     ``foundation_models`` maps a model name to its versions (``None``: any version);
     ``tags`` maps a tag key to accepted values (``None`` or empty: any value).
     """
+    project_name = filters.get("project_name")
+    phases = filters.get("phases")
+    name = filters.get("name")
+    ids = filters.get("ids")
+    custom_model_ids = filters.get("custom_model_ids")
+    foundation_models = filters.get("foundation_models")
+    tags = filters.get("tags")
+    sort_by = filters.get("sort_by")
+    sort_order = filters.get("sort_order")
     filter_: ListFilter | Unset = UNSET
     if any(x is not None for x in (phases, name, ids, custom_model_ids, foundation_models)):
         filter_ = ListFilter(

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import attrs
 import httpx
 
 from ark_batch import _actions
-from ark_batch._actions import CREATE, GET, LIST
+from ark_batch._actions import CREATE, GET, LIST, JobFields, ListFilters
 from ark_batch._asyncio_backend import asyncio_transport
 from ark_batch.auth import VolcengineAuth
 from ark_batch.connect import resolve_endpoint
@@ -35,7 +35,6 @@ from ark_batch_client.models import (
     CreateBatchInferenceJobResult,
     ListBatchInferenceJobsRequest,
     ListBatchInferenceJobsResult,
-    TosLocationInput,
 )
 
 if TYPE_CHECKING:
@@ -75,10 +74,16 @@ def _create_body(
 
 
 def _list_request(
-    request: ListBatchInferenceJobsRequest | None, filters: dict[str, Any]
+    request: ListBatchInferenceJobsRequest | None,
+    filters: ListFilters,
+    *,
+    page_number: int = 1,
+    page_size: int = 10,
 ) -> ListBatchInferenceJobsRequest:
     if request is None:
-        return _actions.list_request(**filters)
+        return _actions.list_request(page_number=page_number, page_size=page_size, **filters)
+    if any(value is not None for value in filters.values()):
+        raise TypeError("pass either a ListBatchInferenceJobsRequest or keyword filters")
     return request
 
 
@@ -267,19 +272,10 @@ class ArkBatch(_Base):
         self,
         request: CreateBatchInferenceJobRequest | None = None,
         *,
-        name: str | None = None,
-        model: str | None = None,
-        model_version: str | None = None,
-        custom_model_id: str | None = None,
-        input: str | TosLocationInput | None = None,
-        output: str | TosLocationInput | None = None,
-        description: str | None = None,
-        project_name: str | None = None,
-        completion_window: str | None = None,
-        tags: Mapping[str, str] | None = None,
         on_active_job: OnActiveJob = "return",
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,
+        **fields: Unpack[JobFields],
     ) -> CreateBatchInferenceJobResult:
         """Create a job; return its Id (``.id``).
 
@@ -289,19 +285,7 @@ class ArkBatch(_Base):
         already has this project and input, its Id is returned (``on_active_job="raise"``
         raises :class:`~ark_batch.errors.ActiveJobExistsError` instead).
         """
-        fields = {
-            "name": name,
-            "model": model,
-            "model_version": model_version,
-            "custom_model_id": custom_model_id,
-            "input": input,
-            "output": output,
-            "description": description,
-            "project_name": project_name,
-            "completion_window": completion_window,
-            "tags": tags,
-        }
-        payload = _create_body(request, False, fields)
+        payload = _create_body(request, False, dict(fields))
         try:
             result: CreateBatchInferenceJobResult = self._call(CREATE, payload, retry, timeout)
         except ActiveJobExistsError as exc:
@@ -316,10 +300,10 @@ class ArkBatch(_Base):
         *,
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,
-        **fields: Any,
+        **fields: Unpack[JobFields],
     ) -> None:
         """Dry-run a Create: return if the service would accept it, raise if not."""
-        payload = _create_body(request, True, fields)
+        payload = _create_body(request, True, dict(fields))
         try:
             self._call(CREATE, payload, retry, timeout)
         except DryRunSucceeded:
@@ -336,37 +320,14 @@ class ArkBatch(_Base):
         self,
         request: ListBatchInferenceJobsRequest | None = None,
         *,
-        project_name: str | None = None,
-        phases: Sequence[str] | None = None,
-        name: str | None = None,
-        ids: Sequence[str] | None = None,
-        custom_model_ids: Sequence[str] | None = None,
-        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
-        tags: Mapping[str, Sequence[str] | None] | None = None,
         page_number: int = 1,
         page_size: int = 10,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,
+        **filters: Unpack[ListFilters],
     ) -> ListBatchInferenceJobsResult:
         """One page of jobs (``.items``, ``.total_count``)."""
-        body = _list_request(
-            request,
-            {
-                "project_name": project_name,
-                "phases": phases,
-                "name": name,
-                "ids": ids,
-                "custom_model_ids": custom_model_ids,
-                "foundation_models": foundation_models,
-                "tags": tags,
-                "page_number": page_number,
-                "page_size": page_size,
-                "sort_by": sort_by,
-                "sort_order": sort_order,
-            },
-        )
+        body = _list_request(request, filters, page_number=page_number, page_size=page_size)
         page: ListBatchInferenceJobsResult = self._call(
             LIST, _actions.encode(body.to_dict()), retry, timeout
         )
@@ -378,35 +339,13 @@ class ArkBatch(_Base):
         self,
         request: ListBatchInferenceJobsRequest | None = None,
         *,
-        project_name: str | None = None,
-        phases: Sequence[str] | None = None,
-        name: str | None = None,
-        ids: Sequence[str] | None = None,
-        custom_model_ids: Sequence[str] | None = None,
-        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
-        tags: Mapping[str, Sequence[str] | None] | None = None,
         page_size: int = 100,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
         max_pages: int = DEFAULT_MAX_PAGES,
         retry: RetryPolicy | None = None,
+        **filters: Unpack[ListFilters],
     ) -> Iterator[BatchInferenceJob]:
         """Every matching job across all pages, fetched lazily page by page."""
-        base = _list_request(
-            request,
-            {
-                "project_name": project_name,
-                "phases": phases,
-                "name": name,
-                "ids": ids,
-                "custom_model_ids": custom_model_ids,
-                "foundation_models": foundation_models,
-                "tags": tags,
-                "page_size": page_size,
-                "sort_by": sort_by,
-                "sort_order": sort_order,
-            },
-        )
+        base = _list_request(request, filters, page_size=page_size)
         template = base.to_dict()
 
         def fetch(page_number: int, size: int) -> ListBatchInferenceJobsResult:
@@ -563,34 +502,13 @@ class AsyncArkBatch(_Base):
         self,
         request: CreateBatchInferenceJobRequest | None = None,
         *,
-        name: str | None = None,
-        model: str | None = None,
-        model_version: str | None = None,
-        custom_model_id: str | None = None,
-        input: str | TosLocationInput | None = None,
-        output: str | TosLocationInput | None = None,
-        description: str | None = None,
-        project_name: str | None = None,
-        completion_window: str | None = None,
-        tags: Mapping[str, str] | None = None,
         on_active_job: OnActiveJob = "return",
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,  # noqa: ASYNC109
+        **fields: Unpack[JobFields],
     ) -> CreateBatchInferenceJobResult:
         """See :meth:`ArkBatch.create_job`."""
-        fields = {
-            "name": name,
-            "model": model,
-            "model_version": model_version,
-            "custom_model_id": custom_model_id,
-            "input": input,
-            "output": output,
-            "description": description,
-            "project_name": project_name,
-            "completion_window": completion_window,
-            "tags": tags,
-        }
-        payload = _create_body(request, False, fields)
+        payload = _create_body(request, False, dict(fields))
         try:
             result: CreateBatchInferenceJobResult = await self._call(
                 CREATE, payload, retry, timeout
@@ -607,10 +525,10 @@ class AsyncArkBatch(_Base):
         *,
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,  # noqa: ASYNC109
-        **fields: Any,
+        **fields: Unpack[JobFields],
     ) -> None:
         """See :meth:`ArkBatch.validate_job`."""
-        payload = _create_body(request, True, fields)
+        payload = _create_body(request, True, dict(fields))
         try:
             await self._call(CREATE, payload, retry, timeout)
         except DryRunSucceeded:
@@ -633,37 +551,14 @@ class AsyncArkBatch(_Base):
         self,
         request: ListBatchInferenceJobsRequest | None = None,
         *,
-        project_name: str | None = None,
-        phases: Sequence[str] | None = None,
-        name: str | None = None,
-        ids: Sequence[str] | None = None,
-        custom_model_ids: Sequence[str] | None = None,
-        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
-        tags: Mapping[str, Sequence[str] | None] | None = None,
         page_number: int = 1,
         page_size: int = 10,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: _Timeout = None,  # noqa: ASYNC109
+        **filters: Unpack[ListFilters],
     ) -> ListBatchInferenceJobsResult:
         """See :meth:`ArkBatch.list_jobs`."""
-        body = _list_request(
-            request,
-            {
-                "project_name": project_name,
-                "phases": phases,
-                "name": name,
-                "ids": ids,
-                "custom_model_ids": custom_model_ids,
-                "foundation_models": foundation_models,
-                "tags": tags,
-                "page_number": page_number,
-                "page_size": page_size,
-                "sort_by": sort_by,
-                "sort_order": sort_order,
-            },
-        )
+        body = _list_request(request, filters, page_number=page_number, page_size=page_size)
         page: ListBatchInferenceJobsResult = await self._call(
             LIST, _actions.encode(body.to_dict()), retry, timeout
         )
@@ -673,35 +568,13 @@ class AsyncArkBatch(_Base):
         self,
         request: ListBatchInferenceJobsRequest | None = None,
         *,
-        project_name: str | None = None,
-        phases: Sequence[str] | None = None,
-        name: str | None = None,
-        ids: Sequence[str] | None = None,
-        custom_model_ids: Sequence[str] | None = None,
-        foundation_models: Mapping[str, Sequence[str] | None] | None = None,
-        tags: Mapping[str, Sequence[str] | None] | None = None,
         page_size: int = 100,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
         max_pages: int = DEFAULT_MAX_PAGES,
         retry: RetryPolicy | None = None,
+        **filters: Unpack[ListFilters],
     ) -> AsyncIterator[BatchInferenceJob]:
         """See :meth:`ArkBatch.iter_jobs`; use with ``async for``."""
-        base = _list_request(
-            request,
-            {
-                "project_name": project_name,
-                "phases": phases,
-                "name": name,
-                "ids": ids,
-                "custom_model_ids": custom_model_ids,
-                "foundation_models": foundation_models,
-                "tags": tags,
-                "page_size": page_size,
-                "sort_by": sort_by,
-                "sort_order": sort_order,
-            },
-        )
+        base = _list_request(request, filters, page_size=page_size)
         template = base.to_dict()
 
         async def fetch(page_number: int, size: int) -> ListBatchInferenceJobsResult:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ark_batch import ArkBatch, AsyncArkBatch, Credentials, errors
+from ark_batch import ArkBatch, AsyncArkBatch, Credentials, errors, list_request
 from ark_batch.errors import (
     ActiveJobExistsError,
     AuthenticationError,
@@ -346,3 +346,13 @@ def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
         assert server.url.startswith("https://127.0.0.1:")
         # The certificate names localhost.
         assert asyncio.run(main(server.url.replace("127.0.0.1", "localhost"))) == 1
+
+
+def test_a_generated_request_and_keyword_filters_do_not_mix(ark: ArkBatch) -> None:
+    # Keyword filters next to a ready request would otherwise be dropped silently.
+    with pytest.raises(TypeError, match="either a ListBatchInferenceJobsRequest"):
+        ark.list_jobs(list_request(page_size=5), phases=["Running"])
+    with pytest.raises(TypeError, match="either a ListBatchInferenceJobsRequest"):
+        list(ark.iter_jobs(list_request(), name="nightly"))
+    # None means "not given", as for the plain-value form.
+    assert ark.list_jobs(list_request(page_size=5), phases=None).page_size == 5
