@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import inspect
 import tomllib
 from pathlib import Path
@@ -187,3 +188,21 @@ def test_the_drift_check_covers_the_typed_marker(tmp_path: Path) -> None:
         (root / "__init__.py").write_text("")
     (fresh / pipeline.TYPED_MARKER).write_text("")
     assert pipeline.compare(fresh, committed) == [f"missing: {pipeline.TYPED_MARKER}"]
+
+
+def test_the_model_template_is_the_pinned_generators_plus_the_null_rule() -> None:
+    """generator/templates/model.py.jinja must follow the pinned generator's own template.
+
+    It differs only where it drops null-valued keys in from_dict; after a generator
+    upgrade, copy the new template and re-apply that change.
+    """
+    from openapi_python_client import templates  # noqa: PLC0415  # only in the generate group
+
+    upstream = (Path(templates.__path__[0]) / "model.py.jinja").read_text().splitlines()
+    ours = (pipeline.TEMPLATES / "model.py.jinja").read_text().splitlines()
+    diff = [line for line in difflib.ndiff(upstream, ours) if line[:1] in "+-"]
+    assert diff == [
+        "-         d = dict(src_dict)",
+        "+         # An explicit JSON null reads as an absent field (docs/decisions/0009).",
+        "+         d = {key: value for key, value in src_dict.items() if value is not None}",
+    ]
