@@ -27,18 +27,23 @@ def _npx(session: nox.Session, *args: str) -> None:
     session.run("npx", "--yes", REDOCLY, *args, external=True)
 
 
+def _pipeline(session: nox.Session, command: str) -> None:
+    # The pipeline finds the documents in spec/ with ark_batch.spec (PyYAML).
+    session.install("-e", ".[emulator]")
+    _group(session, "generate")
+    session.run("python", "-m", "generator.pipeline", command)
+
+
 @nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate generated/ark_batch_client from spec/ with the pinned generator."""
-    _group(session, "generate")
-    session.run("python", "-m", "generator.pipeline", "generate")
+    _pipeline(session, "generate")
 
 
 @nox.session
 def check_generated(session: nox.Session) -> None:
     """Fail when generated/ differs from what spec + config + pinned generator produce."""
-    _group(session, "generate")
-    session.run("python", "-m", "generator.pipeline", "check")
+    _pipeline(session, "check")
 
 
 @nox.session

@@ -3,6 +3,11 @@
 ``python -m generator.pipeline generate`` rewrites the committed package;
 ``python -m generator.pipeline check`` regenerates into a temporary directory and fails
 when the committed package differs from what spec + config + the pinned generator produce.
+
+The package is built from one document of spec/: the Version named in
+``generator/version.toml`` (the newest when it says ``newest``). Templates in
+``generator/templates/`` override the generator's own; the package gets a ``py.typed``
+marker so that users' type checkers read its annotations.
 """
 
 from __future__ import annotations
@@ -14,15 +19,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
+from ark_batch.spec import discover_documents
+
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "spec" / "openapi.yaml"
+SPEC_DIR = ROOT / "spec"
 CONFIG = ROOT / "generator" / "config.yaml"
+VERSION_CONFIG = ROOT / "generator" / "version.toml"
+TEMPLATES = ROOT / "generator" / "templates"
 PACKAGE = "ark_batch_client"
 TARGET = ROOT / "generated" / PACKAGE
 GENERATOR_VERSION = "0.29.1"
+#: The PEP 561 marker: without it a user's mypy treats the package as untyped.
+TYPED_MARKER = "py.typed"
+NEWEST = "newest"
 
 
 class PipelineError(RuntimeError):
@@ -53,9 +66,50 @@ def check_generator_version() -> None:
         )
 
 
-def generate(dest_parent: Path, spec: Path = SPEC, config: Path = CONFIG) -> Path:
-    """Generate the client package into ``dest_parent/ark_batch_client`` and return its path."""
+def target_version(version_config: Path = VERSION_CONFIG) -> str | None:
+    """The Version named in ``version_config``; None for the newest."""
+    try:
+        target = tomllib.loads(version_config.read_text(encoding="utf-8"))["target"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise PipelineError(
+            f'{version_config.name} must set target = "newest" or a Version'
+        ) from exc
+    if not isinstance(target, str) or not target:
+        raise PipelineError(f"{version_config.name}: target must be a non-empty string")
+    return None if target == NEWEST else target
+
+
+def select_spec(spec_dir: Path = SPEC_DIR, version: str | None = None) -> Path:
+    """The document of ``version`` in ``spec_dir`` (the newest when None)."""
+    try:
+        documents = discover_documents([spec_dir])
+    except (OSError, ValueError) as exc:
+        raise PipelineError(str(exc)) from exc
+    if not documents:
+        raise PipelineError(f"no OpenAPI document in {spec_dir}")
+    chosen = max(documents) if version is None else version
+    if chosen not in documents:
+        raise PipelineError(
+            f"no document in {spec_dir.name}/ defines Version {chosen} "
+            f"(present: {', '.join(sorted(documents))})"
+        )
+    return documents[chosen].path
+
+
+def generate(
+    dest_parent: Path,
+    spec: Path | None = None,
+    config: Path = CONFIG,
+    templates: Path = TEMPLATES,
+) -> Path:
+    """Generate the client package into ``dest_parent/ark_batch_client`` and return its path.
+
+    ``spec`` is a document, or a directory of documents to select from with
+    ``generator/version.toml``; by default spec/.
+    """
     check_generator_version()
+    if spec is None or spec.is_dir():
+        spec = select_spec(spec or SPEC_DIR, target_version())
     out = dest_parent / PACKAGE
     if out.exists():
         shutil.rmtree(out)
@@ -75,9 +129,12 @@ def generate(dest_parent: Path, spec: Path = SPEC, config: Path = CONFIG) -> Pat
         str(out),
         "--fail-on-warning",
     ]
+    if templates.is_dir():
+        command += ["--custom-template-path", str(templates)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PipelineError(f"generation failed:\n{result.stdout}\n{result.stderr}")
+    (out / TYPED_MARKER).write_text("", encoding="utf-8")
     return out
 
 

@@ -92,7 +92,7 @@ def test_list_sends_filters_and_parses_items() -> None:
         "Filter": {"Phases": ["Running"]},
     }
     assert isinstance(result, ListBatchInferenceJobsResponse)
-    assert [job.id for job in result.result.items] == ["bi-20240918194641-r2nwq"]
+    assert [job.id for job in result.result.items or []] == ["bi-20240918194641-r2nwq"]
 
 
 def test_error_envelope_is_parsed_for_documented_and_undocumented_statuses() -> None:

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
 
-from ark_batch.spec import ACTIONS, load_spec, operation, schema_validator
+from ark_batch.spec import (
+    SpecRegistry,
+    default_registry,
+    discover_documents,
+    load_registry,
+    load_spec,
+    operation,
+    schema_validator,
+    spec_dir,
+    spec_path,
+)
+
+ACTIONS = default_registry().actions()
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SEED_NAMES = {
@@ -35,10 +48,88 @@ def errors_of(schema: str, instance: Any) -> list[str]:
     )
 
 
-def test_spec_is_valid_openapi_3_1() -> None:
-    spec = load_spec()
+@pytest.mark.parametrize("version", default_registry().versions)
+def test_every_shipped_document_is_valid_openapi_3_1(version: str) -> None:
+    spec = dict(default_registry().document(version).document)
     assert spec["openapi"].startswith("3.1")
     validate(spec)
+
+
+@pytest.mark.parametrize("version", default_registry().versions)
+def test_every_operation_sends_its_documents_version(version: str) -> None:
+    """The Version query parameter of each operation is the document's info.version."""
+    document = default_registry().document(version)
+    parameters = document.document["components"]["parameters"]
+    for action in document.actions:
+        for declared in document.operation(action)["parameters"]:
+            ref = declared.get("$ref")
+            param = parameters[ref.rsplit("/", 1)[-1]] if ref else declared
+            if param["name"] == "Version":
+                assert param["schema"]["const"] == param["schema"]["default"] == version
+                break
+        else:
+            pytest.fail(f"{action} of {version} has no Version parameter")
+
+
+def test_the_shipped_spec_is_2024_01_01_in_openapi_yaml() -> None:
+    registry = default_registry()
+    assert "2024-01-01" in registry.versions
+    assert spec_path("2024-01-01") == spec_dir() / "openapi.yaml"
+    assert spec_path() == registry.document(registry.newest).path
+    assert {"CreateBatchInferenceJob", "GetBatchInferenceJob", "ListBatchInferenceJobs"} <= set(
+        registry.actions("2024-01-01")
+    )
+
+
+def write_document(directory: Path, name: str, version: str, actions: list[str]) -> None:
+    paths = {
+        f"/#Action={action}": {"post": {"operationId": action, "responses": {}}}
+        for action in actions
+    }
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": version}, "paths": paths}
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_documents_are_found_by_info_version_and_the_newest_is_the_latest_date(
+    tmp_path: Path,
+) -> None:
+    write_document(tmp_path / "a", "openapi.yaml", "2024-01-01", ["Get", "List"])
+    write_document(tmp_path / "b", "later.json", "2024-06-01", ["Get", "List", "Stop"])
+    (tmp_path / "a" / "redocly.yaml").write_text("extends: [recommended]\n", encoding="utf-8")
+    (tmp_path / "a" / "notes.txt").write_text("openapi: 3.1.0\n", encoding="utf-8")
+    registry = SpecRegistry.from_dirs([tmp_path / "b", tmp_path / "a"])
+    assert registry.versions == ("2024-01-01", "2024-06-01")
+    assert registry.newest == "2024-06-01"
+    assert registry.actions() == ("Get", "List", "Stop")
+    assert registry.actions("2024-01-01") == ("Get", "List")
+    assert registry.serves("Stop", "2024-06-01")
+    assert not registry.serves("Stop", "2024-01-01")
+    assert not registry.serves("Get", "2023-01-01")
+    with pytest.raises(KeyError, match="2023-01-01"):
+        registry.document("2023-01-01")
+    with pytest.raises(KeyError, match="Stop"):
+        registry.operation("2024-01-01", "Stop")
+
+
+def test_two_documents_for_one_version_fail_naming_both(tmp_path: Path) -> None:
+    write_document(tmp_path, "one.yaml", "2024-01-01", ["Get"])
+    write_document(tmp_path, "two.yaml", "2024-01-01", ["Get"])
+    with pytest.raises(ValueError, match=r"2024-01-01 is defined twice: one.yaml and two.yaml"):
+        discover_documents([tmp_path])
+
+
+def test_a_directory_without_documents_fails_loudly(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no OpenAPI document"):
+        SpecRegistry.from_dirs([tmp_path])
+    with pytest.raises(FileNotFoundError, match="missing"):
+        load_registry([tmp_path / "missing"])
+
+
+def test_the_wheel_ships_the_whole_spec_directory() -> None:
+    pyproject = tomllib.loads((spec_dir().parent / "pyproject.toml").read_text())
+    include = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert include["spec"] == "ark_batch/_spec"
 
 
 def test_every_action_is_a_fragment_path_with_required_const_query_parameters() -> None:
@@ -221,3 +312,10 @@ def test_job_object_admits_unknown_phase_and_extra_fields() -> None:
 def test_user_tag_keys_starting_with_sys_are_reserved(key: str, errors: list[str]) -> None:
     body = create_body(Tags=[{"Key": key, "Value": "v"}])
     assert errors_of("CreateBatchInferenceJobRequest", body) == errors
+
+
+def test_a_phase_filter_has_no_invented_length_limit() -> None:
+    """A filter naming every phase, however many a later Version adds, is valid."""
+    every = load_spec()["components"]["schemas"]["JobPhase"]["enum"]
+    body = {"Filter": {"Phases": [*every, *every]}}
+    assert errors_of("ListBatchInferenceJobsRequest", body) == []

@@ -23,7 +23,7 @@ def main() -> None:
 
         # One page: .items and .total_count (newest first by default).
         page = ark.list_jobs(page_size=5)
-        print(f"first page: {len(page.items)} of {page.total_count} jobs")
+        print(f"first page: {len(page.items or [])} of {page.total_count} jobs")
 
         # Every job, fetched page by page only as the loop needs them.
         every = list(ark.iter_jobs(page_size=5))

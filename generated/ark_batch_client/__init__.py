@@ -2,7 +2,19 @@
 
 from .client import AuthenticatedClient, Client
 
+API_VERSION = "2024-01-01"
+"""The API Version (the spec document's ``info.version``) this package was generated for."""
+
+ACTIONS = (
+    "CreateBatchInferenceJob",
+    "GetBatchInferenceJob",
+    "ListBatchInferenceJobs",
+)
+"""The actions (the ``Action`` query values) this package has a function for."""
+
 __all__ = (
+    "ACTIONS",
+    "API_VERSION",
     "AuthenticatedClient",
     "Client",
 )

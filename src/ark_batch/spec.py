@@ -1,14 +1,22 @@
-"""The OpenAPI document in spec/, and JSON Schema validators built from it.
+"""The OpenAPI documents in spec/, one per API Version, and validators built from them.
 
-The emulator validates request bodies with these validators, so the spec stays the one
-place where field rules live. Needs the ``emulator`` extra (PyYAML, jsonschema).
+``spec/`` holds one document per Version; a document is any ``*.yaml``/``*.yml``/``*.json``
+file there with a top-level ``openapi`` key, and its Version is its ``info.version``.
+:class:`SpecRegistry` knows the Versions present, the newest one, each document, its
+actions (the operationIds, never listed by hand), and the request validators and operation
+objects per (Version, action). The emulator validates request bodies with these
+validators, so the spec stays the one place where field rules live.
+
+Needs the ``emulator`` extra (PyYAML, jsonschema). Code that must run with the core
+dependencies only reads the generated client instead (:mod:`ark_batch._api`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,9 +26,25 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+__all__ = [
+    "SPEC_URI",
+    "SpecDocument",
+    "SpecRegistry",
+    "SpecValidator",
+    "default_registry",
+    "discover_documents",
+    "load_registry",
+    "load_spec",
+    "operation",
+    "request_validator",
+    "schema_validator",
+    "spec_dir",
+    "spec_path",
+]
+
 SPEC_URI = "urn:ark-batch:openapi"
-ACTIONS = ("CreateBatchInferenceJob", "GetBatchInferenceJob", "ListBatchInferenceJobs")
-API_VERSION = "2024-01-01"
+_DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 # An unescaped `$`: end of input in JSON Schema (ECMA-262) regexes, but in Python's `re`
@@ -46,50 +70,218 @@ SpecValidator: Any = validators.extend(  # type: ignore[no-untyped-call]  # unty
 )
 
 
-def spec_path() -> Path:
-    """Path of the OpenAPI document: the copy inside a wheel, else the repository's spec/."""
-    packaged = resources.files("ark_batch") / "_spec" / "openapi.yaml"
-    if packaged.is_file():
+def spec_dir() -> Path:
+    """The directory of the shipped documents: the copy inside a wheel, else spec/."""
+    packaged = resources.files("ark_batch") / "_spec"
+    if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+    return Path(__file__).resolve().parents[2] / "spec"
+
+
+@dataclass(frozen=True, eq=False)
+class SpecDocument:
+    """One OpenAPI document: the API as one Version defines it."""
+
+    version: str
+    path: Path
+    document: Mapping[str, Any]
+    #: operationId -> the operation object, in document order.
+    operations: Mapping[str, Mapping[str, Any]]
+    _validators: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_file(cls, path: Path) -> SpecDocument | None:
+        """The document in ``path``, or None when the file is not an OpenAPI document."""
+        with path.open(encoding="utf-8") as fh:
+            document = yaml.safe_load(fh)
+        if not isinstance(document, dict) or "openapi" not in document:
+            return None
+        version = document.get("info", {}).get("version")
+        if not isinstance(version, str) or not version:
+            raise ValueError(f"{path.name}: info.version must be a non-empty string")
+        return cls(version, path, document, _operations(path.name, document))
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The actions this Version defines: its operationIds."""
+        return tuple(self.operations)
+
+    def operation(self, action: str) -> Mapping[str, Any]:
+        """The operation object of ``action`` (KeyError when this Version lacks it)."""
+        try:
+            return self.operations[action]
+        except KeyError:
+            raise KeyError(f"Version {self.version} has no action {action!r}") from None
+
+    @functools.cached_property
+    def _registry(self) -> Registry[Any]:
+        resource: Resource[Any] = Resource.from_contents(
+            dict(self.document), default_specification=DRAFT202012
+        )
+        registry: Registry[Any] = Registry().with_resource(self._uri, resource)
+        return registry
+
+    @property
+    def _uri(self) -> str:
+        return f"{SPEC_URI}:{self.version}"
+
+    def schema_validator(self, schema_name: str) -> Any:
+        """A validator for ``#/components/schemas/<schema_name>`` with all refs resolvable."""
+        if schema_name not in self.document["components"]["schemas"]:
+            raise KeyError(f"no schema named {schema_name!r} in Version {self.version}")
+        return SpecValidator(
+            {"$ref": f"{self._uri}#/components/schemas/{schema_name}"},
+            registry=self._registry,
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+
+    def request_validator(self, action: str) -> Any:
+        """The validator for the JSON body of ``action``'s request (built once)."""
+        cached = self._validators.get(action)
+        if cached is None:
+            media = self.operation(action)["requestBody"]["content"]["application/json"]
+            ref: str = media["schema"]["$ref"]
+            cached = self._validators[action] = self.schema_validator(ref.rsplit("/", 1)[-1])
+        return cached
+
+
+def _operations(name: str, document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in (document.get("paths") or {}).values():
+        for method in _METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            action = op.get("operationId")
+            if not action:
+                raise ValueError(f"{name}: every operation needs an operationId (the action)")
+            if action in found:
+                raise ValueError(f"{name}: operationId {action} appears twice")
+            found[action] = op
+    return found
+
+
+def discover_documents(directories: Iterable[Path]) -> dict[str, SpecDocument]:
+    """Every document in ``directories`` by Version; two files for one Version are an error."""
+    documents: dict[str, SpecDocument] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise FileNotFoundError(f"spec directory {directory} does not exist")
+        for path in sorted(directory.iterdir()):
+            if path.suffix not in _DOCUMENT_SUFFIXES or not path.is_file():
+                continue
+            doc = SpecDocument.from_file(path)
+            if doc is None:
+                continue
+            if doc.version in documents:
+                other = documents[doc.version].path
+                raise ValueError(
+                    f"Version {doc.version} is defined twice: {other.name} and {path.name}"
+                )
+            documents[doc.version] = doc
+    return documents
+
+
+class SpecRegistry:
+    """The Versions present and their documents.
+
+    Versions are Volcengine date strings (``YYYY-MM-DD``), so the newest is the greatest.
+    """
+
+    def __init__(self, documents: Mapping[str, SpecDocument]) -> None:
+        if not documents:
+            raise ValueError("no OpenAPI document found: the spec directory holds none")
+        self._documents = dict(sorted(documents.items()))
+
+    @classmethod
+    def from_dirs(cls, directories: Sequence[Path]) -> SpecRegistry:
+        """The registry of every document in ``directories``."""
+        return cls(discover_documents(directories))
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Every Version present, oldest first."""
+        return tuple(self._documents)
+
+    @property
+    def newest(self) -> str:
+        """The newest Version present."""
+        return self.versions[-1]
+
+    def document(self, version: str | None = None) -> SpecDocument:
+        """The document of ``version`` (the newest when None); KeyError when absent."""
+        key = self.newest if version is None else version
+        try:
+            return self._documents[key]
+        except KeyError:
+            raise KeyError(f"no document defines Version {key!r}") from None
+
+    def actions(self, version: str | None = None) -> tuple[str, ...]:
+        """The actions ``version`` defines."""
+        return self.document(version).actions
+
+    def serves(self, action: str, version: str) -> bool:
+        """Whether some document defines ``action`` for ``version``."""
+        document = self._documents.get(version)
+        return document is not None and action in document.operations
+
+    def operation(self, version: str, action: str) -> Mapping[str, Any]:
+        """The operation object of ``action`` in ``version``."""
+        return self.document(version).operation(action)
+
+    def request_validator(self, version: str, action: str) -> Any:
+        """The validator for ``action``'s request body as ``version`` defines it."""
+        return self.document(version).request_validator(action)
 
 
 @functools.cache
+def _load(directories: tuple[Path, ...]) -> SpecRegistry:
+    return SpecRegistry.from_dirs(directories)
+
+
+def load_registry(directories: Sequence[Path] = ()) -> SpecRegistry:
+    """The registry of ``directories``, or of the shipped spec/ when empty (cached)."""
+    dirs = tuple(Path(d).resolve() for d in directories) or (spec_dir(),)
+    return _load(dirs)
+
+
+def default_registry() -> SpecRegistry:
+    """The registry of the shipped spec/."""
+    return load_registry()
+
+
+def spec_path(version: str | None = None) -> Path:
+    """Path of the shipped document of ``version`` (the newest when None)."""
+    return default_registry().document(version).path
+
+
+# Shorthands over the newest shipped document.
+
+
 def load_spec() -> dict[str, Any]:
-    """The parsed OpenAPI document (YAML anchors resolved)."""
-    with spec_path().open(encoding="utf-8") as fh:
-        document: dict[str, Any] = yaml.safe_load(fh)
-    return document
-
-
-@functools.cache
-def _registry() -> Registry[Any]:
-    resource: Resource[Any] = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
-    return registry
+    """The newest shipped document (YAML anchors resolved)."""
+    return dict(default_registry().document().document)
 
 
 def schema_validator(schema_name: str) -> Any:
-    """A validator for ``#/components/schemas/<schema_name>`` with all refs resolvable."""
-    if schema_name not in load_spec()["components"]["schemas"]:
-        raise KeyError(f"no schema named {schema_name!r} in the spec")
-    schema = {"$ref": f"{SPEC_URI}#/components/schemas/{schema_name}"}
-    return SpecValidator(
-        schema,
-        registry=_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
+    """A validator for a schema of the newest shipped document."""
+    return default_registry().document().schema_validator(schema_name)
 
 
-@functools.cache
 def request_validator(action: str) -> Any:
-    """The validator for the JSON body of ``action``'s request."""
-    if action not in ACTIONS:
-        raise KeyError(f"unknown action {action!r}")
-    return schema_validator(f"{action}Request")
+    """The request-body validator of ``action`` in the newest shipped document."""
+    return default_registry().document().request_validator(action)
 
 
-def operation(action: str) -> dict[str, Any]:
-    """The ``post`` operation object of ``action``."""
-    op: dict[str, Any] = load_spec()["paths"][f"/#Action={action}"]["post"]
-    return op
+def operation(action: str) -> Mapping[str, Any]:
+    """The operation object of ``action`` in the newest shipped document."""
+    return default_registry().document().operation(action)
+
+
+def __getattr__(name: str) -> Any:
+    # ACTIONS and API_VERSION are the newest shipped document's, derived on first use.
+    if name == "ACTIONS":
+        return default_registry().actions()
+    if name == "API_VERSION":
+        return default_registry().newest
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,7 +51,7 @@ def test_create_get_list_round_trip(ark: ArkBatch) -> None:
     assert {(t.key, t.value) for t in job.tags or []} >= {("k", "v")}
     page = ark.list_jobs(project_name="proj", phases=["Queued"], page_size=5)
     assert page.total_count == 1
-    assert [j.id for j in page.items] == [created.id]
+    assert [j.id for j in page.items or []] == [created.id]
     assert ark.list_jobs(name="NIGHTLY").total_count == 1
     assert ark.list_jobs(ids=["bi-none"]).total_count == 0
     assert ark.list_jobs(foundation_models={"doubao-pro-32k": ["240615"]}).total_count == 1
@@ -68,7 +68,7 @@ def test_generated_request_models_are_accepted(ark: ArkBatch) -> None:
     )
     created = ark.create_job(request)
     page = ark.list_jobs(ListBatchInferenceJobsRequest(page_size=1))
-    assert [j.id for j in page.items] == [created.id]
+    assert [j.id for j in page.items or []] == [created.id]
     with pytest.raises(TypeError, match="either"):
         ark.create_job(request, name="both")
 
@@ -186,7 +186,7 @@ def test_async_facade_round_trip(emulator_url: str) -> None:
             job = await ark.get_job(created.id)
             assert job.status.phase == "Queued"
             page = await ark.list_jobs(phases=["Queued"])
-            assert [j.id for j in page.items] == [created.id]
+            assert [j.id for j in page.items or []] == [created.id]
             await ark.validate_job(**{**FIELDS, "input": "my-bucket/in/other.jsonl"})
             with pytest.raises(errors.NotFoundError):
                 await ark.get_job("bi-20240101000000-nope1")

@@ -104,8 +104,8 @@ def signed_headers(
     return headers
 
 
-def query_for(action: str) -> str:
-    return f"Action={action}&Version={VERSION}"
+def query_for(action: str, version: str = VERSION) -> str:
+    return f"Action={action}&Version={version}"
 
 
 async def call(
@@ -114,10 +114,11 @@ async def call(
     body: Any,
     *,
     credentials: Credentials = DEV_CREDENTIALS,
+    version: str = VERSION,
 ) -> httpx.Response:
-    """POST a correctly signed request for ``action`` with a JSON ``body``."""
+    """POST a correctly signed request for ``action`` (of ``version``) with a JSON ``body``."""
     raw = json.dumps(body).encode()
-    query = query_for(action)
+    query = query_for(action, version)
     headers = signed_headers(query, raw, credentials=credentials)
     return await client.post(f"/?{query}", content=raw, headers=headers)
 

@@ -27,6 +27,7 @@ from ark_batch.emulator.routing import check_method, check_operation, check_path
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
 from ark_batch.signing import parse_authorization
+from ark_batch.spec import load_registry
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
@@ -120,6 +121,7 @@ class _Handler:
         self.verify = config.verify_signatures
         self.default_account = config.accounts[0]
         self.accounts = {account.access_key: account for account in config.accounts}
+        self.spec = load_registry(config.spec_dirs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(self.clock())
@@ -131,14 +133,14 @@ class _Handler:
             check_path(scope["path"])
             raw_query = scope["query_string"].decode("latin-1")
             action, version = resolve_action(raw_query)
-            action, version = check_operation(action, version)
+            action, version = check_operation(action, version, self.spec)
             headers = _headers(scope)
             body = await _read_body(
                 receive, self.limit, _declared_length(headers.get("content-length"))
             )
             account = self._authenticate(scope, raw_query, headers, body)
             self.state.faults.check(action)
-            parsed = parse_body(action, body)
+            parsed = parse_body(action, body, self.spec.request_validator(version, action))
             result = self.state.backend.handlers[action](account, parsed)
             status = 200
             payload = success_body(rid, action, version, self.region, result)

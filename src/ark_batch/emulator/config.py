@@ -97,6 +97,8 @@ class EmulatorConfig:
     datetime and drives job times, Ids, RequestIds and the X-Date window (tests inject
     a fixed one). ``execution`` is reserved for job execution, which installs itself
     through the app's lifespan hooks (see :class:`ark_batch.emulator.app.EmulatorState`).
+    ``spec_dirs`` are the directories of the OpenAPI documents served, one per Version
+    (empty: the shipped spec/).
     """
 
     data_dir: Path
@@ -107,6 +109,7 @@ class EmulatorConfig:
     max_body_bytes: int = 1024 * 1024
     clock: Clock = _utc_now
     execution: Any = None
+    spec_dirs: Sequence[Path] = ()
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -129,12 +129,17 @@ def _rank(error: ValidationError) -> tuple[int, int, str]:
     return _KIND_RANK.get(str(error.validator), 2), len(path), field_path(path)
 
 
-def parse_body(action: str, raw: bytes) -> dict[str, Any]:
-    """Decode and validate ``action``'s JSON body, or raise the ApiError to answer."""
+def parse_body(action: str, raw: bytes, validator: Any = None) -> dict[str, Any]:
+    """Decode and validate ``action``'s JSON body, or raise the ApiError to answer.
+
+    ``validator`` is the requested Version's (:meth:`ark_batch.spec.SpecRegistry.
+    request_validator`); without it, the newest shipped Version's.
+    """
     if not raw.strip():
         raise ApiError("MissingParameter", "The request body is required: a JSON object.")
     document = _decode(raw)
-    validator = request_validator(action)
+    if validator is None:
+        validator = request_validator(action)
     # A bounded prefix: a 300,000-item array of wrong types would otherwise collect every
     # error while the event loop waits. The ranking below only needs the first few.
     errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))

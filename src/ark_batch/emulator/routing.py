@@ -5,11 +5,10 @@ from __future__ import annotations
 from urllib.parse import unquote_plus
 
 from ark_batch.emulator.protocol import ApiError
-from ark_batch.spec import ACTIONS, API_VERSION
+from ark_batch.spec import SpecRegistry, default_registry
 
 __all__ = [
     "ALLOWED_METHOD",
-    "OPERATIONS",
     "check_method",
     "check_operation",
     "check_path",
@@ -17,8 +16,6 @@ __all__ = [
 ]
 
 ALLOWED_METHOD = "POST"
-#: Every (Action, Version) pair the emulator serves.
-OPERATIONS = frozenset((action, API_VERSION) for action in ACTIONS)
 _DISPATCH = ("Action", "Version")
 
 
@@ -71,13 +68,19 @@ def resolve_action(raw_query: str) -> tuple[str | None, str | None]:
     return values.get("Action"), values.get("Version")
 
 
-def check_operation(action: str | None, version: str | None) -> tuple[str, str]:
-    """Raise MissingParameter / InvalidActionOrVersion unless the pair is served."""
+def check_operation(
+    action: str | None, version: str | None, spec: SpecRegistry | None = None
+) -> tuple[str, str]:
+    """Raise MissingParameter / InvalidActionOrVersion unless the pair is served.
+
+    A pair is served when a document in ``spec`` (the shipped spec/ by default) has that
+    Version and defines that action.
+    """
     if not action:
         raise ApiError("MissingParameter", "The parameter Action is required.")
     if not version:
         raise ApiError("MissingParameter", "The parameter Version is required.")
-    if (action, version) not in OPERATIONS:
+    if not (spec or default_registry()).serves(action, version):
         raise ApiError(
             "InvalidActionOrVersion",
             f"Could not find operation {action[:64]} for version {version[:32]}.",
