@@ -1,6 +1,7 @@
 """Development sessions: generation, checks, tests, benchmarks, docs, fuzzing, the demo.
 
-`nox` with no arguments runs what CI runs: check_generated, lint, typecheck and tests.
+`nox` with no arguments runs what CI runs: check_generated, spec_diff, lint, typecheck
+and tests.
 Tool versions are pinned in pyproject.toml's dependency groups.
 """
 
@@ -10,7 +11,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
+nox.options.sessions = ["check_generated", "spec_diff", "lint", "typecheck", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REDOCLY = "@redocly/cli@2.77.0"
@@ -44,6 +45,14 @@ def generate(session: nox.Session) -> None:
 def check_generated(session: nox.Session) -> None:
     """Fail when generated/ differs from what spec + config + pinned generator produce."""
     _pipeline(session, "check")
+
+
+@nox.session
+def spec_diff(session: nox.Session) -> None:
+    """Changelog of spec/ since REF (last release tag, else HEAD~1); fails on a break."""
+    session.install("-e", ".[emulator]")
+    node_tools = f"{session.virtualenv.location}/node"
+    session.run("python", "-m", "generator.spec_diff", "--tools-dir", node_tools, *session.posargs)
 
 
 @nox.session
