@@ -319,3 +319,22 @@ def test_a_phase_filter_has_no_invented_length_limit() -> None:
     every = load_spec()["components"]["schemas"]["JobPhase"]["enum"]
     body = {"Filter": {"Phases": [*every, *every]}}
     assert errors_of("ListBatchInferenceJobsRequest", body) == []
+
+
+def test_a_document_gives_its_phases_and_request_defaults() -> None:
+    document = default_registry().document("2024-01-01")
+    assert document.phases == (
+        "Queued", "Running", "Completed", "Terminating", "Terminated", "Failed",
+    )  # fmt: skip
+    assert document.defaults("CreateBatchInferenceJobRequest") == {
+        "CompletionWindow": "28d",
+        "DryRun": False,
+    }
+    assert document.defaults("ListBatchInferenceJobsRequest") == {
+        "PageNumber": 1,
+        "PageSize": 10,
+        "SortBy": "CreateTime",
+        "SortOrder": "Desc",
+    }
+    with pytest.raises(KeyError, match="NoSuchSchema"):
+        document.schema("NoSuchSchema")
