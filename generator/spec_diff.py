@@ -128,9 +128,12 @@ def documents_at(ref: str, spec_dir: Path = SPEC_DIR) -> dict[str, dict[str, Any
         blob = _git("show", f"{ref}:{relative}/{name}")
         if blob.returncode != 0:
             raise SpecDiffError(f"cannot read {relative}/{name} at {ref}")
-        document = yaml.safe_load(blob.stdout)
-        if isinstance(document, dict) and "openapi" in document:
-            documents[str(document["info"]["version"])] = document
+        try:
+            document = yaml.safe_load(blob.stdout)
+            if isinstance(document, dict) and "openapi" in document:
+                documents[str(document["info"]["version"])] = document
+        except (yaml.YAMLError, KeyError, TypeError) as exc:
+            raise SpecDiffError(f"{relative}/{name} at {ref} has no readable info.version") from exc
     return documents
 
 

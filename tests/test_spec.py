@@ -119,6 +119,12 @@ def test_two_documents_for_one_version_fail_naming_both(tmp_path: Path) -> None:
         discover_documents([tmp_path])
 
 
+def test_a_document_that_is_not_yaml_fails_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("openapi: [3.1.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.yaml is not valid YAML"):
+        discover_documents([tmp_path])
+
+
 def test_a_directory_without_documents_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no OpenAPI document"):
         SpecRegistry.from_dirs([tmp_path])

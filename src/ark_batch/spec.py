@@ -93,7 +93,10 @@ class SpecDocument:
     def from_file(cls, path: Path) -> SpecDocument | None:
         """The document in ``path``, or None when the file is not an OpenAPI document."""
         with path.open(encoding="utf-8") as fh:
-            document = yaml.safe_load(fh)
+            try:
+                document = yaml.safe_load(fh)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{path.name} is not valid YAML: {exc}") from None
         if not isinstance(document, dict) or "openapi" not in document:
             return None
         version = document.get("info", {}).get("version")
