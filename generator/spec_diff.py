@@ -115,7 +115,9 @@ def default_base() -> str | None:
 
 def documents_at(ref: str, spec_dir: Path = SPEC_DIR) -> dict[str, dict[str, Any]]:
     """The OpenAPI documents in ``spec_dir`` at git ``ref``, by Version."""
-    if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if ref.startswith("-") or (
+        _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0
+    ):
         raise SpecDiffError(f"{ref} is not a commit of this repository")
     relative = spec_dir.relative_to(ROOT).as_posix()
     listing = _git("ls-tree", "--name-only", f"{ref}:{relative}")

@@ -124,5 +124,6 @@ def test_an_entry_without_a_reason_is_refused(tmp_path: Path) -> None:
 
 def test_the_spec_at_head_is_read_from_git() -> None:
     assert set(spec_diff.documents_at("HEAD")) <= set(default_registry().versions) | {VERSION}
-    with pytest.raises(spec_diff.SpecDiffError, match="not a commit"):
-        spec_diff.documents_at("no-such-ref-anywhere")
+    for ref in ("no-such-ref-anywhere", "--all"):
+        with pytest.raises(spec_diff.SpecDiffError, match="not a commit"):
+            spec_diff.documents_at(ref)
