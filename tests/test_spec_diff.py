@@ -127,3 +127,28 @@ def test_the_spec_at_head_is_read_from_git() -> None:
     for ref in ("no-such-ref-anywhere", "--all"):
         with pytest.raises(spec_diff.SpecDiffError, match="not a commit"):
             spec_diff.documents_at(ref)
+
+
+def test_main_prints_the_section_and_exits_1_on_a_break(
+    node_modules: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at_head = spec_diff.documents_at("HEAD")
+    broken = copy.deepcopy(at_head)
+    del schemas(broken[VERSION])["BatchInferenceJob"]["properties"]["Tags"]
+    tools = node_modules.parent
+    monkeypatch.setattr(spec_diff, "current_documents", lambda: broken)
+    assert spec_diff.main(["HEAD", "--tools-dir", str(tools)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("### API (spec/ since HEAD)")
+    assert "Tags" in out
+    assert "breaking change to an existing Version" in err
+    monkeypatch.setattr(spec_diff, "current_documents", lambda: at_head)
+    assert spec_diff.main(["HEAD", "--tools-dir", str(tools)]) == 0
+    assert "- No change to any API Version." in capsys.readouterr().out
+
+
+def test_main_exits_2_naming_a_ref_that_is_not_a_commit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert spec_diff.main(["no-such-ref-anywhere"]) == 2
+    assert "no-such-ref-anywhere is not a commit" in capsys.readouterr().err
