@@ -18,7 +18,7 @@ nox.options.sessions = ["check_generated", "spec_diff", "lint", "typecheck", "te
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REDOCLY = "@redocly/cli@2.77.0"
 #: Every OpenAPI document, one per API Version (docs/decisions/0008).
-SPEC_DOCUMENTS = sorted(glob.glob("spec/*.yaml"))
+SPEC_DOCUMENTS = sorted(p for ext in ("yaml", "yml", "json") for p in glob.glob(f"spec/*.{ext}"))
 HANDWRITTEN = ["src", "tests", "benchmarks", "generator", "contract", "docs/examples", "noxfile.py"]
 ALL_EXTRAS = ".[emulator,s3,cli]"
 
