@@ -1,20 +1,24 @@
 """Development sessions: generation, checks, tests, benchmarks, docs, fuzzing, the demo.
 
-`nox` with no arguments runs what CI runs: check_generated, lint, typecheck and tests.
+`nox` with no arguments runs what CI runs: check_generated, spec_diff, lint, typecheck
+and tests.
 Tool versions are pinned in pyproject.toml's dependency groups.
 """
 
 from __future__ import annotations
 
+import glob
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["check_generated", "lint", "typecheck", "tests"]
+nox.options.sessions = ["check_generated", "spec_diff", "lint", "typecheck", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REDOCLY = "@redocly/cli@2.77.0"
-SPEC = "spec/openapi.yaml"
+#: Every OpenAPI document, one per API Version (docs/decisions/0008).
+SPEC_DOCUMENTS = sorted(p for ext in ("yaml", "yml", "json") for p in glob.glob(f"spec/*.{ext}"))
 HANDWRITTEN = ["src", "tests", "benchmarks", "generator", "contract", "docs/examples", "noxfile.py"]
 ALL_EXTRAS = ".[emulator,s3,cli]"
 
@@ -47,6 +51,14 @@ def check_generated(session: nox.Session) -> None:
 
 
 @nox.session
+def spec_diff(session: nox.Session) -> None:
+    """Changelog of spec/ since REF (last release tag, else HEAD~1); fails on a break."""
+    session.install("-e", ".[emulator]")
+    node_tools = f"{session.virtualenv.location}/node"
+    session.run("python", "-m", "generator.spec_diff", "--tools-dir", node_tools, *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff over all code, and the spec through openapi-spec-validator and Redocly."""
     _group(session, "lint")
@@ -59,8 +71,9 @@ def lint(session: nox.Session) -> None:
         "--ignore", "E501", "generated",
     )  # fmt: skip
     session.run("ruff", "format", "--check", "--isolated", "--no-cache", "generated")
-    session.run("python", "-m", "openapi_spec_validator", SPEC)
-    _npx(session, "lint", "--format=stylish", SPEC)
+    for document in SPEC_DOCUMENTS:
+        session.run("python", "-m", "openapi_spec_validator", document)
+    _npx(session, "lint", "--format=stylish", *SPEC_DOCUMENTS)
 
 
 @nox.session
@@ -105,6 +118,12 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Render the static HTML API reference from the spec into site/index.html."""
+    # The newest Version's document; ark_batch.spec knows which one that is.
+    session.install("-e", ".[emulator]")
+    newest = session.run(
+        "python", "-c", "from ark_batch.spec import spec_path; print(spec_path())", silent=True
+    )
     # Inline the Redoc scripts: the page must work offline, not load them from a CDN.
-    _npx(session, "build-docs", SPEC, "--inlineBundle", "--output", "site/index.html")
+    document = str(newest).strip()
+    _npx(session, "build-docs", document, "--inlineBundle", "--output", "site/index.html")
     session.log("API reference written to site/index.html")

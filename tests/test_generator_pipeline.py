@@ -109,7 +109,8 @@ def test_the_generated_package_names_the_version_and_actions_it_was_built_for() 
     registry = default_registry()
     wanted = pipeline.target_version() or registry.newest
     assert ark_batch_client.API_VERSION == _api.API_VERSION == wanted
-    assert ark_batch_client.ACTIONS == _api.ACTIONS == registry.actions(wanted)
+    assert ark_batch_client.ACTIONS == _api.ACTIONS
+    assert sorted(_api.ACTIONS) == sorted(registry.actions(wanted))
     # What every generated function sends is that same Version.
     sent = inspect.signature(get_batch_inference_job._get_kwargs).parameters["version"].default
     assert sent == _api.API_VERSION

@@ -119,6 +119,12 @@ def test_two_documents_for_one_version_fail_naming_both(tmp_path: Path) -> None:
         discover_documents([tmp_path])
 
 
+def test_a_document_that_is_not_yaml_fails_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("openapi: [3.1.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.yaml is not valid YAML"):
+        discover_documents([tmp_path])
+
+
 def test_a_directory_without_documents_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no OpenAPI document"):
         SpecRegistry.from_dirs([tmp_path])
@@ -319,3 +325,22 @@ def test_a_phase_filter_has_no_invented_length_limit() -> None:
     every = load_spec()["components"]["schemas"]["JobPhase"]["enum"]
     body = {"Filter": {"Phases": [*every, *every]}}
     assert errors_of("ListBatchInferenceJobsRequest", body) == []
+
+
+def test_a_document_gives_its_phases_and_request_defaults() -> None:
+    document = default_registry().document("2024-01-01")
+    assert document.phases == (
+        "Queued", "Running", "Completed", "Terminating", "Terminated", "Failed",
+    )  # fmt: skip
+    assert document.defaults("CreateBatchInferenceJobRequest") == {
+        "CompletionWindow": "28d",
+        "DryRun": False,
+    }
+    assert document.defaults("ListBatchInferenceJobsRequest") == {
+        "PageNumber": 1,
+        "PageSize": 10,
+        "SortBy": "CreateTime",
+        "SortOrder": "Desc",
+    }
+    with pytest.raises(KeyError, match="NoSuchSchema"):
+        document.schema("NoSuchSchema")

@@ -16,7 +16,7 @@ __all__ = ["ACTIONS", "API_VERSION", "PHASES"]
 
 #: The Version every generated function sends (the spec document's ``info.version``).
 API_VERSION: Final[str] = ark_batch_client.API_VERSION
-#: The actions the generated client has a function for, in document order.
+#: The actions the generated client has a function for (the spec's operationIds).
 ACTIONS: Final[tuple[str, ...]] = ark_batch_client.ACTIONS
 #: The job phases a request may name (``Filter.Phases``); responses may carry others.
 PHASES: Final[tuple[str, ...]] = get_args(JobPhase)

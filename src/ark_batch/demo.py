@@ -137,7 +137,8 @@ def run(data_dir: Path, lines: int, failure_rate: float, latency: float) -> Batc
                     body=ListBatchInferenceJobsRequest(filter_=ListFilter(ids=[job_id])),
                 )
             ).result
-            print(f"listed     TotalCount={listed.total_count}  {[j.id for j in listed.items or []]}")
+            listed_ids = [j.id for j in listed.items or []]
+            print(f"listed     TotalCount={listed.total_count}  {listed_ids}")
 
             print("waiting")
             job = wait_for(client, job_id, timeout=300)

@@ -93,7 +93,10 @@ class SpecDocument:
     def from_file(cls, path: Path) -> SpecDocument | None:
         """The document in ``path``, or None when the file is not an OpenAPI document."""
         with path.open(encoding="utf-8") as fh:
-            document = yaml.safe_load(fh)
+            try:
+                document = yaml.safe_load(fh)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{path.name} is not valid YAML: {exc}") from None
         if not isinstance(document, dict) or "openapi" not in document:
             return None
         version = document.get("info", {}).get("version")
@@ -113,6 +116,24 @@ class SpecDocument:
         except KeyError:
             raise KeyError(f"Version {self.version} has no action {action!r}") from None
 
+    def schema(self, name: str) -> Mapping[str, Any]:
+        """``#/components/schemas/<name>`` as written (KeyError when absent)."""
+        try:
+            found: Mapping[str, Any] = self.document["components"]["schemas"][name]
+        except KeyError:
+            raise KeyError(f"no schema named {name!r} in Version {self.version}") from None
+        return found
+
+    def defaults(self, schema_name: str) -> dict[str, Any]:
+        """The ``default`` of each property of ``schema_name`` that declares one."""
+        properties: Mapping[str, Any] = self.schema(schema_name).get("properties", {})
+        return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+
+    @property
+    def phases(self) -> tuple[str, ...]:
+        """The job phases this Version names (``JobPhase``); responses may carry others."""
+        return tuple(self.schema("JobPhase")["enum"])
+
     @functools.cached_property
     def _registry(self) -> Registry[Any]:
         resource: Resource[Any] = Resource.from_contents(
@@ -127,8 +148,7 @@ class SpecDocument:
 
     def schema_validator(self, schema_name: str) -> Any:
         """A validator for ``#/components/schemas/<schema_name>`` with all refs resolvable."""
-        if schema_name not in self.document["components"]["schemas"]:
-            raise KeyError(f"no schema named {schema_name!r} in Version {self.version}")
+        self.schema(schema_name)
         return SpecValidator(
             {"$ref": f"{self._uri}#/components/schemas/{schema_name}"},
             registry=self._registry,

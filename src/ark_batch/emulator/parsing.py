@@ -132,8 +132,9 @@ def _rank(error: ValidationError) -> tuple[int, int, str]:
 def parse_body(action: str, raw: bytes, validator: Any = None) -> dict[str, Any]:
     """Decode and validate ``action``'s JSON body, or raise the ApiError to answer.
 
-    ``validator`` is the requested Version's (:meth:`ark_batch.spec.SpecRegistry.
-    request_validator`); without it, the newest shipped Version's.
+    ``validator`` is the requested Version's, from
+    :meth:`ark_batch.spec.SpecRegistry.request_validator`; without it, the newest
+    shipped Version's.
     """
     if not raw.strip():
         raise ApiError("MissingParameter", "The request body is required: a JSON object.")
