@@ -19,7 +19,15 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:ark-batch:openapi"
-ACTIONS = ("CreateBatchInferenceJob", "GetBatchInferenceJob", "ListBatchInferenceJobs")
+ACTIONS = (
+    "CreateBatchInferenceJob",
+    "GetBatchInferenceJob",
+    "ListBatchInferenceJobs",
+    "StopBatchInferenceJob",
+    "ResumeBatchInferenceJob",
+    "UpdateBatchInferenceJob",
+    "DeleteBatchInferenceJob",
+)
 API_VERSION = "2024-01-01"
 
 
