@@ -40,6 +40,7 @@ from ark_batch_client.api.batch_inference_job import (
 )
 from ark_batch_client.models import (
     CreateBatchInferenceJobRequest,
+    CreateBatchInferenceJobResponse,
     DeleteBatchInferenceJobRequest,
     DeleteBatchInferenceJobResponse,
     ErrorResponse,
@@ -364,7 +365,7 @@ def test_generated_client_runs_the_whole_lifecycle(
             output_dir_tos_location=TosLocationInput(bucket_name="my-bucket", object_key="out/"),
         ),
     )
-    assert not isinstance(created, ErrorResponse) and created is not None
+    assert isinstance(created, CreateBatchInferenceJobResponse)
     job_id = created.result.id
 
     updated = update_batch_inference_job.sync(

@@ -468,10 +468,8 @@ class JobStore:
         if account_id is not None:
             condition += " AND account_id = ?"
             params.append(account_id)
-        statement = (
-            "UPDATE jobs SET phase = ?, phase_time = ?, update_time = ?, status_message = ? "
-            f"WHERE {condition}"
-        )
+        assignments = "phase = ?, phase_time = ?, update_time = ?, status_message = ?"
+        statement = f"UPDATE jobs SET {assignments} WHERE {condition}"  # noqa: S608
         try:
             with self._lock:
                 cursor = self._conn.execute(statement, params)
