@@ -122,7 +122,7 @@ def sync_detailed(
 
      Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
-    request with neither field is answered `400 MissingParameter`.
+    request for an existing job with neither field is answered `400 MissingParameter`.
 
     An unknown Id, or one of another account, is answered
     `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
@@ -166,7 +166,7 @@ def sync(
 
      Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
-    request with neither field is answered `400 MissingParameter`.
+    request for an existing job with neither field is answered `400 MissingParameter`.
 
     An unknown Id, or one of another account, is answered
     `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
@@ -205,7 +205,7 @@ async def asyncio_detailed(
 
      Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
-    request with neither field is answered `400 MissingParameter`.
+    request for an existing job with neither field is answered `400 MissingParameter`.
 
     An unknown Id, or one of another account, is answered
     `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
@@ -247,7 +247,7 @@ async def asyncio(
 
      Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
-    request with neither field is answered `400 MissingParameter`.
+    request for an existing job with neither field is answered `400 MissingParameter`.
 
     An unknown Id, or one of another account, is answered
     `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
