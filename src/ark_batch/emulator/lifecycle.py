@@ -141,11 +141,13 @@ class Lifecycle:
 
     def update(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """UpdateBatchInferenceJob: Name and/or Description; ``{}``."""
+        # The job first: the spec cannot require "Name or Description" without breaking
+        # the generated client (decision 0011), so an unknown Id is the first answer.
+        job = self._job(account, body["Id"])
         name = body.get("Name")
         description = body.get("Description")
         if name is None and description is None:
             raise ApiError("MissingParameter", "The parameter Name or Description is required.")
-        job = self._job(account, body["Id"])
         if body.get("DryRun", False):
             raise _dry_run()
         if not self.store.rename(
