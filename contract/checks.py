@@ -37,6 +37,7 @@ __all__ = [
     "auth_is_enforced",
     "register",
     "valid_create_refused_only_for_documented_reasons",
+    "valid_lifecycle_refused_only_for_documented_reasons",
 ]
 
 _probed: set[str] = set()
@@ -66,6 +67,33 @@ def valid_create_refused_only_for_documented_reasons(
     if code == "DryRunOperation" and body.get("DryRun") is True:
         return None
     raise AssertionError(f"A schema-valid Create was refused with 400 {code}")
+
+
+_DRY_RUN_ACTIONS = ("StopBatchInferenceJob", "UpdateBatchInferenceJob", "DeleteBatchInferenceJob")
+
+
+def valid_lifecycle_refused_only_for_documented_reasons(
+    ctx: Any, response: Any, case: Any
+) -> bool | None:
+    """A positive Stop, Update or Delete answered 400 must be a dry run, or an Update
+    that names neither Name nor Description."""
+    action = next((a for a in _DRY_RUN_ACTIONS if a in case.operation.label), None)
+    if action is None or response.status_code != 400:
+        return None
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+        return None
+    body = case.body if isinstance(case.body, dict) else {}
+    code = _error_code(response)
+    if code == "DryRunOperation" and body.get("DryRun") is True:
+        return None
+    if (
+        code == "MissingParameter"
+        and action == "UpdateBatchInferenceJob"
+        and "Name" not in body
+        and "Description" not in body
+    ):
+        return None
+    raise AssertionError(f"A schema-valid {action} was refused with 400 {code}")
 
 
 def _probe(ctx: Any, case: Any, authorization: str | None) -> Any:
@@ -126,5 +154,6 @@ def register() -> None:
     global _registered  # noqa: PLW0603
     if not _registered:
         schemathesis.check(valid_create_refused_only_for_documented_reasons)
+        schemathesis.check(valid_lifecycle_refused_only_for_documented_reasons)
         schemathesis.check(auth_is_enforced)
         _registered = True

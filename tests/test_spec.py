@@ -194,7 +194,7 @@ def test_every_spec_example_validates_against_its_schema(
     assert errors_of(schema, value) == []
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", sorted(SEED_NAMES))
 def test_spec_response_example_is_the_seed_response(action: str) -> None:
     example = operation(action)["responses"]["200"]["content"]["application/json"]["examples"]
     spec_value = example["seed"]["value"]

@@ -20,15 +20,23 @@ from ark_batch_client.models import (
     BatchInferenceJob,
     CreateBatchInferenceJobRequest,
     CreateBatchInferenceJobResult,
+    DeleteBatchInferenceJobRequest,
+    DeleteBatchInferenceJobResult,
     FoundationModelFilter,
     FoundationModelInput,
     ListBatchInferenceJobsRequest,
     ListBatchInferenceJobsResult,
     ListFilter,
     ModelReferenceInput,
+    ResumeBatchInferenceJobRequest,
+    ResumeBatchInferenceJobResult,
+    StopBatchInferenceJobRequest,
+    StopBatchInferenceJobResult,
     TagFilter,
     TagInput,
     TosLocationInput,
+    UpdateBatchInferenceJobRequest,
+    UpdateBatchInferenceJobResult,
 )
 from ark_batch_client.models.job_phase import check_job_phase
 from ark_batch_client.models.list_batch_inference_jobs_request_sort_by import (
@@ -42,10 +50,23 @@ from ark_batch_client.types import UNSET, Unset
 CREATE: Final = "CreateBatchInferenceJob"
 GET: Final = "GetBatchInferenceJob"
 LIST: Final = "ListBatchInferenceJobs"
+STOP: Final = "StopBatchInferenceJob"
+RESUME: Final = "ResumeBatchInferenceJob"
+UPDATE: Final = "UpdateBatchInferenceJob"
+DELETE: Final = "DeleteBatchInferenceJob"
 API_VERSION: Final = "2024-01-01"
 JSON_HEADERS: Final = {"Content-Type": "application/json"}
 TERMINAL_PHASES: Final = frozenset({"Completed", "Failed", "Terminated"})
 FAILED_PHASES: Final = frozenset({"Failed", "Terminated"})
+
+
+#: The ``Result`` model of each lifecycle action.
+LIFECYCLE_RESULTS: Final[dict[str, Any]] = {
+    STOP: StopBatchInferenceJobResult,
+    RESUME: ResumeBatchInferenceJobResult,
+    UPDATE: UpdateBatchInferenceJobResult,
+    DELETE: DeleteBatchInferenceJobResult,
+}
 
 
 def action_urls(base_url: httpx.URL) -> dict[str, httpx.URL]:
@@ -53,7 +74,7 @@ def action_urls(base_url: httpx.URL) -> dict[str, httpx.URL]:
     base = str(base_url).rstrip("/")
     return {
         action: httpx.URL(f"{base}/?Action={action}&Version={API_VERSION}")
-        for action in (CREATE, GET, LIST)
+        for action in (CREATE, GET, LIST, *LIFECYCLE_RESULTS)
     }
 
 
@@ -84,6 +105,8 @@ def parse(action: str, response: httpx.Response) -> Any:
                 return BatchInferenceJob.from_dict(result)
             if action == LIST:
                 return ListBatchInferenceJobsResult.from_dict(result)
+            if action in LIFECYCLE_RESULTS:
+                return LIFECYCLE_RESULTS[action].from_dict(result)
             return CreateBatchInferenceJobResult.from_dict(result)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # A gateway that answers 200 with the error envelope still gets a typed error.
@@ -245,3 +268,39 @@ def list_request(
     if sort_order is not None:
         request.sort_order = check_list_batch_inference_jobs_request_sort_order(sort_order)
     return request
+
+
+# --- lifecycle request builders ----------------------------------------------------------
+
+
+def stop_request(job_id: str, *, dry_run: bool = False) -> StopBatchInferenceJobRequest:
+    """A :class:`StopBatchInferenceJobRequest`."""
+    return StopBatchInferenceJobRequest(id=job_id, dry_run=True if dry_run else UNSET)
+
+
+def resume_request(job_id: str) -> ResumeBatchInferenceJobRequest:
+    """A :class:`ResumeBatchInferenceJobRequest` (the action has no DryRun)."""
+    return ResumeBatchInferenceJobRequest(id=job_id)
+
+
+def update_request(
+    job_id: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    dry_run: bool = False,
+) -> UpdateBatchInferenceJobRequest:
+    """An :class:`UpdateBatchInferenceJobRequest`; at least one of name or description."""
+    if name is None and description is None:
+        raise ValueError("give a new name, a new description, or both")
+    return UpdateBatchInferenceJobRequest(
+        id=job_id,
+        name=UNSET if name is None else name,
+        description=UNSET if description is None else description,
+        dry_run=True if dry_run else UNSET,
+    )
+
+
+def delete_request(job_id: str, *, dry_run: bool = False) -> DeleteBatchInferenceJobRequest:
+    """A :class:`DeleteBatchInferenceJobRequest`."""
+    return DeleteBatchInferenceJobRequest(id=job_id, dry_run=True if dry_run else UNSET)

@@ -12,21 +12,38 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import attrs
 import httpx
 
 from ark_batch import _actions
-from ark_batch._actions import CREATE, GET, LIST, JobFields, ListFilters
+from ark_batch._actions import (
+    CREATE,
+    DELETE,
+    GET,
+    LIST,
+    RESUME,
+    STOP,
+    UPDATE,
+    JobFields,
+    ListFilters,
+)
 from ark_batch._asyncio_backend import asyncio_transport
 from ark_batch.auth import VolcengineAuth
 from ark_batch.connect import resolve_endpoint
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
-from ark_batch.errors import ActiveJobExistsError, DryRunSucceeded
+from ark_batch.errors import (
+    ActiveJobExistsError,
+    ArkBatchError,
+    DryRunSucceeded,
+    NotFoundError,
+    WaitTimeoutError,
+)
 from ark_batch.pagination import DEFAULT_MAX_PAGES, aiter_jobs, iter_jobs
 from ark_batch.results import ResultRecord, iter_errors, iter_records, iter_results
-from ark_batch.retries import DEFAULT_RETRY, RetryPolicy, retry_async, retry_sync
+from ark_batch.retries import DEFAULT_RETRY, OnRetry, RetryPolicy, retry_async, retry_sync
 from ark_batch.waiter import OnUpdate, async_wait_for_job, wait_for_job
 from ark_batch_client import Client
 from ark_batch_client.models import (
@@ -35,6 +52,7 @@ from ark_batch_client.models import (
     CreateBatchInferenceJobResult,
     ListBatchInferenceJobsRequest,
     ListBatchInferenceJobsResult,
+    ResumeBatchInferenceJobResult,
 )
 
 if TYPE_CHECKING:
@@ -231,7 +249,12 @@ class ArkBatch(_Base):
     # -- plumbing ----------------------------------------------------------------------
 
     def _call(
-        self, action: str, payload: bytes, retry: RetryPolicy | None, timeout: _Timeout
+        self,
+        action: str,
+        payload: bytes,
+        retry: RetryPolicy | None,
+        timeout: _Timeout,
+        on_retry: OnRetry | None = None,
     ) -> Any:
         http = self.client.get_httpx_client()
         url = self._url(action, http.base_url)
@@ -253,6 +276,7 @@ class ArkBatch(_Base):
             policy=retry or self.retry,
             sleep=self._sleep,
             clock=self._clock,
+            on_retry=on_retry,
         )
 
     def close(self) -> None:
@@ -333,6 +357,103 @@ class ArkBatch(_Base):
         )
         return page
 
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def stop_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> None:
+        """Stop a Queued or Running job: it becomes Terminating, then Terminated.
+
+        Lines already run keep their results. Stopping a Terminating or Terminated job
+        again does nothing; a Completed or Failed job raises
+        :class:`~ark_batch.errors.ConflictError`. ``dry_run=True`` only checks.
+        """
+        payload = _actions.encode(_actions.stop_request(_job_id(job), dry_run=dry_run).to_dict())
+        try:
+            self._call(STOP, payload, retry, timeout)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+
+    #: Alias of :meth:`stop_job`, for code written against ``batches.cancel``.
+    cancel_job = stop_job
+
+    def resume_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> ResumeBatchInferenceJobResult:
+        """Queue a Terminated or Failed job again (a Terminated one runs only its lines
+        without a result). Retried only where a second run cannot start."""
+        payload = _actions.encode(_actions.resume_request(_job_id(job)).to_dict())
+        result: ResumeBatchInferenceJobResult = self._call(RESUME, payload, retry, timeout)
+        return result
+
+    def update_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> None:
+        """Change the job's name and/or description (``""`` clears the description)."""
+        request = _actions.update_request(
+            _job_id(job), name=name, description=description, dry_run=dry_run
+        )
+        try:
+            self._call(UPDATE, _actions.encode(request.to_dict()), retry, timeout)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+
+    def delete_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,
+    ) -> None:
+        """Delete a Completed, Failed or Terminated job; its output objects stay.
+
+        An active job raises :class:`~ark_batch.errors.ConflictError` (stop it first).
+        A retry answered NotFound counts as done: an earlier attempt deleted the job.
+        """
+        payload = _actions.encode(_actions.delete_request(_job_id(job), dry_run=dry_run).to_dict())
+        retried = _RetrySeen()
+        try:
+            self._call(DELETE, payload, retry, timeout, on_retry=retried)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+        except NotFoundError:
+            if not retried.seen:
+                raise
+
+    @contextmanager
+    def stop_on_error(self, job: str | BatchInferenceJob) -> Iterator[str]:
+        """Stop the job if the ``with`` block raises (Ctrl-C included); yields its Id.
+
+        The block's exception propagates; if stopping fails too, that is added as a note.
+        """
+        job_id = _job_id(job)
+        try:
+            yield job_id
+        except BaseException as exc:
+            with _noting_stop_failure(exc, job_id):
+                self.stop_job(job_id)
+            raise
+
     # -- helpers -----------------------------------------------------------------------
 
     def iter_jobs(
@@ -367,23 +488,31 @@ class ArkBatch(_Base):
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         raise_on_failure: bool = True,
+        cancel_on_timeout: bool = False,
     ) -> BatchInferenceJob:
         """Poll until the job is Completed, Failed or Terminated and return it.
 
-        Raises :class:`~ark_batch.errors.WaitTimeoutError` after ``timeout`` seconds and
+        Raises :class:`~ark_batch.errors.WaitTimeoutError` after ``timeout`` seconds (with
+        ``cancel_on_timeout=True`` the job is stopped first) and
         :class:`~ark_batch.errors.JobFailedError` for Failed/Terminated unless
         ``raise_on_failure=False``. ``on_update(status, request_counts)`` sees each change.
         """
-        return wait_for_job(
-            self.get_job,
-            _job_id(job),
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_update=on_update,
-            raise_on_failure=raise_on_failure,
-            sleep=self._sleep,
-            clock=self._clock,
-        )
+        try:
+            return wait_for_job(
+                self.get_job,
+                _job_id(job),
+                poll_interval=poll_interval,
+                timeout=timeout,
+                on_update=on_update,
+                raise_on_failure=raise_on_failure,
+                sleep=self._sleep,
+                clock=self._clock,
+            )
+        except WaitTimeoutError as exc:
+            if cancel_on_timeout:
+                with _noting_stop_failure(exc, _job_id(job)):
+                    self.stop_job(job)
+            raise
 
     def _resolve(self, job: str | BatchInferenceJob) -> BatchInferenceJob:
         return self.get_job(job) if isinstance(job, str) else job
@@ -464,6 +593,7 @@ class AsyncArkBatch(_Base):
         payload: bytes,
         retry: RetryPolicy | None,
         timeout: _Timeout,  # noqa: ASYNC109
+        on_retry: OnRetry | None = None,
     ) -> Any:
         http = self.client.get_async_httpx_client()
         url = self._url(action, http.base_url)
@@ -485,6 +615,7 @@ class AsyncArkBatch(_Base):
             policy=retry or self.retry,
             sleep=self._sleep,
             clock=self._clock,
+            on_retry=on_retry,
         )
 
     async def aclose(self) -> None:
@@ -564,6 +695,103 @@ class AsyncArkBatch(_Base):
         )
         return page
 
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def stop_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> None:
+        """Stop a Queued or Running job: it becomes Terminating, then Terminated.
+
+        Lines already run keep their results. Stopping a Terminating or Terminated job
+        again does nothing; a Completed or Failed job raises
+        :class:`~ark_batch.errors.ConflictError`. ``dry_run=True`` only checks.
+        """
+        payload = _actions.encode(_actions.stop_request(_job_id(job), dry_run=dry_run).to_dict())
+        try:
+            await self._call(STOP, payload, retry, timeout)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+
+    #: Alias of :meth:`stop_job`, for code written against ``batches.cancel``.
+    cancel_job = stop_job
+
+    async def resume_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> ResumeBatchInferenceJobResult:
+        """Queue a Terminated or Failed job again (a Terminated one runs only its lines
+        without a result). Retried only where a second run cannot start."""
+        payload = _actions.encode(_actions.resume_request(_job_id(job)).to_dict())
+        result: ResumeBatchInferenceJobResult = await self._call(RESUME, payload, retry, timeout)
+        return result
+
+    async def update_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> None:
+        """Change the job's name and/or description (``""`` clears the description)."""
+        request = _actions.update_request(
+            _job_id(job), name=name, description=description, dry_run=dry_run
+        )
+        try:
+            await self._call(UPDATE, _actions.encode(request.to_dict()), retry, timeout)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+
+    async def delete_job(
+        self,
+        job: str | BatchInferenceJob,
+        *,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: _Timeout = None,  # noqa: ASYNC109
+    ) -> None:
+        """Delete a Completed, Failed or Terminated job; its output objects stay.
+
+        An active job raises :class:`~ark_batch.errors.ConflictError` (stop it first).
+        A retry answered NotFound counts as done: an earlier attempt deleted the job.
+        """
+        payload = _actions.encode(_actions.delete_request(_job_id(job), dry_run=dry_run).to_dict())
+        retried = _RetrySeen()
+        try:
+            await self._call(DELETE, payload, retry, timeout, on_retry=retried)
+        except DryRunSucceeded:
+            if not dry_run:
+                raise
+        except NotFoundError:
+            if not retried.seen:
+                raise
+
+    @asynccontextmanager
+    async def stop_on_error(self, job: str | BatchInferenceJob) -> AsyncIterator[str]:
+        """Stop the job if the ``with`` block raises (Ctrl-C included); yields its Id.
+
+        The block's exception propagates; if stopping fails too, that is added as a note.
+        """
+        job_id = _job_id(job)
+        try:
+            yield job_id
+        except BaseException as exc:
+            with _noting_stop_failure(exc, job_id):
+                await self.stop_job(job_id)
+            raise
+
     def iter_jobs(
         self,
         request: ListBatchInferenceJobsRequest | None = None,
@@ -596,18 +824,25 @@ class AsyncArkBatch(_Base):
         timeout: float | None = None,  # noqa: ASYNC109
         on_update: OnUpdate | None = None,
         raise_on_failure: bool = True,
+        cancel_on_timeout: bool = False,
     ) -> BatchInferenceJob:
         """See :meth:`ArkBatch.wait`."""
-        return await async_wait_for_job(
-            self.get_job,
-            _job_id(job),
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_update=on_update,
-            raise_on_failure=raise_on_failure,
-            sleep=self._sleep,
-            clock=self._clock,
-        )
+        try:
+            return await async_wait_for_job(
+                self.get_job,
+                _job_id(job),
+                poll_interval=poll_interval,
+                timeout=timeout,
+                on_update=on_update,
+                raise_on_failure=raise_on_failure,
+                sleep=self._sleep,
+                clock=self._clock,
+            )
+        except WaitTimeoutError as exc:
+            if cancel_on_timeout:
+                with _noting_stop_failure(exc, _job_id(job)):
+                    await self.stop_job(job)
+            raise
 
     async def _stream(
         self,
@@ -643,6 +878,25 @@ class AsyncArkBatch(_Base):
     ) -> AsyncIterator[ResultRecord]:
         """See :meth:`ArkBatch.records`; use with ``async for``."""
         return self._stream(iter_records, job, store)
+
+
+class _RetrySeen:
+    """An ``on_retry`` callback that remembers whether any retry happened."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, attempt: int, error: BaseException, delay: float) -> None:
+        self.seen = True
+
+
+@contextmanager
+def _noting_stop_failure(exc: BaseException, job_id: str) -> Iterator[None]:
+    """Run a stop on the way out of ``exc``; a failing stop becomes a note on ``exc``."""
+    try:
+        yield
+    except ArkBatchError as stop_error:
+        exc.add_note(f"stopping job {job_id} failed: {stop_error}")
 
 
 def _take(iterator: Iterator[ResultRecord], count: int) -> list[ResultRecord]:

@@ -9,12 +9,13 @@ What is retried (see :func:`is_retryable`):
 
 * Get and List (idempotent reads): throttling (429), every 5xx (documented or not),
   transport errors (connection refused/reset, timeouts).
-* Create: only errors where the service cannot have created a job: the connection could
-  not be opened (:class:`~ark_batch.errors.ConnectError`) or the request was throttled
-  (429 ``FlowLimitExceeded`` is answered before the action runs; switch this off with
-  ``RetryPolicy(retry_throttled_create=False)``). Never after a 5xx or a timeout once the
-  request may have been sent. Separately, the facade turns
-  ``OperationDenied.ActiveJobExists`` into the Id of the job already running.
+* Stop, Update and Delete (idempotent, decision 0012): as Get and List.
+* Create and Resume: only errors where the service cannot have created or resumed a
+  job: the connection could not be opened (:class:`~ark_batch.errors.ConnectError`) or
+  the request was throttled (429 ``FlowLimitExceeded`` is answered before the action
+  runs; switch this off with ``RetryPolicy(retry_throttled_create=False)``). Never
+  after a 5xx or a timeout once the request may have been sent. Separately, the facade
+  turns ``OperationDenied.ActiveJobExists`` into the Id of the job already running.
 
 Every attempt goes through ``httpx`` again, so :class:`~ark_batch.auth.VolcengineAuth`
 signs it afresh with a new ``X-Date``.
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_RETRY",
     "IDEMPOTENT_ACTIONS",
     "NO_RETRY",
+    "OnRetry",
     "RetryPolicy",
     "is_retryable",
     "retry_async",
@@ -51,7 +53,17 @@ __all__ = [
 T = TypeVar("T")
 
 #: Actions that may be repeated freely.
-IDEMPOTENT_ACTIONS = frozenset({"GetBatchInferenceJob", "ListBatchInferenceJobs"})
+IDEMPOTENT_ACTIONS = frozenset(
+    {
+        "GetBatchInferenceJob",
+        "ListBatchInferenceJobs",
+        # Repeating these lands in the same state (decision 0012); Resume is not here:
+        # a repeat could start a second run of a job that ended again in between.
+        "StopBatchInferenceJob",
+        "UpdateBatchInferenceJob",
+        "DeleteBatchInferenceJob",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +152,8 @@ def is_retryable(action: str, error: BaseException, *, throttled_create: bool = 
     return isinstance(error, ConnectError) and not error.sent
 
 
+#: Called before each retry with (attempt number, the error, the delay in seconds).
+OnRetry = Callable[[int, BaseException, float], None]
 Sleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]

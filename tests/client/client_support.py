@@ -151,6 +151,14 @@ class ScriptedService:
 
         return self.then(respond)
 
+    def then_ok(self, result: Any) -> ScriptedService:
+        """Answer the next request with success and this ``Result``."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json=envelope(request.url.params["Action"], result))
+
+        return self.then(respond)
+
     def then_raise(self, exc_type: type[httpx.TransportError]) -> ScriptedService:
         def respond(request: httpx.Request) -> httpx.Response:
             raise exc_type("injected", request=request)

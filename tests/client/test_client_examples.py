@@ -27,6 +27,13 @@ EXPECTED = {
         "timed out while Queued",
         "transport: ConnectError, request sent: False",
     ],
+    "stop_and_resume.py": [
+        "stopped: Terminated",
+        "resumed: Completed, 2000 distinct lines of 2000",
+        "renamed: lines-v2",
+        "deleted: InvalidBatchInferenceJob.NotFound",
+        "guarded job stopped: True",
+    ],
     "async_usage.py": [
         "part-0: Completed",
         "part-1: Completed",

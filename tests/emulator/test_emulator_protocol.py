@@ -78,7 +78,7 @@ async def test_missing_version_is_missing_parameter(
 @pytest.mark.parametrize(
     ("action", "version"),
     [
-        ("StopBatchInferenceJob", "2024-01-01"),
+        ("CancelBatchInferenceJob", "2024-01-01"),
         ("ListBatchInferenceJobs", "2023-01-01"),
         ("listbatchinferencejobs", "2024-01-01"),
     ],

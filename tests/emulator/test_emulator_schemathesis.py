@@ -25,10 +25,18 @@ from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.spec import spec_path
 from contract import checks
 from contract.auth import VolcengineRequestsAuth
-from contract.checks import auth_is_enforced, valid_create_refused_only_for_documented_reasons
+from contract.checks import (
+    auth_is_enforced,
+    valid_create_refused_only_for_documented_reasons,
+    valid_lifecycle_refused_only_for_documented_reasons,
+)
 
 CONFIG = Path(__file__).resolve().parents[2] / "contract" / "schemathesis.toml"
-EXTRA_CHECKS: list[Any] = [auth_is_enforced, valid_create_refused_only_for_documented_reasons]
+EXTRA_CHECKS: list[Any] = [
+    auth_is_enforced,
+    valid_create_refused_only_for_documented_reasons,
+    valid_lifecycle_refused_only_for_documented_reasons,
+]
 SETTINGS = settings(
     max_examples=60,
     derandomize=True,

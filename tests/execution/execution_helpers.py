@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from ark_batch.auth import VolcengineAuth
 from ark_batch.credentials import Credentials
@@ -298,3 +299,35 @@ class EmulatorProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.log.close()
+
+
+def record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """Every phase change a `JobStore` makes, as (job id, phase, message).
+
+    Both `transition` and the conditional `transition_from` (only when it moved the job).
+    """
+    seen: list[tuple[str, str, str]] = []
+    transition = JobStore.transition
+    transition_from = JobStore.transition_from
+
+    def spy(self: JobStore, job_id: str, phase: str, message: str, now: datetime) -> bool:
+        seen.append((job_id, phase, message))
+        return transition(self, job_id, phase, message, now)
+
+    def spy_from(
+        self: JobStore,
+        job_id: str,
+        from_phases: Any,
+        phase: str,
+        message: str,
+        now: datetime,
+        **kwargs: Any,
+    ) -> bool:
+        moved = transition_from(self, job_id, from_phases, phase, message, now, **kwargs)
+        if moved:
+            seen.append((job_id, phase, message))
+        return moved
+
+    monkeypatch.setattr(JobStore, "transition", spy)
+    monkeypatch.setattr(JobStore, "transition_from", spy_from)
+    return seen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,21 +20,8 @@ from ark_batch.emulator.execution import (
 )
 from ark_batch.emulator.execution.lines import error_line, result_line
 from ark_batch.emulator.execution.worker import RUNNING_MESSAGE
-from ark_batch.emulator.store import JobStore
 from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
-
-
-def _record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
-    """Every `JobStore.transition` call, as (job id, phase, message)."""
-    seen: list[tuple[str, str, str]] = []
-    original = JobStore.transition
-
-    def spy(self: JobStore, job_id: str, phase: str, message: str, now: datetime) -> bool:
-        seen.append((job_id, phase, message))
-        return original(self, job_id, phase, message, now)
-
-    monkeypatch.setattr(JobStore, "transition", spy)
-    return seen
+from execution.execution_helpers import record_transitions as _record_transitions
 
 
 def test_job_runs_queued_running_completed(env: ExecEnv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,25 +6,13 @@ import json
 import math
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from ark_batch.emulator.store import JobStore
 from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
-
-
-def _record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
-    seen: list[tuple[str, str, str]] = []
-    original = JobStore.transition
-
-    def spy(self: JobStore, job_id: str, phase: str, message: str, now: datetime) -> bool:
-        seen.append((job_id, phase, message))
-        return original(self, job_id, phase, message, now)
-
-    monkeypatch.setattr(JobStore, "transition", spy)
-    return seen
+from execution.execution_helpers import record_transitions as _record_transitions
 
 
 def _exactly_once(results: list[dict[str, Any]], errors: list[dict[str, Any]]) -> Counter[str]:

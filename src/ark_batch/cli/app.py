@@ -521,12 +521,20 @@ def wait(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Live progress bar on stderr.")
     ] = True,
+    cancel_on_interrupt: Annotated[
+        bool, typer.Option("--cancel-on-interrupt", help="Ctrl-C asks whether to stop the job.")
+    ] = False,
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a job to finish, with a progress bar; exit 3 if it Failed or was Terminated."""
-    with _facade(ctx, endpoint, region) as client:
+    from ark_batch.cli.lifecycle import stopping_on_interrupt  # noqa: PLC0415
+
+    with (
+        _facade(ctx, endpoint, region) as client,
+        stopping_on_interrupt(client, job_id, cancel_on_interrupt),
+    ):
         job = _wait_with_progress(
             client, job_id, poll_interval=poll_interval, timeout=timeout, progress=progress
         )
@@ -597,6 +605,9 @@ def submit(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Live progress bar on stderr.")
     ] = True,
+    cancel_on_interrupt: Annotated[
+        bool, typer.Option("--cancel-on-interrupt", help="Ctrl-C asks whether to stop the job.")
+    ] = False,
     store: StoreOpt = None,
     store_dir: StoreDirOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -639,9 +650,12 @@ def submit(
             else:
                 typer.echo(result.id)
             return
-        job = _wait_with_progress(
-            client, result.id, poll_interval=poll_interval, timeout=timeout, progress=progress
-        )
+        from ark_batch.cli.lifecycle import stopping_on_interrupt  # noqa: PLC0415
+
+        with stopping_on_interrupt(client, result.id, cancel_on_interrupt):
+            job = _wait_with_progress(
+                client, result.id, poll_interval=poll_interval, timeout=timeout, progress=progress
+            )
     # Also after Failed/Terminated: requests that finished keep their results.
     files = _download(object_store, job, download or Path.cwd())
     for path in files:
@@ -696,3 +710,7 @@ def results(
         out.write(json.dumps(record.raw, ensure_ascii=False))
         out.write("\n")
     out.flush()
+
+
+# The stop, resume, update and delete commands register themselves on `app`.
+from ark_batch.cli import lifecycle as _lifecycle  # noqa: E402, F401

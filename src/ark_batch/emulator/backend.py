@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
+from ark_batch.emulator.lifecycle import Lifecycle
 from ark_batch.emulator.protocol import UTC8, ApiError
 from ark_batch.emulator.store import (
     ActiveJobExistsError,
@@ -107,6 +108,7 @@ class Backend:
             "GetBatchInferenceJob": self.get,
             "ListBatchInferenceJobs": self.list,
         }
+        self.handlers.update(Lifecycle(store, clock).handlers())
 
     def create(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """CreateBatchInferenceJob: ``{"Id": ...}``."""

@@ -56,6 +56,9 @@ ERRORS: dict[str, ErrorSpec] = {
     "RequestEntityTooLarge": ErrorSpec(413, None),
     "InvalidBatchInferenceJob.NotFound": ErrorSpec(404, None),
     "OperationDenied.ActiveJobExists": ErrorSpec(409, None),
+    # Lifecycle actions (docs/decisions/0011).
+    "OperationDenied.InvalidJobPhase": ErrorSpec(409, None),
+    "OperationDenied.CompletionWindowExpired": ErrorSpec(409, None),
 }
 
 

@@ -443,3 +443,77 @@ class JobStore:
                 )
             raise ActiveJobExistsError(active or "") from None
         return cursor.rowcount > 0
+
+    # --- lifecycle actions (Stop, Resume, Update, Delete) -------------------------------
+
+    def transition_from(
+        self,
+        job_id: str,
+        from_phases: Sequence[str],
+        phase: str,
+        message: str,
+        now: datetime,
+        *,
+        account_id: str | None = None,
+    ) -> bool:
+        """Move a job to ``phase`` only if it is in one of ``from_phases`` right now.
+
+        One conditional UPDATE, so a concurrent change of phase (a Stop racing the worker)
+        can never be overwritten. Returns whether the job moved. ``account_id`` limits it to
+        that account's job. Raises :class:`ActiveJobExistsError` like :meth:`update_job`.
+        """
+        moment = _ts(now)
+        condition = f"id = ? AND phase IN ({_placeholders(from_phases)})"
+        params: _Params = [phase, moment, moment, message, job_id, *from_phases]
+        if account_id is not None:
+            condition += " AND account_id = ?"
+            params.append(account_id)
+        assignments = "phase = ?, phase_time = ?, update_time = ?, status_message = ?"
+        statement = f"UPDATE jobs SET {assignments} WHERE {condition}"  # noqa: S608
+        try:
+            with self._lock:
+                cursor = self._conn.execute(statement, params)
+        except sqlite3.IntegrityError:
+            job = self.get_any(job_id)
+            active = None
+            if job is not None:
+                active = self.active_job_id(
+                    job.account_id, job.project_name, job.input_bucket, job.input_key
+                )
+            raise ActiveJobExistsError(active or "") from None
+        return cursor.rowcount > 0
+
+    def rename(
+        self,
+        account_id: str,
+        job_id: str,
+        now: datetime,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> bool:
+        """Set the name and/or description of ``account_id``'s job; ``update_time`` moves."""
+        assignments = ["update_time = ?"]
+        params: _Params = [_ts(now)]
+        if name is not None:
+            assignments.append("name = ?")
+            params.append(name)
+        if description is not None:
+            assignments.append("description = ?")
+            params.append(description)
+        with self._lock:
+            cursor = self._conn.execute(
+                f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND account_id = ?",  # noqa: S608
+                [*params, job_id, account_id],
+            )
+        return cursor.rowcount > 0
+
+    def delete(self, account_id: str, job_id: str, phases: Sequence[str]) -> bool:
+        """Delete ``account_id``'s job if it is in one of ``phases``; whether it was."""
+        with self._lock:
+            cursor = self._conn.execute(
+                f"DELETE FROM jobs WHERE id = ? AND account_id = ? "  # noqa: S608
+                f"AND phase IN ({_placeholders(phases)})",
+                [job_id, account_id, *phases],
+            )
+        return cursor.rowcount > 0

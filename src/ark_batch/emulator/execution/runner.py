@@ -267,12 +267,15 @@ class JobRunner:
         if state.errors_bytes:
             fields.update(error_bucket=job.output_bucket, error_key=errors_key)
         self.jobs.update_job(job.id, now=now, **fields)
-        if stop is None:
-            phase, message = "Completed", _completed_message(state)
-        else:
-            phase, message = "Terminated", _terminated_message(job, state, stop)
-        self.jobs.transition(job.id, phase, message, now)
-        self._forget(job.id)
+        if stop is None and self.jobs.transition_from(
+            job.id, ("Running",), "Completed", _completed_message(state), now
+        ):
+            self._forget(job.id)
+            return
+        # Stopped, or a Stop arrived after the last line ran. The progress and spool stay
+        # so that ResumeBatchInferenceJob runs only the lines without a result.
+        cause = stop or self._termination_cause(job)
+        self.jobs.transition(job.id, "Terminated", _terminated_message(job, state, cause), now)
 
     def _publish(self, path: Path, size: int, job: Job, key: str) -> None:
         # A previous run may have been killed after spooling beyond the commit point.

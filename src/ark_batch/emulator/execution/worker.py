@@ -139,8 +139,10 @@ class ExecutionWorker:
                 # it is quick, and a long job holding every slot must not keep it
                 # Terminating for hours.
                 self._run_job(job.id)
-            elif self._has_capacity():
-                self._jobs.transition(job.id, "Running", RUNNING_MESSAGE, now)
+            elif self._has_capacity() and self._jobs.transition_from(
+                job.id, ("Queued",), "Running", RUNNING_MESSAGE, now
+            ):
+                # Conditional: a StopBatchInferenceJob may have moved it meanwhile.
                 self._submit(job.id)
 
     def _has_capacity(self) -> bool:
@@ -198,7 +200,8 @@ class ExecutionWorker:
                 known.update(path.name for path in spool_root.iterdir())
             for job_id in known:
                 job = self._jobs.get_any(job_id)
-                if job is None or job.phase in ("Completed", "Failed", "Terminated"):
+                # A Terminated job keeps its progress: Resume continues from it.
+                if job is None or job.phase in ("Completed", "Failed"):
                     progress.delete(job_id)
                     JobSpool(spool_root / job_id).remove()
         finally:

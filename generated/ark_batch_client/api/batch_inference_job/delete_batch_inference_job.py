@@ -1,0 +1,282 @@
+from http import HTTPStatus
+from typing import Any, Literal
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.delete_batch_inference_job_request import DeleteBatchInferenceJobRequest
+from ...models.delete_batch_inference_job_response import (
+    DeleteBatchInferenceJobResponse,
+)
+from ...models.error_response import ErrorResponse
+from ...types import UNSET, Response
+
+
+def _get_kwargs(
+    *,
+    body: DeleteBatchInferenceJobRequest,
+    action: Literal["DeleteBatchInferenceJob"] = "DeleteBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["Action"] = action
+
+    params["Version"] = version
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/#Action=DeleteBatchInferenceJob",
+        "params": params,
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> DeleteBatchInferenceJobResponse | ErrorResponse:
+    if response.status_code == 200:
+        response_200 = DeleteBatchInferenceJobResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorResponse.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 405:
+        response_405 = ErrorResponse.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 409:
+        response_409 = ErrorResponse.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorResponse.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorResponse.from_dict(response.json())
+
+        return response_503
+
+    response_default = ErrorResponse.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DeleteBatchInferenceJobResponse | ErrorResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: DeleteBatchInferenceJobRequest,
+    action: Literal["DeleteBatchInferenceJob"] = "DeleteBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[DeleteBatchInferenceJobResponse | ErrorResponse]:
+    """Delete a batch inference job
+
+     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+    Objects the job wrote under its output prefix stay where they are. A `Queued`,
+    `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
+    stop it first.
+
+    An unknown Id, or one of another account (including a job already deleted), is
+    answered `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks
+    run, nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['DeleteBatchInferenceJob']):  Default: 'DeleteBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (DeleteBatchInferenceJobRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DeleteBatchInferenceJobResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: DeleteBatchInferenceJobRequest,
+    action: Literal["DeleteBatchInferenceJob"] = "DeleteBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> DeleteBatchInferenceJobResponse | ErrorResponse | None:
+    """Delete a batch inference job
+
+     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+    Objects the job wrote under its output prefix stay where they are. A `Queued`,
+    `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
+    stop it first.
+
+    An unknown Id, or one of another account (including a job already deleted), is
+    answered `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks
+    run, nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['DeleteBatchInferenceJob']):  Default: 'DeleteBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (DeleteBatchInferenceJobRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DeleteBatchInferenceJobResponse | ErrorResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        action=action,
+        version=version,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: DeleteBatchInferenceJobRequest,
+    action: Literal["DeleteBatchInferenceJob"] = "DeleteBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[DeleteBatchInferenceJobResponse | ErrorResponse]:
+    """Delete a batch inference job
+
+     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+    Objects the job wrote under its output prefix stay where they are. A `Queued`,
+    `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
+    stop it first.
+
+    An unknown Id, or one of another account (including a job already deleted), is
+    answered `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks
+    run, nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['DeleteBatchInferenceJob']):  Default: 'DeleteBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (DeleteBatchInferenceJobRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DeleteBatchInferenceJobResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: DeleteBatchInferenceJobRequest,
+    action: Literal["DeleteBatchInferenceJob"] = "DeleteBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> DeleteBatchInferenceJobResponse | ErrorResponse | None:
+    """Delete a batch inference job
+
+     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+    Objects the job wrote under its output prefix stay where they are. A `Queued`,
+    `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
+    stop it first.
+
+    An unknown Id, or one of another account (including a job already deleted), is
+    answered `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks
+    run, nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['DeleteBatchInferenceJob']):  Default: 'DeleteBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (DeleteBatchInferenceJobRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DeleteBatchInferenceJobResponse | ErrorResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            action=action,
+            version=version,
+        )
+    ).parsed

@@ -1,0 +1,277 @@
+from http import HTTPStatus
+from typing import Any, Literal
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
+from ...models.update_batch_inference_job_request import UpdateBatchInferenceJobRequest
+from ...models.update_batch_inference_job_response import (
+    UpdateBatchInferenceJobResponse,
+)
+from ...types import UNSET, Response
+
+
+def _get_kwargs(
+    *,
+    body: UpdateBatchInferenceJobRequest,
+    action: Literal["UpdateBatchInferenceJob"] = "UpdateBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["Action"] = action
+
+    params["Version"] = version
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/#Action=UpdateBatchInferenceJob",
+        "params": params,
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | UpdateBatchInferenceJobResponse:
+    if response.status_code == 200:
+        response_200 = UpdateBatchInferenceJobResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorResponse.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 405:
+        response_405 = ErrorResponse.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 413:
+        response_413 = ErrorResponse.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorResponse.from_dict(response.json())
+
+        return response_503
+
+    response_default = ErrorResponse.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UpdateBatchInferenceJobRequest,
+    action: Literal["UpdateBatchInferenceJob"] = "UpdateBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
+    """Update the name or description of a batch inference job
+
+     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+    any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
+    request for an existing job with neither field is answered `400 MissingParameter`.
+
+    An unknown Id, or one of another account, is answered
+    `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
+    nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['UpdateBatchInferenceJob']):  Default: 'UpdateBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (UpdateBatchInferenceJobRequest): At least one of `Name` or `Description` must be
+            given.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | UpdateBatchInferenceJobResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UpdateBatchInferenceJobRequest,
+    action: Literal["UpdateBatchInferenceJob"] = "UpdateBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
+    """Update the name or description of a batch inference job
+
+     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+    any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
+    request for an existing job with neither field is answered `400 MissingParameter`.
+
+    An unknown Id, or one of another account, is answered
+    `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
+    nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['UpdateBatchInferenceJob']):  Default: 'UpdateBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (UpdateBatchInferenceJobRequest): At least one of `Name` or `Description` must be
+            given.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | UpdateBatchInferenceJobResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        action=action,
+        version=version,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UpdateBatchInferenceJobRequest,
+    action: Literal["UpdateBatchInferenceJob"] = "UpdateBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
+    """Update the name or description of a batch inference job
+
+     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+    any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
+    request for an existing job with neither field is answered `400 MissingParameter`.
+
+    An unknown Id, or one of another account, is answered
+    `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
+    nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['UpdateBatchInferenceJob']):  Default: 'UpdateBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (UpdateBatchInferenceJobRequest): At least one of `Name` or `Description` must be
+            given.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | UpdateBatchInferenceJobResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        action=action,
+        version=version,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UpdateBatchInferenceJobRequest,
+    action: Literal["UpdateBatchInferenceJob"] = "UpdateBatchInferenceJob",
+    version: Literal["2024-01-01"] = "2024-01-01",
+) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
+    """Update the name or description of a batch inference job
+
+     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+    any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
+    request for an existing job with neither field is answered `400 MissingParameter`.
+
+    An unknown Id, or one of another account, is answered
+    `404 InvalidBatchInferenceJob.NotFound`. With `DryRun: true` the same checks run,
+    nothing changes, and a request that passes is answered `400 DryRunOperation`.
+
+    Args:
+        action (Literal['UpdateBatchInferenceJob']):  Default: 'UpdateBatchInferenceJob'.
+        version (Literal['2024-01-01']):  Default: '2024-01-01'.
+        body (UpdateBatchInferenceJobRequest): At least one of `Name` or `Description` must be
+            given.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | UpdateBatchInferenceJobResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            action=action,
+            version=version,
+        )
+    ).parsed

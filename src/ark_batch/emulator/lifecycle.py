@@ -1,0 +1,169 @@
+"""Business rules of Stop, Resume, Update and Delete, on top of :class:`JobStore`.
+
+Input is a body already validated against the spec; output is the API-shaped ``Result``.
+The choices the service's documents leave open are recorded in docs/decisions/0011.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ark_batch.emulator.config import AccountCredential, Clock
+from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.store import ActiveJobExistsError, Job, JobStore
+
+__all__ = [
+    "DELETABLE_PHASES",
+    "RESUMABLE_PHASES",
+    "RESUMED_MESSAGE",
+    "STOPPABLE_PHASES",
+    "STOPPING_MESSAGE",
+    "Lifecycle",
+]
+
+#: Phases Stop moves to Terminating.
+STOPPABLE_PHASES = ("Queued", "Running")
+#: Phases where a Stop has nothing left to do (answered as a success: Stop is retried).
+_STOPPED_PHASES = ("Terminating", "Terminated")
+#: Phases Resume moves back to Queued.
+RESUMABLE_PHASES = ("Terminated", "Failed")
+#: Phases Delete accepts: the job has ended and nothing will write to it again.
+DELETABLE_PHASES = ("Completed", "Failed", "Terminated")
+
+STOPPING_MESSAGE = "The job was stopped by StopBatchInferenceJob and is stopping."
+RESUMED_MESSAGE = "The job was resumed by ResumeBatchInferenceJob and is queued."
+_DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
+# A phase that changes between our read and our conditional write (the worker moving the
+# job on) is read again; a few rounds are plenty, since every phase move is one-way.
+_ROUNDS = 4
+
+
+def _not_found(job_id: str) -> ApiError:
+    return ApiError(
+        "InvalidBatchInferenceJob.NotFound",
+        f"The batch inference job {job_id[:128]} does not exist.",
+    )
+
+
+def _phase_error(job: Job, allowed: tuple[str, ...], verb: str) -> ApiError:
+    return ApiError(
+        "OperationDenied.InvalidJobPhase",
+        f"The batch inference job {job.id} is {job.phase}; only a "
+        f"{_either(allowed)} job can be {verb}.",
+    )
+
+
+def _either(phases: tuple[str, ...]) -> str:
+    return phases[0] if len(phases) == 1 else f"{', '.join(phases[:-1])} or {phases[-1]}"
+
+
+def _dry_run() -> ApiError:
+    return ApiError("DryRunOperation", _DRY_RUN_MESSAGE)
+
+
+class Lifecycle:
+    """The four lifecycle actions for one store. Methods raise :class:`ApiError`."""
+
+    def __init__(self, store: JobStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def handlers(self) -> dict[str, Any]:
+        """Action name -> handler, for :attr:`Backend.handlers`."""
+        return {
+            "StopBatchInferenceJob": self.stop,
+            "ResumeBatchInferenceJob": self.resume,
+            "UpdateBatchInferenceJob": self.update,
+            "DeleteBatchInferenceJob": self.delete,
+        }
+
+    def _job(self, account: AccountCredential, job_id: str) -> Job:
+        job = self.store.get(account.account_id, job_id)
+        if job is None:
+            raise _not_found(job_id)
+        return job
+
+    def stop(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
+        """StopBatchInferenceJob: Queued/Running -> Terminating; ``{}``."""
+        dry_run = bool(body.get("DryRun", False))
+        for _ in range(_ROUNDS):
+            job = self._job(account, body["Id"])
+            if job.phase in _STOPPED_PHASES:
+                if dry_run:
+                    raise _dry_run()
+                return {}
+            if job.phase not in STOPPABLE_PHASES:
+                raise _phase_error(job, STOPPABLE_PHASES, "stopped")
+            if dry_run:
+                raise _dry_run()
+            if self.store.transition_from(
+                job.id,
+                STOPPABLE_PHASES,
+                "Terminating",
+                STOPPING_MESSAGE,
+                self.clock(),
+                account_id=account.account_id,
+            ):
+                return {}
+        raise ApiError("InternalError", "The job's phase kept changing; try again.")
+
+    def resume(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
+        """ResumeBatchInferenceJob: Terminated/Failed -> Queued; ``{"Id": ...}``."""
+        for _ in range(_ROUNDS):
+            job = self._job(account, body["Id"])
+            if job.phase not in RESUMABLE_PHASES:
+                raise _phase_error(job, RESUMABLE_PHASES, "resumed")
+            now = self.clock()
+            if now >= job.expire_time:
+                raise ApiError(
+                    "OperationDenied.CompletionWindowExpired",
+                    f"The batch inference job {job.id} cannot be resumed: its "
+                    f"CompletionWindow ({job.completion_window}) ended at its ExpireTime.",
+                )
+            try:
+                moved = self.store.transition_from(
+                    job.id,
+                    RESUMABLE_PHASES,
+                    "Queued",
+                    RESUMED_MESSAGE,
+                    now,
+                    account_id=account.account_id,
+                )
+            except ActiveJobExistsError as exc:
+                raise ApiError(
+                    "OperationDenied.ActiveJobExists",
+                    f"An active batch inference job {exc.job_id} already exists for this "
+                    "project and input file.",
+                ) from None
+            if moved:
+                return {"Id": job.id}
+        raise ApiError("InternalError", "The job's phase kept changing; try again.")
+
+    def update(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
+        """UpdateBatchInferenceJob: Name and/or Description; ``{}``."""
+        # The job first: the spec cannot require "Name or Description" without breaking
+        # the generated client (decision 0011), so an unknown Id is the first answer.
+        job = self._job(account, body["Id"])
+        name = body.get("Name")
+        description = body.get("Description")
+        if name is None and description is None:
+            raise ApiError("MissingParameter", "The parameter Name or Description is required.")
+        if body.get("DryRun", False):
+            raise _dry_run()
+        if not self.store.rename(
+            account.account_id, job.id, self.clock(), name=name, description=description
+        ):
+            raise _not_found(job.id)  # deleted between the read and the write
+        return {}
+
+    def delete(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
+        """DeleteBatchInferenceJob: an ended job disappears; its output objects stay; ``{}``."""
+        for _ in range(_ROUNDS):
+            job = self._job(account, body["Id"])
+            if job.phase not in DELETABLE_PHASES:
+                raise _phase_error(job, DELETABLE_PHASES, "deleted")
+            if body.get("DryRun", False):
+                raise _dry_run()
+            if self.store.delete(account.account_id, job.id, DELETABLE_PHASES):
+                return {}
+        raise ApiError("InternalError", "The job's phase kept changing; try again.")

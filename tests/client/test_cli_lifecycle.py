@@ -1,0 +1,167 @@
+"""``ark-batch stop/resume/update/delete`` and ``--cancel-on-interrupt``, through typer's
+runner against the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from ark_batch.cli.app import app
+from ark_batch.emulator import EmulatorState
+from ark_batch.facade import ArkBatch
+from client.client_support import DEV
+from client.test_cli_commands import ENV, run
+
+MODEL = "doubao-pro-32k:240615"
+
+
+def answering(text: str, *args: str, obj: Any = None) -> Any:
+    """``run`` with ``text`` on stdin, the answers to any prompts."""
+    result = CliRunner().invoke(app, list(args), env=ENV, obj=obj, input=text)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _create(url: str, key: str = "in/a.jsonl") -> str:
+    with ArkBatch(url, credentials=DEV) as ark:
+        return ark.create_job(
+            name="cli", model=MODEL, input=f"tos://bkt/{key}", output="tos://bkt/out/"
+        ).id
+
+
+def _phase(url: str, job_id: str) -> str:
+    with ArkBatch(url, credentials=DEV) as ark:
+        phase: str = ark.get_job(job_id).status.phase
+        return phase
+
+
+def _set_phase(emulator: tuple[Any, EmulatorState], job_id: str, phase: str) -> None:
+    state = emulator[1]
+    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
+
+
+def test_stop_update_resume_delete(emulator_url: str, emulator: tuple[Any, EmulatorState]) -> None:
+    job_id = _create(emulator_url)
+    at = ["--endpoint", emulator_url]
+
+    updated = run("update", job_id, "--name", "renamed", "--description", "", *at)
+    assert (updated.exit_code, updated.stdout.strip()) == (0, f"Updated job {job_id}.")
+    got = json.loads(run("get", job_id, "--json", *at).stdout)
+    assert (got["Name"], got["Description"]) == ("renamed", "")
+
+    dry = run("stop", job_id, "--dry-run", *at)
+    assert dry.exit_code == 0
+    assert "Dry run passed" in dry.stdout
+    assert _phase(emulator_url, job_id) == "Queued"
+    stopped = run("stop", job_id, "--json", *at)
+    assert (stopped.exit_code, json.loads(stopped.stdout)) == (0, {"Id": job_id})
+    assert _phase(emulator_url, job_id) == "Terminating"
+
+    _set_phase(emulator, job_id, "Terminated")
+    resumed = run("resume", job_id, *at)
+    assert (resumed.exit_code, resumed.stdout.strip()) == (0, f"Resumed job {job_id}.")
+    assert _phase(emulator_url, job_id) == "Queued"
+
+    _set_phase(emulator, job_id, "Completed")
+    deleted = run("delete", job_id, "--yes", *at)
+    assert (deleted.exit_code, deleted.stdout.strip()) == (0, f"Deleted job {job_id}.")
+    missing = run("get", job_id, *at)
+    assert missing.exit_code == 1
+    assert "InvalidBatchInferenceJob.NotFound" in missing.stderr
+
+
+def test_delete_asks_first(emulator_url: str, emulator: tuple[Any, EmulatorState]) -> None:
+    job_id = _create(emulator_url)
+    _set_phase(emulator, job_id, "Failed")
+    at = ["--endpoint", emulator_url]
+
+    declined = answering("n\n", "delete", job_id, *at)
+    assert declined.exit_code == 1
+    assert f"Delete job {job_id}?" in declined.stderr
+    assert f"Not deleted: job {job_id}." in declined.stderr
+    no_answer = answering("", "delete", job_id, *at)
+    assert no_answer.exit_code == 1
+    assert _phase(emulator_url, job_id) == "Failed"
+
+    accepted = answering("y\n", "delete", job_id, *at)
+    assert accepted.exit_code == 0, accepted.output
+    assert run("get", job_id, *at).exit_code == 1
+
+
+def test_errors_are_one_line_and_non_zero(
+    emulator_url: str, emulator: tuple[Any, EmulatorState]
+) -> None:
+    job_id = _create(emulator_url)
+    at = ["--endpoint", emulator_url]
+    active = run("delete", job_id, "--yes", *at)
+    assert active.exit_code == 1
+    assert active.stderr.startswith("Error: OperationDenied.InvalidJobPhase: ")
+    assert len(active.stderr.strip().splitlines()) == 1
+    _set_phase(emulator, job_id, "Completed")
+    ended = run("stop", job_id, *at)
+    assert ended.exit_code == 1
+    assert "Completed" in ended.stderr
+    nothing = run("update", job_id, *at)
+    assert nothing.exit_code == 2
+    assert nothing.stderr.startswith("Error: invalid argument: ")
+    unknown = run("resume", "bi-20240101000000-nope0", *at)
+    assert unknown.exit_code == 1
+    assert "InvalidBatchInferenceJob.NotFound" in unknown.stderr
+
+
+class _InterruptedWait(ArkBatch):
+    """Ctrl-C arrives while waiting."""
+
+    def wait(self, *args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+
+def _interrupting(url: str) -> dict[str, Any]:
+    return {"client_factory": lambda endpoint, region: _InterruptedWait(url, credentials=DEV)}
+
+
+def test_wait_cancel_on_interrupt_stops_after_asking(emulator_url: str) -> None:
+    stopped = _create(emulator_url)
+    result = answering(
+        "y\n", "wait", stopped, "--cancel-on-interrupt", obj=_interrupting(emulator_url)
+    )
+    assert result.exit_code == 130
+    assert f"Stop job {stopped}?" in result.stderr
+    assert _phase(emulator_url, stopped) == "Terminating"
+
+    kept = _create(emulator_url, "in/b.jsonl")
+    declined = answering(
+        "n\n", "wait", kept, "--cancel-on-interrupt", obj=_interrupting(emulator_url)
+    )
+    assert declined.exit_code == 130
+    assert f"Job {kept} keeps running." in declined.stderr
+    plain = answering("y\n", "wait", kept, obj=_interrupting(emulator_url))
+    assert plain.exit_code == 130
+    assert "Stop job" not in plain.stderr
+    assert _phase(emulator_url, kept) == "Queued"
+
+
+def test_submit_cancel_on_interrupt_stops_the_new_job(emulator_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "questions.jsonl"
+    source.write_text('{"custom_id": "a", "body": {"messages": []}}\n')
+    result = answering(
+        "y\n",
+        "submit",
+        str(source),
+        "--bucket",
+        "bkt",
+        "--model",
+        MODEL,
+        "--store-dir",
+        str(tmp_path / "objects"),
+        "--cancel-on-interrupt",
+        obj=_interrupting(emulator_url),
+    )
+    assert result.exit_code == 130, result.output
+    job_id = next(
+        line.split()[-1] for line in result.stderr.splitlines() if line.startswith("Created job")
+    )
+    assert _phase(emulator_url, job_id) == "Terminating"

@@ -1,0 +1,178 @@
+"""StopBatchInferenceJob and ResumeBatchInferenceJob against the execution worker."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ark_batch.emulator.config import dev_credential
+from ark_batch.emulator.execution import output_keys
+from ark_batch.storage import LocalObjectStore
+from execution.execution_helpers import ApiClient, EmulatorProcess, ExecEnv, chat_line, write_jsonl
+
+LINES = 60_000
+FAULTS = {"failure_rate": 0.05, "failure_seed": "stop-resume"}
+# Slow enough that the job is surely mid-run when it is stopped.
+SLOW = {"latency": 0.001, "line_concurrency": 16, "chunk_lines": 500, **FAULTS}
+
+
+def _action(env: ExecEnv, action: str, job_id: str) -> dict[str, Any]:
+    handler = env.api.handlers[action]
+    result: dict[str, Any] = handler(dev_credential(), {"Id": job_id})
+    return result
+
+
+def _raw_outputs(env: ExecEnv, job_id: str) -> tuple[list[bytes], list[bytes]]:
+    job = env.job(job_id)
+    results_key, errors_key = output_keys(job)
+    found = []
+    for key in (results_key, errors_key):
+        if env.objects.exists(job.output_bucket, key):
+            found.append(list(env.objects.iter_lines(job.output_bucket, key)))
+        else:
+            found.append([])
+    return found[0], found[1]
+
+
+def _ids(lines: list[bytes]) -> Counter[str]:
+    return Counter(json.loads(line)["custom_id"] for line in lines)
+
+
+def test_stop_a_60000_line_job_then_resume_it_to_completion(local_env: ExecEnv) -> None:
+    env = local_env
+    write_jsonl(
+        env.objects, env.bucket, "in/big.jsonl", [chat_line(f"line-{i}") for i in range(LINES)]
+    )
+    job_id = env.create("in/big.jsonl")
+    first = env.worker(**SLOW)
+    env.wait_for(job_id, lambda j: j.phase == "Running" and j.completed + j.failed >= 2_000)
+
+    assert _action(env, "StopBatchInferenceJob", job_id) == {}
+    assert env.job(job_id).phase in ("Terminating", "Terminated")
+    stopped = env.wait(job_id)
+    assert stopped.phase == "Terminated"
+    done = stopped.completed + stopped.failed
+    assert stopped.total == LINES
+    assert 2_000 <= done < LINES
+    assert stopped.status_message == (
+        f"The job was stopped: {done} of {LINES} requests were processed "
+        f"({stopped.completed} succeeded, {stopped.failed} failed); "
+        f"the other {LINES - done} were cancelled."
+    )
+    results, errors = _raw_outputs(env, job_id)
+    # Every finished line exactly once, in results or errors, and the counts describe them.
+    assert (len(results), len(errors)) == (stopped.completed, stopped.failed)
+    finished = _ids(results) + _ids(errors)
+    assert len(finished) == done
+    assert max(finished.values()) == 1
+    first.stop()
+
+    # Resumed on a new worker (as after a restart), at full speed.
+    assert _action(env, "ResumeBatchInferenceJob", job_id) == {"Id": job_id}
+    assert env.job(job_id).phase == "Queued"
+    env.worker(**FAULTS)
+    completed = env.wait(job_id)
+    assert completed.phase == "Completed", completed.status_message
+    assert completed.total == LINES
+    assert completed.completed + completed.failed == LINES
+    final_results, final_errors = _raw_outputs(env, job_id)
+    assert (len(final_results), len(final_errors)) == (completed.completed, completed.failed)
+    everything = _ids(final_results) + _ids(final_errors)
+    assert len(everything) == LINES
+    assert max(everything.values()) == 1
+    # Only the unfinished lines ran again: the first run's lines are kept byte for byte
+    # (each carries the request id of the run that produced it).
+    assert set(results) <= set(final_results)
+    assert set(errors) <= set(final_errors)
+
+
+def test_stop_while_queued_then_resume_runs_everything(local_env: ExecEnv) -> None:
+    env = local_env
+    write_jsonl(env.objects, env.bucket, "in/small.jsonl", [chat_line(f"s{i}") for i in range(50)])
+    job_id = env.create("in/small.jsonl")
+    _action(env, "StopBatchInferenceJob", job_id)
+    env.worker()
+    stopped = env.wait(job_id)
+    assert (stopped.phase, stopped.status_message) == (
+        "Terminated",
+        "The job was stopped before any request ran.",
+    )
+    _action(env, "ResumeBatchInferenceJob", job_id)
+    job = env.wait(job_id)
+    assert (job.phase, job.completed, job.total) == ("Completed", 50, 50)
+    results, errors = _raw_outputs(env, job_id)
+    assert len(_ids(results) + _ids(errors)) == 50
+
+
+def test_resume_of_a_failed_job_runs_it_from_the_start(local_env: ExecEnv) -> None:
+    env = local_env
+    key = "in/fixable.jsonl"
+    write_jsonl(env.objects, env.bucket, key, [chat_line("a"), "not json"])
+    job_id = env.create(key)
+    env.worker()
+    assert env.wait(job_id).phase == "Failed"
+    write_jsonl(env.objects, env.bucket, key, [chat_line("a"), chat_line("b")])
+    _action(env, "ResumeBatchInferenceJob", job_id)
+    job = env.wait(job_id)
+    assert (job.phase, job.total, job.completed, job.failed) == ("Completed", 2, 2, 0)
+
+
+def _input(data_dir: Path, lines: int) -> None:
+    objects = LocalObjectStore(data_dir / "objects")
+    line = '{"custom_id": "line-%d", "body": {"messages": [{"role": "user", "content": "%d"}]}}\n'
+    with objects.open_writer("bkt", "in/big.jsonl") as writer:
+        writer.write("".join(line % (i, i) for i in range(lines)).encode())
+
+
+@pytest.mark.slow
+def test_resume_then_sigkill_still_finishes_exactly_once(tmp_path: Path) -> None:
+    lines = 30_000
+    data_dir = tmp_path / "data"
+    _input(data_dir, lines)
+    faults = ["--failure-rate", "0.05", "--failure-seed", "resume-crash"]
+    slow = ["--latency", "0.001", "--line-concurrency", "16", "--chunk-lines", "250"]
+
+    first = EmulatorProcess(data_dir, *slow, *faults)
+    try:
+        api = ApiClient(first.url)
+        job_id = api.create("bkt", "in/big.jsonl")
+        api.wait(job_id, lambda j: j["RequestCounts"]["Completed"] >= 1_000)
+        assert api.call("StopBatchInferenceJob", {"Id": job_id}) == {}
+        stopped = api.wait(job_id, lambda j: j["Status"]["Phase"] == "Terminated")
+        assert api.call("ResumeBatchInferenceJob", {"Id": job_id}) == {"Id": job_id}
+        stopped_done = stopped["RequestCounts"]["Completed"] + stopped["RequestCounts"]["Failed"]
+
+        def past_the_stop(job: dict[str, Any]) -> bool:
+            counts = job["RequestCounts"]
+            return bool(counts["Completed"] + counts["Failed"] >= stopped_done + 1_000)
+
+        running = api.wait(job_id, past_the_stop)
+        assert running["Status"]["Phase"] == "Running"
+        api.close()
+        first.kill()
+    finally:
+        first.stop()
+
+    second = EmulatorProcess(data_dir, *faults)
+    try:
+        api = ApiClient(second.url)
+        done = api.wait(job_id, lambda j: j["Status"]["Phase"] != "Running", timeout=90)
+        api.close()
+    finally:
+        second.stop()
+
+    assert done["Status"]["Phase"] == "Completed", done["Status"]
+    counts = done["RequestCounts"]
+    assert counts["Completed"] + counts["Failed"] == counts["Total"] == lines
+    out = data_dir / "objects" / "bkt" / "out" / job_id / "output"
+    ids: Counter[str] = Counter()
+    for name, expected in (("results.jsonl", "Completed"), ("errors.jsonl", "Failed")):
+        raw = (out / name).read_bytes().splitlines()
+        assert len(raw) == counts[expected]
+        ids.update(json.loads(line)["custom_id"] for line in raw)
+    assert len(ids) == lines
+    assert max(ids.values()) == 1
