@@ -9,6 +9,10 @@ ACTIONS = (
     "CreateBatchInferenceJob",
     "GetBatchInferenceJob",
     "ListBatchInferenceJobs",
+    "StopBatchInferenceJob",
+    "ResumeBatchInferenceJob",
+    "UpdateBatchInferenceJob",
+    "DeleteBatchInferenceJob",
 )
 """The actions (the ``Action`` query values) this package has a function for."""
 

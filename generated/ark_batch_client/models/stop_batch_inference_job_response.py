@@ -42,7 +42,8 @@ class StopBatchInferenceJobResponse:
         from ..models.response_metadata import ResponseMetadata  # noqa: PLC0415
         from ..models.stop_batch_inference_job_result import StopBatchInferenceJobResult  # noqa: PLC0415
 
-        d = dict(src_dict)
+        # An explicit JSON null reads as an absent field (docs/decisions/0009).
+        d = {key: value for key, value in src_dict.items() if value is not None}
         response_metadata = ResponseMetadata.from_dict(d.pop("ResponseMetadata"))
 
         result = StopBatchInferenceJobResult.from_dict(d.pop("Result"))
