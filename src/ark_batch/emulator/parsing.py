@@ -26,11 +26,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _decode(raw: bytes) -> Any:
+_TOO_DEEP = "The request body is nested too deeply."
+
+
+def _text(raw: bytes) -> str:
+    # json.loads(bytes) decodes with "surrogatepass", which lets the raw bytes of a lone
+    # surrogate (ED A0 80) through as a str that no database or encoder accepts; decode
+    # strictly instead, in the encoding json would have detected.
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            "MalformedJSON",
+            f"The request body is not valid {exc.encoding.upper()} at byte {exc.start}.",
+        ) from None
+
+
+def _decode(raw: bytes) -> Any:
+    text = _text(raw)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise ApiError("MalformedJSON", "The request body is nested too deeply.") from None
+        raise ApiError("MalformedJSON", _TOO_DEEP) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ApiError("MalformedJSON", f"The request body is not valid JSON: {exc}.") from None
 
@@ -61,7 +78,11 @@ def field_path(parts: Iterable[str | int]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        # Only a value nested near the interpreter's limit gets here; its kind is enough.
+        text = f"a deeply nested {'array' if isinstance(value, list) else 'object'}"
     if len(text) > _MAX_VALUE_TEXT:
         text = text[: _MAX_VALUE_TEXT - 3] + "..."
     return text
@@ -137,9 +158,15 @@ def parse_body(action: str, raw: bytes) -> dict[str, Any]:
     validator = request_validator(action)
     # A bounded prefix: a 300,000-item array of wrong types would otherwise collect every
     # error while the event loop waits. The ranking below only needs the first few.
-    errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))
-    if errors:
-        raise validation_error(min(errors, key=_rank))
+    try:
+        # jsonschema builds each error's message with repr() of the instance, which
+        # recurses as deep as the value: a value that json.loads just managed to build
+        # can still exhaust the stack here, at any depth close to the limit.
+        errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))
+        if errors:
+            raise validation_error(min(errors, key=_rank))
+    except RecursionError:
+        raise ApiError("MalformedJSON", _TOO_DEEP) from None
     if b"\\u" in raw and _has_lone_surrogate(document):
         raise ApiError(
             "InvalidParameter", "The request body contains an unpaired surrogate escape."
