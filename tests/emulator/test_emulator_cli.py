@@ -14,8 +14,9 @@ from emulator_support import LIST, query_for, signed_headers
 
 from ark_batch.credentials import Credentials
 from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY, DEV_USER
-from ark_batch.emulator.cli import build_parser
+from ark_batch.emulator.cli import build_parser, main
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig, credentials_from_env
+from ark_batch.emulator.execution import ExecutionConfig
 
 
 def test_credential_parsing_defaults_account_and_user() -> None:
@@ -108,3 +109,44 @@ def test_console_script_never_prints_user_secrets(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_config_reprs_never_show_a_secret(tmp_path: Path) -> None:
+    execution = ExecutionConfig(
+        backend="openai",
+        openai_base_url="http://proxyuser:PROXYPASS@127.0.0.1:8000/v1",
+        openai_api_key="sk-UPSTREAMKEY",
+        storage_url="s3+http://STORAGEAK:STORAGESECRET@127.0.0.1:9000",
+    )
+    account = AccountCredential("AKPLAIN", "ACCOUNTSECRET", session_token="SESSIONTOKEN")
+    config = EmulatorConfig(tmp_path, accounts=(account,), execution=execution)
+    for text in (repr(execution), str(execution), repr(config), str(config)):
+        for secret in (
+            "PROXYPASS", "sk-UPSTREAMKEY", "STORAGEAK", "STORAGESECRET", "ACCOUNTSECRET",
+            "SESSIONTOKEN",
+        ):  # fmt: skip
+            assert secret not in text
+    assert "AKPLAIN" in repr(config)
+    assert "chunk_lines=1000" in repr(execution)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3+ftp://AK:SECRETKEY@host",
+        "s3+http://AK:SECRETKEY@",
+        "s3+http://AK:SECRETKEY@host:notaport",
+        "s3+http://[AK:SECRETKEY@host",
+    ],
+)
+def test_a_malformed_storage_url_is_one_redacted_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    assert main(["--storage", url, "--data-dir", str(tmp_path), "--port", "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("ark-batch-emulator: --storage: ")
+    assert "SECRETKEY" not in captured.err
+    assert "AK:" not in captured.err

@@ -12,6 +12,7 @@ access keys it accepts; only the development pair's secret is printed, since it 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import socket
 import sys
@@ -36,6 +37,8 @@ from ark_batch.emulator.execution.cli import (
     describe_execution,
     execution_config_from_args,
 )
+from ark_batch.emulator.redaction import redact_url_in
+from ark_batch.storage import ObjectStore, StorageError, open_store
 
 __all__ = ["build_parser", "main"]
 
@@ -135,6 +138,14 @@ class _Server(uvicorn.Server):
             print(line, flush=True)
 
 
+def _open_storage(url: str) -> ObjectStore:
+    """The store ``--storage`` names; ValueError with the credentials redacted otherwise."""
+    try:
+        return open_store(url)
+    except (StorageError, ValueError, OSError) as exc:
+        raise ValueError(f"--storage: {redact_url_in(str(exc), url)}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ark-batch-emulator`` console script."""
     args = build_parser().parse_args(argv)
@@ -149,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             execution=execution_config_from_args(args),
         )
+        if args.storage and config.execution.enabled:
+            # Opened here, once, so a bad URL is a usage error rather than a traceback.
+            execution = dataclasses.replace(
+                config.execution, object_store=_open_storage(args.storage)
+            )
+            config = dataclasses.replace(config, execution=execution)
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
