@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -26,6 +27,7 @@ from ark_batch.emulator.protocol import ApiError, error_body, request_id, succes
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
+from ark_batch.emulator.targets import RequestTargetMiddleware
 from ark_batch.signing import parse_authorization
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
@@ -210,6 +212,10 @@ def create_app(config: EmulatorConfig) -> Starlette:
         finally:
             await _run_hooks(list(reversed(state.shutdown_hooks)), state)
 
-    app = Starlette(routes=[Route("/{path:path}", _Handler(state))], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route("/{path:path}", _Handler(state))],
+        middleware=[Middleware(RequestTargetMiddleware)],
+        lifespan=lifespan,
+    )
     app.state.emulator = state
     return app
