@@ -8,7 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import CREATE, GET, LIST, call, create_body, error_code, signed_headers
+from emulator_support import (
+    CREATE,
+    GET,
+    LIST,
+    asgi_scope,
+    call,
+    create_body,
+    error_code,
+    signed_headers,
+)
 from starlette.applications import Starlette
 
 from ark_batch.emulator.parsing import parse_body
@@ -61,19 +70,7 @@ async def test_an_absurd_content_length_is_413_not_500(emulator_app: Starlette) 
     raw = b'{"Id": "x"}'
     query = f"Action={GET}&Version=2024-01-01"
     headers = {**signed_headers(query, raw), "content-length": "9" * 5000}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": query.encode(),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = asgi_scope(query, headers)
     sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

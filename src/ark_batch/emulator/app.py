@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ark_batch.emulator.admission import BodyBudget, Reservation, check_headers
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
@@ -64,7 +65,9 @@ class _ClientDisconnectedError(Exception):
     pass
 
 
-async def _read_body(receive: Receive, limit: int, declared: int | None) -> bytes:
+async def _read_body(
+    receive: Receive, limit: int, declared: int | None, reservation: Reservation
+) -> bytes:
     if declared is not None and declared > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
@@ -77,6 +80,7 @@ async def _read_body(receive: Receive, limit: int, declared: int | None) -> byte
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
+        reservation.grow(len(chunk))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -110,6 +114,11 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+def _raw_path(scope: Scope) -> str:
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return raw_path.decode("latin-1").partition("?")[0]
+
+
 class _Handler:
     """The single endpoint: every request is ``POST /?Action=..&Version=..``."""
 
@@ -122,8 +131,18 @@ class _Handler:
         self.verify = config.verify_signatures
         self.default_account = config.accounts[0]
         self.accounts = {account.access_key: account for account in config.accounts}
+        self.body_budget = BodyBudget(config.max_inflight_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reservation = self.body_budget.reservation()
+        try:
+            await self._handle(scope, receive, send, reservation)
+        finally:
+            reservation.release()
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, reservation: Reservation
+    ) -> None:
         rid = request_id(self.clock())
         action: str | None = None
         version: str | None = None
@@ -135,8 +154,13 @@ class _Handler:
             action, version = resolve_action(raw_query)
             action, version = check_operation(action, version)
             headers = _headers(scope)
+            if self.verify:
+                # Rejected from the headers alone, before any body byte is read.
+                check_headers(
+                    self.state.verifier, scope["method"], _raw_path(scope), raw_query, headers
+                )
             body = await _read_body(
-                receive, self.limit, _declared_length(headers.get("content-length"))
+                receive, self.limit, _declared_length(headers.get("content-length")), reservation
             )
             account = self._authenticate(scope, raw_query, headers, body)
             self.state.faults.check(action)
@@ -168,9 +192,9 @@ class _Handler:
         self, scope: Scope, raw_query: str, headers: dict[str, str], body: bytes
     ) -> AccountCredential:
         if self.verify:
-            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-            path = raw_path.decode("latin-1").partition("?")[0]
-            return self.state.verifier.verify(scope["method"], path, raw_query, headers, body)
+            return self.state.verifier.verify(
+                scope["method"], _raw_path(scope), raw_query, headers, body
+            )
         # Unverified mode still honours the claimed access key, so accounts stay apart.
         try:
             claimed = parse_authorization(headers.get("authorization", "")).access_key

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=int, default=1024 * 1024, help="request body limit (1 MiB)"
     )
     parser.add_argument(
+        "--max-inflight-body-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="request-body bytes held at once across connections; more get 503 (16 MiB)",
+    )
+    parser.add_argument(
         "--no-verify-signatures",
         action="store_true",
         help="accept unsigned requests (the claimed access key still selects the account)",
@@ -158,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verify_signatures=not args.no_verify_signatures,
             clock_skew=timedelta(minutes=args.clock_skew),
             max_body_bytes=args.max_body_bytes,
+            max_inflight_body_bytes=args.max_inflight_body_bytes,
             execution=execution_config_from_args(args),
         )
         if args.storage and config.execution.enabled:
