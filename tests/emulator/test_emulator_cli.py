@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -150,3 +152,47 @@ def test_a_malformed_storage_url_is_one_redacted_line_and_exit_2(
     assert lines[0].startswith("ark-batch-emulator: --storage: ")
     assert "SECRETKEY" not in captured.err
     assert "AK:" not in captured.err
+
+
+def _read_until(process: subprocess.Popen[str], needle: str, timeout: float = 20.0) -> str:
+    """Lines of ``process``'s output up to the first containing ``needle``."""
+    assert process.stdout is not None
+    stream = process.stdout
+    seen: list[str] = []
+    found = threading.Event()
+
+    def pump() -> None:
+        for line in stream:
+            seen.append(line)
+            if needle in line:
+                found.set()
+                return
+
+    threading.Thread(target=pump, daemon=True).start()
+    assert found.wait(timeout), "".join(seen)
+    return "".join(seen)
+
+
+@pytest.mark.slow
+def test_access_log_prints_at_the_default_log_level(tmp_path: Path) -> None:
+    process, url, _ = _start(["--data-dir", str(tmp_path), "--access-log"], {})
+    try:
+        query = query_for(LIST)
+        headers = signed_headers(query, b"{}", host=url.removeprefix("http://"))
+        assert httpx.post(f"{url}/?{query}", content=b"{}", headers=headers).status_code == 200
+        assert "POST /?Action=ListBatchInferenceJobs" in _read_until(process, "POST /?Action=")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_ctrl_c_stops_without_a_traceback(tmp_path: Path, interrupts: int) -> None:
+    process, _, _ = _start(["--data-dir", str(tmp_path)], {}, banner_lines=3)
+    for _ in range(interrupts):
+        process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
+    assert process.returncode == 130

@@ -41,7 +41,8 @@ class GetBatchInferenceJobResponse:
         from ..models.batch_inference_job import BatchInferenceJob  # noqa: PLC0415
         from ..models.response_metadata import ResponseMetadata  # noqa: PLC0415
 
-        d = dict(src_dict)
+        # An explicit JSON null reads as an absent field (docs/decisions/0009).
+        d = {key: value for key, value in src_dict.items() if value is not None}
         response_metadata = ResponseMetadata.from_dict(d.pop("ResponseMetadata"))
 
         result = BatchInferenceJob.from_dict(d.pop("Result"))

@@ -33,7 +33,8 @@ class TosLocation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        # An explicit JSON null reads as an absent field (docs/decisions/0009).
+        d = {key: value for key, value in src_dict.items() if value is not None}
         bucket_name = d.pop("BucketName")
 
         object_key = d.pop("ObjectKey")
