@@ -196,3 +196,18 @@ def test_ctrl_c_stops_without_a_traceback(tmp_path: Path, interrupts: int) -> No
     assert "Traceback" not in output
     assert "KeyboardInterrupt" not in output
     assert process.returncode == 130
+
+
+def test_every_flag_is_documented() -> None:
+    # The flags come from the parser itself, so a new flag without a line in the
+    # reference fails here.
+    reference = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text()
+    flags = [
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+    assert len(flags) >= 20
+    undocumented = [flag for flag in flags if f"| `{flag}" not in reference]
+    assert undocumented == []
