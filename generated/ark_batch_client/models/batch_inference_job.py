@@ -125,8 +125,7 @@ class BatchInferenceJob:
         from ..models.token_usage import TokenUsage  # noqa: PLC0415
         from ..models.tos_location import TosLocation  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         id = d.pop("Id")
 
         name = d.pop("Name")

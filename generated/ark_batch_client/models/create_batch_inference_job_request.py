@@ -90,8 +90,7 @@ class CreateBatchInferenceJobRequest:
         from ..models.tag_input import TagInput  # noqa: PLC0415
         from ..models.tos_location_input import TosLocationInput  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         name = d.pop("Name")
 
         model_reference = ModelReferenceInput.from_dict(d.pop("ModelReference"))

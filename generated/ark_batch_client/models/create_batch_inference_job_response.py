@@ -43,8 +43,7 @@ class CreateBatchInferenceJobResponse:
         )
         from ..models.response_metadata import ResponseMetadata  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         response_metadata = ResponseMetadata.from_dict(d.pop("ResponseMetadata"))
 
         result = CreateBatchInferenceJobResult.from_dict(d.pop("Result"))

@@ -37,8 +37,7 @@ class ErrorResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.error_response_metadata import ErrorResponseMetadata  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         response_metadata = ErrorResponseMetadata.from_dict(d.pop("ResponseMetadata"))
 
         error_response = cls(

@@ -61,8 +61,7 @@ class ErrorResponseMetadata:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.error import Error  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         request_id = d.pop("RequestId")
 
         error = Error.from_dict(d.pop("Error"))

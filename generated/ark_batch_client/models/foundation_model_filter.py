@@ -36,8 +36,7 @@ class FoundationModelFilter:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         name = d.pop("Name")
 
         model_versions = cast(list[str], d.pop("ModelVersions", UNSET))

@@ -28,8 +28,7 @@ class GetBatchInferenceJobRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         id = d.pop("Id")
 
         get_batch_inference_job_request = cls(

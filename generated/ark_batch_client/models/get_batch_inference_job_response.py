@@ -41,8 +41,7 @@ class GetBatchInferenceJobResponse:
         from ..models.batch_inference_job import BatchInferenceJob  # noqa: PLC0415
         from ..models.response_metadata import ResponseMetadata  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         response_metadata = ResponseMetadata.from_dict(d.pop("ResponseMetadata"))
 
         result = BatchInferenceJob.from_dict(d.pop("Result"))

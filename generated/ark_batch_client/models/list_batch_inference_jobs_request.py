@@ -87,8 +87,7 @@ class ListBatchInferenceJobsRequest:
         from ..models.list_filter import ListFilter  # noqa: PLC0415
         from ..models.tag_filter import TagFilter  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         project_name = d.pop("ProjectName", UNSET)
 
         page_number = d.pop("PageNumber", UNSET)

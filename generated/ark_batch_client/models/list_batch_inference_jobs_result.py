@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.batch_inference_job import BatchInferenceJob
 
@@ -20,8 +18,7 @@ class ListBatchInferenceJobsResult:
     total_count: int
     page_number: int
     page_size: int
-    items: list[BatchInferenceJob] | Unset = UNSET
-    """ The page's jobs; absent or `null` reads as an empty page. """
+    items: list[BatchInferenceJob]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,12 +28,10 @@ class ListBatchInferenceJobsResult:
 
         page_size = self.page_size
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        items = []
+        for items_item_data in self.items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -45,10 +40,9 @@ class ListBatchInferenceJobsResult:
                 "TotalCount": total_count,
                 "PageNumber": page_number,
                 "PageSize": page_size,
+                "Items": items,
             }
         )
-        if items is not UNSET:
-            field_dict["Items"] = items
 
         return field_dict
 
@@ -56,22 +50,19 @@ class ListBatchInferenceJobsResult:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.batch_inference_job import BatchInferenceJob  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         total_count = d.pop("TotalCount")
 
         page_number = d.pop("PageNumber")
 
         page_size = d.pop("PageSize")
 
-        _items = d.pop("Items", UNSET)
-        items: list[BatchInferenceJob] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = BatchInferenceJob.from_dict(items_item_data)
+        items = []
+        _items = d.pop("Items")
+        for items_item_data in _items:
+            items_item = BatchInferenceJob.from_dict(items_item_data)
 
-                items.append(items_item)
+            items.append(items_item)
 
         list_batch_inference_jobs_result = cls(
             total_count=total_count,

@@ -69,8 +69,7 @@ class ListFilter:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.foundation_model_filter import FoundationModelFilter  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         ids = cast(list[str], d.pop("Ids", UNSET))
 
         name = d.pop("Name", UNSET)

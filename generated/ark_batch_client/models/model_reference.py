@@ -42,8 +42,7 @@ class ModelReference:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.foundation_model import FoundationModel  # noqa: PLC0415
 
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         custom_model_id = d.pop("CustomModelId", UNSET)
 
         _foundation_model = d.pop("FoundationModel", UNSET)

@@ -33,8 +33,7 @@ class TosLocationInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        # An explicit JSON null reads as an absent field (docs/decisions/0009).
-        d = {key: value for key, value in src_dict.items() if value is not None}
+        d = dict(src_dict)
         bucket_name = d.pop("BucketName")
 
         object_key = d.pop("ObjectKey")

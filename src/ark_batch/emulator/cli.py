@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import socket
 import sys
@@ -153,7 +154,17 @@ def _open_storage(url: str) -> ObjectStore:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ark-batch-emulator`` console script."""
+    """Entry point of the ``ark-batch-emulator`` console script (130 after Ctrl-C)."""
+    try:
+        return _serve(argv)
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on the first Ctrl-C, then re-raises it; a
+        # second one lands anywhere. Either way the user asked to stop: no traceback.
+        print("ark-batch-emulator: stopped", file=sys.stderr)
+        return 130
+
+
+def _serve(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         accounts = args.credential or credentials_from_env(os.environ) or [dev_credential()]
@@ -189,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         (accounts, config.verify_signatures),
         [describe_execution(config.execution, config.data_dir)],
     )
+    if args.access_log:
+        # uvicorn gives the access logger --log-level (warning by default), which would
+        # silence the very lines --access-log asks for.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     try:
         server.run()
     finally:
