@@ -21,7 +21,7 @@ from emulator_support import (
 from starlette.applications import Starlette
 
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ async def test_an_absurd_content_length_is_413_not_500(emulator_app: Starlette) 
 def test_a_huge_invalid_array_is_answered_with_its_first_problem() -> None:
     # 300,000 wrong-typed Ids: validation stops after a bounded number of errors.
     raw = json.dumps({"Filter": {"Ids": [1] * 300_000}}).encode()
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(EnvelopeError) as info:
         parse_body(LIST, raw)
     assert info.value.code == "InvalidParameter"
     assert "Filter.Ids" in info.value.message
@@ -138,7 +138,7 @@ def test_a_typed_field_nested_at_any_depth_is_400(action: str, field: str, opene
     text = json.dumps(template)
     for depth in _DEPTHS:
         raw = text.replace('"PLACEHOLDER"', _nested(depth, opener)).encode()
-        with pytest.raises(ApiError) as info:
+        with pytest.raises(EnvelopeError) as info:
             parse_body(action, raw)
         assert info.value.status == 400, (depth, info.value)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.emulator.signature import SignatureVerifier
 
 __all__ = ["BodyBudget", "Reservation", "check_headers"]
@@ -54,7 +54,7 @@ class Reservation:
     def grow(self, size: int) -> None:
         """Hold ``size`` more bytes, or raise ServiceUnavailableTemp (503, Retry-After)."""
         if not self._budget._take(size):
-            raise ApiError(
+            raise EnvelopeError(
                 "ServiceUnavailableTemp",
                 "The emulator is holding too many request bodies at once; retry shortly.",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
@@ -75,7 +75,7 @@ def check_headers(
     query: str,
     headers: Mapping[str, str],
 ) -> None:
-    """Raise the ApiError a request's headers alone already earn.
+    """Raise the EnvelopeError a request's headers alone already earn.
 
     The verifier decides everything but the final signature comparison (and the
     ``X-Content-Sha256`` check) from the headers: a missing or malformed Authorization,
@@ -85,6 +85,6 @@ def check_headers(
     """
     try:
         verifier.verify(method, path, query, headers, b"")
-    except ApiError as error:
+    except EnvelopeError as error:
         if error.code != "SignatureDoesNotMatch":
             raise

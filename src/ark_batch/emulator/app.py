@@ -24,7 +24,7 @@ from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
+from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id, success_body
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
@@ -94,8 +94,8 @@ def _declared_length(value: str | None) -> int | None:
     return int(value) if len(value) <= 18 else sys.maxsize
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
+def _too_large(limit: int) -> EnvelopeError:
+    return EnvelopeError(
         "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes."
     )
 
@@ -168,7 +168,7 @@ class _Handler:
             result = self.state.backend.handlers[action](account, parsed)
             status = 200
             payload = success_body(rid, action, version, self.region, result)
-        except ApiError as error:
+        except EnvelopeError as error:
             status = error.status
             extra_headers = error.headers
             payload = error_body(rid, action, version, self.region, error)
@@ -176,7 +176,7 @@ class _Handler:
             return
         except Exception:
             logger.exception("request %s failed", rid)
-            internal = ApiError("InternalError", "The service encountered an internal error.")
+            internal = EnvelopeError("InternalError", "The service encountered an internal error.")
             status = internal.status
             payload = error_body(rid, action, version, self.region, internal)
         response_headers = [

@@ -2,7 +2,7 @@
 
 The schemas in spec/openapi.yaml are the only source of field rules
 (:func:`ark_batch.spec.request_validator`); this module only turns the first violation
-into an :class:`ApiError` that names the offending field.
+into an :class:`EnvelopeError` that names the offending field.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.spec import request_validator
 
 __all__ = ["field_path", "parse_body", "validation_error"]
@@ -36,7 +36,7 @@ def _text(raw: bytes) -> str:
     try:
         return raw.decode(json.detect_encoding(raw))
     except UnicodeDecodeError as exc:
-        raise ApiError(
+        raise EnvelopeError(
             "MalformedJSON",
             f"The request body is not valid {exc.encoding.upper()} at byte {exc.start}.",
         ) from None
@@ -47,9 +47,11 @@ def _decode(raw: bytes) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise ApiError("MalformedJSON", _TOO_DEEP) from None
+        raise EnvelopeError("MalformedJSON", _TOO_DEEP) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ApiError("MalformedJSON", f"The request body is not valid JSON: {exc}.") from None
+        raise EnvelopeError(
+            "MalformedJSON", f"The request body is not valid JSON: {exc}."
+        ) from None
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -118,8 +120,8 @@ def _describe(error: ValidationError) -> str:
     return str(error.message)[:200]
 
 
-def validation_error(error: ValidationError) -> ApiError:
-    """The ApiError for one jsonschema violation, naming the field."""
+def validation_error(error: ValidationError) -> EnvelopeError:
+    """The EnvelopeError for one jsonschema violation, naming the field."""
     path = list(error.absolute_path)
     instance: Any = error.instance
     schema: Any = error.schema
@@ -127,16 +129,20 @@ def validation_error(error: ValidationError) -> ApiError:
         # jsonschema reports the object, not the missing member: find it.
         missing = next((name for name in schema["required"] if name not in instance), None)
         name = field_path([*path, missing]) if missing else field_path(path)
-        return ApiError("MissingParameter", f"The parameter {name} is required.")
+        return EnvelopeError("MissingParameter", f"The parameter {name} is required.")
     if error.validator == "additionalProperties":
         allowed = schema.get("properties", {})
         extra = sorted(k for k in instance if k not in allowed)
         name = field_path([*path, extra[0]]) if extra else field_path(path)
-        return ApiError("InvalidParameter", f"The parameter {name} is not supported.")
+        return EnvelopeError("InvalidParameter", f"The parameter {name} is not supported.")
     name = field_path(path) or "body"
     if not path:
-        return ApiError("InvalidParameter", f"The request body is invalid: {_describe(error)}.")
-    return ApiError("InvalidParameter", f"The parameter {name} is invalid: {_describe(error)}.")
+        return EnvelopeError(
+            "InvalidParameter", f"The request body is invalid: {_describe(error)}."
+        )
+    return EnvelopeError(
+        "InvalidParameter", f"The parameter {name} is invalid: {_describe(error)}."
+    )
 
 
 _KIND_RANK = {"required": 0, "additionalProperties": 1}
@@ -151,9 +157,9 @@ def _rank(error: ValidationError) -> tuple[int, int, str]:
 
 
 def parse_body(action: str, raw: bytes) -> dict[str, Any]:
-    """Decode and validate ``action``'s JSON body, or raise the ApiError to answer."""
+    """Decode and validate ``action``'s JSON body, or raise the EnvelopeError to answer."""
     if not raw.strip():
-        raise ApiError("MissingParameter", "The request body is required: a JSON object.")
+        raise EnvelopeError("MissingParameter", "The request body is required: a JSON object.")
     document = _decode(raw)
     validator = request_validator(action)
     # A bounded prefix: a 300,000-item array of wrong types would otherwise collect every
@@ -166,9 +172,9 @@ def parse_body(action: str, raw: bytes) -> dict[str, Any]:
         if errors:
             raise validation_error(min(errors, key=_rank))
     except RecursionError:
-        raise ApiError("MalformedJSON", _TOO_DEEP) from None
+        raise EnvelopeError("MalformedJSON", _TOO_DEEP) from None
     if b"\\u" in raw and _has_lone_surrogate(document):
-        raise ApiError(
+        raise EnvelopeError(
             "InvalidParameter", "The request body contains an unpaired surrogate escape."
         )
     result: dict[str, Any] = document

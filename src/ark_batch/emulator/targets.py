@@ -12,7 +12,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ark_batch.emulator.protocol import ApiError, error_body, request_id
+from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id
 from ark_batch.emulator.routing import resolve_action
 
 __all__ = ["RequestTargetMiddleware"]
@@ -49,9 +49,9 @@ async def _answer_unroutable(scope: Scope, send: Send, path: str) -> None:
     config = state.config
     try:
         action, version = resolve_action(scope["query_string"].decode("latin-1"))
-    except ApiError:
+    except EnvelopeError:
         action = version = None
-    error = ApiError(
+    error = EnvelopeError(
         "InvalidActionOrVersion",
         f"Could not find an operation at target {path[:64]}: every action is served at /.",
     )
