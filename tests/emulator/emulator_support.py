@@ -131,3 +131,22 @@ def error_code(response: httpx.Response) -> str:
 def result(response: httpx.Response) -> Any:
     assert response.status_code == 200, response.text
     return response.json()["Result"]
+
+
+def asgi_scope(
+    query: str, headers: Mapping[str, str], *, method: str = "POST", path: str = "/"
+) -> dict[str, Any]:
+    """An HTTP ASGI scope, for driving the app with a hand-written ``receive``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }

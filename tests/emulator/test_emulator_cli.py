@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -14,8 +16,9 @@ from emulator_support import LIST, query_for, signed_headers
 
 from ark_batch.credentials import Credentials
 from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY, DEV_USER
-from ark_batch.emulator.cli import build_parser
+from ark_batch.emulator.cli import build_parser, main
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig, credentials_from_env
+from ark_batch.emulator.execution import ExecutionConfig
 
 
 def test_credential_parsing_defaults_account_and_user() -> None:
@@ -108,3 +111,103 @@ def test_console_script_never_prints_user_secrets(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_config_reprs_never_show_a_secret(tmp_path: Path) -> None:
+    execution = ExecutionConfig(
+        backend="openai",
+        openai_base_url="http://proxyuser:PROXYPASS@127.0.0.1:8000/v1",
+        openai_api_key="sk-UPSTREAMKEY",
+        storage_url="s3+http://STORAGEAK:STORAGESECRET@127.0.0.1:9000",
+    )
+    account = AccountCredential("AKPLAIN", "ACCOUNTSECRET", session_token="SESSIONTOKEN")
+    config = EmulatorConfig(tmp_path, accounts=(account,), execution=execution)
+    for text in (repr(execution), str(execution), repr(config), str(config)):
+        for secret in (
+            "PROXYPASS", "sk-UPSTREAMKEY", "STORAGEAK", "STORAGESECRET", "ACCOUNTSECRET",
+            "SESSIONTOKEN",
+        ):  # fmt: skip
+            assert secret not in text
+    assert "AKPLAIN" in repr(config)
+    assert "chunk_lines=1000" in repr(execution)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3+ftp://AK:SECRETKEY@host",
+        "s3+http://AK:SECRETKEY@",
+        "s3+http://AK:SECRETKEY@host:notaport",
+        "s3+http://[AK:SECRETKEY@host",
+    ],
+)
+def test_a_malformed_storage_url_is_one_redacted_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    assert main(["--storage", url, "--data-dir", str(tmp_path), "--port", "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("ark-batch-emulator: --storage: ")
+    assert "SECRETKEY" not in captured.err
+    assert "AK:" not in captured.err
+
+
+def _read_until(process: subprocess.Popen[str], needle: str, timeout: float = 20.0) -> str:
+    """Lines of ``process``'s output up to the first containing ``needle``."""
+    assert process.stdout is not None
+    stream = process.stdout
+    seen: list[str] = []
+    found = threading.Event()
+
+    def pump() -> None:
+        for line in stream:
+            seen.append(line)
+            if needle in line:
+                found.set()
+                return
+
+    threading.Thread(target=pump, daemon=True).start()
+    assert found.wait(timeout), "".join(seen)
+    return "".join(seen)
+
+
+@pytest.mark.slow
+def test_access_log_prints_at_the_default_log_level(tmp_path: Path) -> None:
+    process, url, _ = _start(["--data-dir", str(tmp_path), "--access-log"], {})
+    try:
+        query = query_for(LIST)
+        headers = signed_headers(query, b"{}", host=url.removeprefix("http://"))
+        assert httpx.post(f"{url}/?{query}", content=b"{}", headers=headers).status_code == 200
+        assert "POST /?Action=ListBatchInferenceJobs" in _read_until(process, "POST /?Action=")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_ctrl_c_stops_without_a_traceback(tmp_path: Path, interrupts: int) -> None:
+    process, _, _ = _start(["--data-dir", str(tmp_path)], {}, banner_lines=3)
+    for _ in range(interrupts):
+        process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
+    assert process.returncode == 130
+
+
+def test_every_flag_is_documented() -> None:
+    # The flags come from the parser itself, so a new flag without a line in the
+    # reference fails here.
+    reference = (Path(__file__).parents[2] / "docs" / "emulator.md").read_text()
+    flags = [
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+    assert len(flags) >= 20
+    undocumented = [flag for flag in flags if f"| `{flag}" not in reference]
+    assert undocumented == []

@@ -8,11 +8,20 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import CREATE, GET, LIST, call, create_body, error_code, signed_headers
+from emulator_support import (
+    CREATE,
+    GET,
+    LIST,
+    asgi_scope,
+    call,
+    create_body,
+    error_code,
+    signed_headers,
+)
 from starlette.applications import Starlette
 
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 
 
 @pytest.mark.parametrize(
@@ -61,19 +70,7 @@ async def test_an_absurd_content_length_is_413_not_500(emulator_app: Starlette) 
     raw = b'{"Id": "x"}'
     query = f"Action={GET}&Version=2024-01-01"
     headers = {**signed_headers(query, raw), "content-length": "9" * 5000}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": query.encode(),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = asgi_scope(query, headers)
     sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -92,7 +89,68 @@ async def test_an_absurd_content_length_is_413_not_500(emulator_app: Starlette) 
 def test_a_huge_invalid_array_is_answered_with_its_first_problem() -> None:
     # 300,000 wrong-typed Ids: validation stops after a bounded number of errors.
     raw = json.dumps({"Filter": {"Ids": [1] * 300_000}}).encode()
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(EnvelopeError) as info:
         parse_body(LIST, raw)
     assert info.value.code == "InvalidParameter"
     assert "Filter.Ids" in info.value.message
+
+
+@pytest.mark.parametrize("field", ["Name", "Description", "Tags", "ModelReference"])
+async def test_raw_lone_surrogate_bytes_are_400_not_500(
+    emulator_http: httpx.AsyncClient, field: str
+) -> None:
+    # ED A0 80 is U+D800 encoded as if it were a character: not UTF-8, so not JSON.
+    raw = json.dumps(create_body(**{field: "PLACEHOLDER"})).encode()
+    raw = raw.replace(b'"PLACEHOLDER"', b'"bad \xed\xa0\x80 value"')
+    query = f"Action={CREATE}&Version=2024-01-01"
+    response = await emulator_http.post(
+        f"/?{query}", content=raw, headers=signed_headers(query, raw)
+    )
+    assert response.status_code == 400, response.text
+    assert error_code(response) == "MalformedJSON"
+    listed = await call(emulator_http, LIST, {})
+    assert listed.json()["Result"]["TotalCount"] == 0
+
+
+def _nested(depth: int, opener: str) -> str:
+    """JSON text of arrays (``[``) or objects (``{``) nested ``depth`` levels deep."""
+    if opener == "[":
+        return "[" * depth + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+_DEPTHS = [*range(900, 1001), 1500, 100_000]
+
+
+@pytest.mark.parametrize("opener", ["[", "{"])
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        (CREATE, "Name"),
+        (CREATE, "Tags"),
+        (CREATE, "ModelReference"),
+        (LIST, "Filter"),
+        (GET, "Id"),
+    ],
+)
+def test_a_typed_field_nested_at_any_depth_is_400(action: str, field: str, opener: str) -> None:
+    template = create_body(**{field: "PLACEHOLDER"}) if action == CREATE else {field: "PLACEHOLDER"}
+    text = json.dumps(template)
+    for depth in _DEPTHS:
+        raw = text.replace('"PLACEHOLDER"', _nested(depth, opener)).encode()
+        with pytest.raises(EnvelopeError) as info:
+            parse_body(action, raw)
+        assert info.value.status == 400, (depth, info.value)
+
+
+@pytest.mark.parametrize("depth", [950, 970, 990, 1000, 5000])
+async def test_a_deeply_nested_field_is_400_over_the_wire(
+    emulator_http: httpx.AsyncClient, depth: int
+) -> None:
+    text = json.dumps(create_body(Tags="PLACEHOLDER"))
+    raw = text.replace('"PLACEHOLDER"', _nested(depth, "[")).encode()
+    query = f"Action={CREATE}&Version=2024-01-01"
+    response = await emulator_http.post(
+        f"/?{query}", content=raw, headers=signed_headers(query, raw)
+    )
+    assert response.status_code == 400, response.text

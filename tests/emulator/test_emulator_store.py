@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from test_emulator_list import make_job
 
-from ark_batch.emulator.store import ActiveJobExistsError, DuplicateJobIdError, JobStore, ListQuery
+from ark_batch.emulator.store import (
+    DuplicateActiveJobError,
+    DuplicateJobIdError,
+    JobStore,
+    ListQuery,
+)
 
 NOW = datetime(2025, 5, 1, 8, 0, 0, tzinfo=UTC)
 
@@ -44,7 +49,7 @@ def test_get_checks_the_account_get_any_does_not(store: JobStore) -> None:
 def test_create_rejects_a_second_active_job_and_a_duplicate_id(store: JobStore) -> None:
     store.create(make_job(1, phase="Queued"))
     duplicate = replace(make_job(2, phase="Running"), input_key="in/1.jsonl")
-    with pytest.raises(ActiveJobExistsError) as info:
+    with pytest.raises(DuplicateActiveJobError) as info:
         store.create(duplicate)
     assert info.value.job_id == "bi-job-0001"
     with pytest.raises(DuplicateJobIdError):
@@ -67,7 +72,7 @@ def test_transition_back_to_active_respects_the_rule(store: JobStore) -> None:
     store.create(make_job(1, phase="Failed"))
     clone = replace(make_job(2, phase="Queued"), input_key="in/1.jsonl")
     store.create(clone)
-    with pytest.raises(ActiveJobExistsError) as info:
+    with pytest.raises(DuplicateActiveJobError) as info:
         store.transition("bi-job-0001", "Queued", "resumed", NOW)
     assert info.value.job_id == "bi-job-0002"
 

@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ark_batch.emulator.admission import BodyBudget, Reservation, check_headers
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
+from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id, success_body
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
+from ark_batch.emulator.targets import RequestTargetMiddleware
 from ark_batch.signing import parse_authorization
 from ark_batch.spec import load_registry
 
@@ -63,7 +66,9 @@ class _ClientDisconnectedError(Exception):
     pass
 
 
-async def _read_body(receive: Receive, limit: int, declared: int | None) -> bytes:
+async def _read_body(
+    receive: Receive, limit: int, declared: int | None, reservation: Reservation
+) -> bytes:
     if declared is not None and declared > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
@@ -76,6 +81,7 @@ async def _read_body(receive: Receive, limit: int, declared: int | None) -> byte
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
+        reservation.grow(len(chunk))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -89,8 +95,8 @@ def _declared_length(value: str | None) -> int | None:
     return int(value) if len(value) <= 18 else sys.maxsize
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
+def _too_large(limit: int) -> EnvelopeError:
+    return EnvelopeError(
         "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes."
     )
 
@@ -109,6 +115,11 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+def _raw_path(scope: Scope) -> str:
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return raw_path.decode("latin-1").partition("?")[0]
+
+
 class _Handler:
     """The single endpoint: every request is ``POST /?Action=..&Version=..``."""
 
@@ -122,8 +133,18 @@ class _Handler:
         self.default_account = config.accounts[0]
         self.accounts = {account.access_key: account for account in config.accounts}
         self.spec = load_registry(config.spec_dirs)
+        self.body_budget = BodyBudget(config.max_inflight_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reservation = self.body_budget.reservation()
+        try:
+            await self._handle(scope, receive, send, reservation)
+        finally:
+            reservation.release()
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, reservation: Reservation
+    ) -> None:
         rid = request_id(self.clock())
         action: str | None = None
         version: str | None = None
@@ -135,8 +156,13 @@ class _Handler:
             action, version = resolve_action(raw_query)
             action, version = check_operation(action, version, self.spec)
             headers = _headers(scope)
+            if self.verify:
+                # Rejected from the headers alone, before any body byte is read.
+                check_headers(
+                    self.state.verifier, scope["method"], _raw_path(scope), raw_query, headers
+                )
             body = await _read_body(
-                receive, self.limit, _declared_length(headers.get("content-length"))
+                receive, self.limit, _declared_length(headers.get("content-length")), reservation
             )
             account = self._authenticate(scope, raw_query, headers, body)
             self.state.faults.check(action)
@@ -144,7 +170,7 @@ class _Handler:
             result = self.state.backend.handlers[action](account, parsed)
             status = 200
             payload = success_body(rid, action, version, self.region, result)
-        except ApiError as error:
+        except EnvelopeError as error:
             status = error.status
             extra_headers = error.headers
             payload = error_body(rid, action, version, self.region, error)
@@ -152,7 +178,7 @@ class _Handler:
             return
         except Exception:
             logger.exception("request %s failed", rid)
-            internal = ApiError("InternalError", "The service encountered an internal error.")
+            internal = EnvelopeError("InternalError", "The service encountered an internal error.")
             status = internal.status
             payload = error_body(rid, action, version, self.region, internal)
         response_headers = [
@@ -168,9 +194,9 @@ class _Handler:
         self, scope: Scope, raw_query: str, headers: dict[str, str], body: bytes
     ) -> AccountCredential:
         if self.verify:
-            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-            path = raw_path.decode("latin-1").partition("?")[0]
-            return self.state.verifier.verify(scope["method"], path, raw_query, headers, body)
+            return self.state.verifier.verify(
+                scope["method"], _raw_path(scope), raw_query, headers, body
+            )
         # Unverified mode still honours the claimed access key, so accounts stay apart.
         try:
             claimed = parse_authorization(headers.get("authorization", "")).access_key
@@ -212,6 +238,10 @@ def create_app(config: EmulatorConfig) -> Starlette:
         finally:
             await _run_hooks(list(reversed(state.shutdown_hooks)), state)
 
-    app = Starlette(routes=[Route("/{path:path}", _Handler(state))], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route("/{path:path}", _Handler(state))],
+        middleware=[Middleware(RequestTargetMiddleware)],
+        lifespan=lifespan,
+    )
     app.state.emulator = state
     return app

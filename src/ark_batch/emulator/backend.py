@@ -14,9 +14,9 @@ from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.lifecycle import Lifecycle
-from ark_batch.emulator.protocol import UTC8, ApiError
+from ark_batch.emulator.protocol import UTC8, EnvelopeError
 from ark_batch.emulator.store import (
-    ActiveJobExistsError,
+    DuplicateActiveJobError,
     DuplicateJobIdError,
     Job,
     JobStore,
@@ -98,7 +98,7 @@ def _window(completion_window: str) -> timedelta:
 
 
 class Backend:
-    """Create, Get and List for one store. Methods raise :class:`ApiError`."""
+    """Create, Get and List for one store. Methods raise :class:`EnvelopeError`."""
 
     def __init__(self, store: JobStore, clock: Clock) -> None:
         self.store = store
@@ -122,7 +122,7 @@ class Backend:
             )
             if active is not None:
                 raise _active_job_error(active)
-            raise ApiError(
+            raise EnvelopeError(
                 "DryRunOperation", "Request would have succeeded, but DryRun flag is set."
             )
 
@@ -166,18 +166,18 @@ class Backend:
             )
             try:
                 self.store.create(job)
-            except ActiveJobExistsError as exc:
+            except DuplicateActiveJobError as exc:
                 raise _active_job_error(exc.job_id) from None
             except DuplicateJobIdError:
                 continue
             return {"Id": job.id}
-        raise ApiError("InternalError", "Could not allocate a job Id.")
+        raise EnvelopeError("InternalError", "Could not allocate a job Id.")
 
     def get(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """GetBatchInferenceJob: the job, or 404 for unknown and foreign Ids alike."""
         job = self.store.get(account.account_id, body["Id"])
         if job is None:
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidBatchInferenceJob.NotFound",
                 f"The batch inference job {body['Id'][:128]} does not exist.",
             )
@@ -214,8 +214,8 @@ class Backend:
         }
 
 
-def _active_job_error(job_id: str) -> ApiError:
-    return ApiError(
+def _active_job_error(job_id: str) -> EnvelopeError:
+    return EnvelopeError(
         "OperationDenied.ActiveJobExists",
         f"An active batch inference job {job_id} already exists for this project and input file.",
     )

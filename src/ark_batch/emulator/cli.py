@@ -12,6 +12,8 @@ access keys it accepts; only the development pair's secret is printed, since it 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import logging
 import os
 import socket
 import sys
@@ -36,6 +38,8 @@ from ark_batch.emulator.execution.cli import (
     describe_execution,
     execution_config_from_args,
 )
+from ark_batch.emulator.redaction import redact_url_in
+from ark_batch.storage import ObjectStore, StorageError, open_store
 
 __all__ = ["build_parser", "main"]
 
@@ -79,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-body-bytes", type=int, default=1024 * 1024, help="request body limit (1 MiB)"
+    )
+    parser.add_argument(
+        "--max-inflight-body-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="request-body bytes held at once across connections; more get 503 (16 MiB)",
     )
     parser.add_argument(
         "--no-verify-signatures",
@@ -135,8 +145,26 @@ class _Server(uvicorn.Server):
             print(line, flush=True)
 
 
+def _open_storage(url: str) -> ObjectStore:
+    """The store ``--storage`` names; ValueError with the credentials redacted otherwise."""
+    try:
+        return open_store(url)
+    except (StorageError, ValueError, OSError) as exc:
+        raise ValueError(f"--storage: {redact_url_in(str(exc), url)}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ark-batch-emulator`` console script."""
+    """Entry point of the ``ark-batch-emulator`` console script (130 after Ctrl-C)."""
+    try:
+        return _serve(argv)
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on the first Ctrl-C, then re-raises it; a
+        # second one lands anywhere. Either way the user asked to stop: no traceback.
+        print("ark-batch-emulator: stopped", file=sys.stderr)
+        return 130
+
+
+def _serve(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         accounts = args.credential or credentials_from_env(os.environ) or [dev_credential()]
@@ -147,8 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             verify_signatures=not args.no_verify_signatures,
             clock_skew=timedelta(minutes=args.clock_skew),
             max_body_bytes=args.max_body_bytes,
+            max_inflight_body_bytes=args.max_inflight_body_bytes,
             execution=execution_config_from_args(args),
         )
+        if args.storage and config.execution.enabled:
+            # Opened here, once, so a bad URL is a usage error rather than a traceback.
+            execution = dataclasses.replace(
+                config.execution, object_store=_open_storage(args.storage)
+            )
+            config = dataclasses.replace(config, execution=execution)
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
@@ -165,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         (accounts, config.verify_signatures),
         [describe_execution(config.execution, config.data_dir)],
     )
+    if args.access_log:
+        # uvicorn gives the access logger --log-level (warning by default), which would
+        # silence the very lines --access-log asks for.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     try:
         server.run()
     finally:

@@ -95,10 +95,11 @@ class EmulatorConfig:
 
     ``accounts`` defaults to the development credential. ``clock`` returns an aware
     datetime and drives job times, Ids, RequestIds and the X-Date window (tests inject
-    a fixed one). ``execution`` is reserved for job execution, which installs itself
-    through the app's lifespan hooks (see :class:`ark_batch.emulator.app.EmulatorState`).
-    ``spec_dirs`` are the directories of the OpenAPI documents served, one per Version
-    (empty: the shipped spec/).
+    a fixed one). ``max_inflight_body_bytes`` caps the request-body bytes held at once
+    across all connections (more gets a 503 with Retry-After). ``execution`` is reserved
+    for job execution, which installs itself through the app's lifespan hooks (see
+    :class:`ark_batch.emulator.app.EmulatorState`). ``spec_dirs`` are the directories of
+    the OpenAPI documents served, one per Version (empty: the shipped spec/).
     """
 
     data_dir: Path
@@ -107,6 +108,7 @@ class EmulatorConfig:
     verify_signatures: bool = True
     clock_skew: timedelta = timedelta(minutes=15)
     max_body_bytes: int = 1024 * 1024
+    max_inflight_body_bytes: int = 16 * 1024 * 1024
     clock: Clock = _utc_now
     execution: Any = None
     spec_dirs: Sequence[Path] = ()
@@ -118,6 +120,8 @@ class EmulatorConfig:
         keys = [account.access_key for account in self.accounts]
         if len(set(keys)) != len(keys):
             raise ValueError("access keys must be unique")
+        if self.max_inflight_body_bytes < self.max_body_bytes:
+            raise ValueError("max_inflight_body_bytes must be at least max_body_bytes")
 
     @property
     def database_path(self) -> Path:

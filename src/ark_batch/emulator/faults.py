@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 
 __all__ = ["FaultInjector"]
 
@@ -83,7 +83,7 @@ class FaultInjector:
                 self._faults.append(fault)
 
     def check(self, action: str) -> None:
-        """Raise the injected ApiError if a fault matches ``action`` (consuming one)."""
+        """Raise the injected EnvelopeError if a fault matches ``action`` (consuming one)."""
         if not self._faults:  # lock-free fast path: the common case has no faults
             return
         with self._lock:
@@ -96,4 +96,4 @@ class FaultInjector:
                     headers = {}
                     if fault.retry_after is not None:
                         headers["Retry-After"] = str(fault.retry_after)
-                    raise ApiError(fault.code, fault.message, headers=headers)
+                    raise EnvelopeError(fault.code, fault.message, headers=headers)

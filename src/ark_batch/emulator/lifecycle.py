@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
-from ark_batch.emulator.protocol import ApiError
-from ark_batch.emulator.store import ActiveJobExistsError, Job, JobStore
+from ark_batch.emulator.protocol import EnvelopeError
+from ark_batch.emulator.store import DuplicateActiveJobError, Job, JobStore
 
 __all__ = [
     "DELETABLE_PHASES",
@@ -38,15 +38,15 @@ _DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
 _ROUNDS = 4
 
 
-def _not_found(job_id: str) -> ApiError:
-    return ApiError(
+def _not_found(job_id: str) -> EnvelopeError:
+    return EnvelopeError(
         "InvalidBatchInferenceJob.NotFound",
         f"The batch inference job {job_id[:128]} does not exist.",
     )
 
 
-def _phase_error(job: Job, allowed: tuple[str, ...], verb: str) -> ApiError:
-    return ApiError(
+def _phase_error(job: Job, allowed: tuple[str, ...], verb: str) -> EnvelopeError:
+    return EnvelopeError(
         "OperationDenied.InvalidJobPhase",
         f"The batch inference job {job.id} is {job.phase}; only a "
         f"{_either(allowed)} job can be {verb}.",
@@ -57,12 +57,12 @@ def _either(phases: tuple[str, ...]) -> str:
     return phases[0] if len(phases) == 1 else f"{', '.join(phases[:-1])} or {phases[-1]}"
 
 
-def _dry_run() -> ApiError:
-    return ApiError("DryRunOperation", _DRY_RUN_MESSAGE)
+def _dry_run() -> EnvelopeError:
+    return EnvelopeError("DryRunOperation", _DRY_RUN_MESSAGE)
 
 
 class Lifecycle:
-    """The four lifecycle actions for one store. Methods raise :class:`ApiError`."""
+    """The four lifecycle actions for one store. Methods raise :class:`EnvelopeError`."""
 
     def __init__(self, store: JobStore, clock: Clock) -> None:
         self.store = store
@@ -105,7 +105,7 @@ class Lifecycle:
                 account_id=account.account_id,
             ):
                 return {}
-        raise ApiError("InternalError", "The job's phase kept changing; try again.")
+        raise EnvelopeError("InternalError", "The job's phase kept changing; try again.")
 
     def resume(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """ResumeBatchInferenceJob: Terminated/Failed -> Queued; ``{"Id": ...}``."""
@@ -115,7 +115,7 @@ class Lifecycle:
                 raise _phase_error(job, RESUMABLE_PHASES, "resumed")
             now = self.clock()
             if now >= job.expire_time:
-                raise ApiError(
+                raise EnvelopeError(
                     "OperationDenied.CompletionWindowExpired",
                     f"The batch inference job {job.id} cannot be resumed: its "
                     f"CompletionWindow ({job.completion_window}) ended at its ExpireTime.",
@@ -129,15 +129,15 @@ class Lifecycle:
                     now,
                     account_id=account.account_id,
                 )
-            except ActiveJobExistsError as exc:
-                raise ApiError(
+            except DuplicateActiveJobError as exc:
+                raise EnvelopeError(
                     "OperationDenied.ActiveJobExists",
                     f"An active batch inference job {exc.job_id} already exists for this "
                     "project and input file.",
                 ) from None
             if moved:
                 return {"Id": job.id}
-        raise ApiError("InternalError", "The job's phase kept changing; try again.")
+        raise EnvelopeError("InternalError", "The job's phase kept changing; try again.")
 
     def update(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """UpdateBatchInferenceJob: Name and/or Description; ``{}``."""
@@ -147,7 +147,7 @@ class Lifecycle:
         name = body.get("Name")
         description = body.get("Description")
         if name is None and description is None:
-            raise ApiError("MissingParameter", "The parameter Name or Description is required.")
+            raise EnvelopeError("MissingParameter", "The parameter Name or Description is required.")
         if body.get("DryRun", False):
             raise _dry_run()
         if not self.store.rename(
@@ -166,4 +166,4 @@ class Lifecycle:
                 raise _dry_run()
             if self.store.delete(account.account_id, job.id, DELETABLE_PHASES):
                 return {}
-        raise ApiError("InternalError", "The job's phase kept changing; try again.")
+        raise EnvelopeError("InternalError", "The job's phase kept changing; try again.")

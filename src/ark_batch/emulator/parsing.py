@@ -2,7 +2,7 @@
 
 The schemas in spec/openapi.yaml are the only source of field rules
 (:func:`ark_batch.spec.request_validator`); this module only turns the first violation
-into an :class:`ApiError` that names the offending field.
+into an :class:`EnvelopeError` that names the offending field.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.spec import request_validator
 
 __all__ = ["field_path", "parse_body", "validation_error"]
@@ -26,13 +26,32 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _decode(raw: bytes) -> Any:
+_TOO_DEEP = "The request body is nested too deeply."
+
+
+def _text(raw: bytes) -> str:
+    # json.loads(bytes) decodes with "surrogatepass", which lets the raw bytes of a lone
+    # surrogate (ED A0 80) through as a str that no database or encoder accepts; decode
+    # strictly instead, in the encoding json would have detected.
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(
+            "MalformedJSON",
+            f"The request body is not valid {exc.encoding.upper()} at byte {exc.start}.",
+        ) from None
+
+
+def _decode(raw: bytes) -> Any:
+    text = _text(raw)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise ApiError("MalformedJSON", "The request body is nested too deeply.") from None
+        raise EnvelopeError("MalformedJSON", _TOO_DEEP) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ApiError("MalformedJSON", f"The request body is not valid JSON: {exc}.") from None
+        raise EnvelopeError(
+            "MalformedJSON", f"The request body is not valid JSON: {exc}."
+        ) from None
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -61,7 +80,11 @@ def field_path(parts: Iterable[str | int]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        # Only a value nested near the interpreter's limit gets here; its kind is enough.
+        text = f"a deeply nested {'array' if isinstance(value, list) else 'object'}"
     if len(text) > _MAX_VALUE_TEXT:
         text = text[: _MAX_VALUE_TEXT - 3] + "..."
     return text
@@ -97,8 +120,8 @@ def _describe(error: ValidationError) -> str:
     return str(error.message)[:200]
 
 
-def validation_error(error: ValidationError) -> ApiError:
-    """The ApiError for one jsonschema violation, naming the field."""
+def validation_error(error: ValidationError) -> EnvelopeError:
+    """The EnvelopeError for one jsonschema violation, naming the field."""
     path = list(error.absolute_path)
     instance: Any = error.instance
     schema: Any = error.schema
@@ -106,16 +129,20 @@ def validation_error(error: ValidationError) -> ApiError:
         # jsonschema reports the object, not the missing member: find it.
         missing = next((name for name in schema["required"] if name not in instance), None)
         name = field_path([*path, missing]) if missing else field_path(path)
-        return ApiError("MissingParameter", f"The parameter {name} is required.")
+        return EnvelopeError("MissingParameter", f"The parameter {name} is required.")
     if error.validator == "additionalProperties":
         allowed = schema.get("properties", {})
         extra = sorted(k for k in instance if k not in allowed)
         name = field_path([*path, extra[0]]) if extra else field_path(path)
-        return ApiError("InvalidParameter", f"The parameter {name} is not supported.")
+        return EnvelopeError("InvalidParameter", f"The parameter {name} is not supported.")
     name = field_path(path) or "body"
     if not path:
-        return ApiError("InvalidParameter", f"The request body is invalid: {_describe(error)}.")
-    return ApiError("InvalidParameter", f"The parameter {name} is invalid: {_describe(error)}.")
+        return EnvelopeError(
+            "InvalidParameter", f"The request body is invalid: {_describe(error)}."
+        )
+    return EnvelopeError(
+        "InvalidParameter", f"The parameter {name} is invalid: {_describe(error)}."
+    )
 
 
 _KIND_RANK = {"required": 0, "additionalProperties": 1}
@@ -130,24 +157,30 @@ def _rank(error: ValidationError) -> tuple[int, int, str]:
 
 
 def parse_body(action: str, raw: bytes, validator: Any = None) -> dict[str, Any]:
-    """Decode and validate ``action``'s JSON body, or raise the ApiError to answer.
+    """Decode and validate ``action``'s JSON body, or raise the EnvelopeError to answer.
 
     ``validator`` is the requested Version's, from
     :meth:`ark_batch.spec.SpecRegistry.request_validator`; without it, the newest
     shipped Version's.
     """
     if not raw.strip():
-        raise ApiError("MissingParameter", "The request body is required: a JSON object.")
+        raise EnvelopeError("MissingParameter", "The request body is required: a JSON object.")
     document = _decode(raw)
     if validator is None:
         validator = request_validator(action)
     # A bounded prefix: a 300,000-item array of wrong types would otherwise collect every
     # error while the event loop waits. The ranking below only needs the first few.
-    errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))
-    if errors:
-        raise validation_error(min(errors, key=_rank))
+    try:
+        # jsonschema builds each error's message with repr() of the instance, which
+        # recurses as deep as the value: a value that json.loads just managed to build
+        # can still exhaust the stack here, at any depth close to the limit.
+        errors = list(itertools.islice(validator.iter_errors(document), _MAX_ERRORS))
+        if errors:
+            raise validation_error(min(errors, key=_rank))
+    except RecursionError:
+        raise EnvelopeError("MalformedJSON", _TOO_DEEP) from None
     if b"\\u" in raw and _has_lone_surrogate(document):
-        raise ApiError(
+        raise EnvelopeError(
             "InvalidParameter", "The request body contains an unpaired surrogate escape."
         )
     result: dict[str, Any] = document

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "ERRORS",
     "SERVICE",
-    "ApiError",
+    "EnvelopeError",
     "ErrorSpec",
     "error_body",
     "request_id",
@@ -62,7 +62,7 @@ ERRORS: dict[str, ErrorSpec] = {
 }
 
 
-class ApiError(Exception):
+class EnvelopeError(Exception):
     """An error answered in the envelope; ``code`` must be a key of :data:`ERRORS`."""
 
     def __init__(self, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
@@ -116,7 +116,7 @@ def success_body(rid: str, action: str, version: str, region: str, result: dict[
 
 
 def error_body(
-    rid: str, action: str | None, version: str | None, region: str, error: ApiError
+    rid: str, action: str | None, version: str | None, region: str, error: EnvelopeError
 ) -> bytes:
     """The error envelope: ``ResponseMetadata.Error`` = Code, CodeN (gateway codes), Message."""
     err: dict[str, Any] = {"Code": error.code}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from ark_batch.emulator.protocol import ApiError
+from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.spec import SpecRegistry, default_registry
 
 __all__ = [
@@ -22,7 +22,7 @@ _DISPATCH = ("Action", "Version")
 def check_method(method: str) -> None:
     """Every action is POST; anything else is 405 (the caller adds ``Allow: POST``)."""
     if method != ALLOWED_METHOD:
-        raise ApiError(
+        raise EnvelopeError(
             "MethodNotAllowed",
             f"The method {method[:16]} is not allowed; every action takes POST.",
             headers={"Allow": ALLOWED_METHOD},
@@ -32,7 +32,7 @@ def check_method(method: str) -> None:
 def check_path(path: str) -> None:
     """Every action lives at ``/``; another path is a misconfigured endpoint."""
     if path != "/":
-        raise ApiError(
+        raise EnvelopeError(
             "InvalidActionOrVersion",
             f"Could not find an operation at path {path[:64]}: every action is served at /.",
         )
@@ -50,7 +50,7 @@ def _dispatch_values(raw_query: str) -> dict[str, str]:
             # The canonical query collapses repeats (last wins), so an added copy of a
             # signed key would pass verification; and a router must not guess which
             # ?Action=a&Action=b was meant. Reject every repeat.
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidParameter", f"The query parameter {name[:64]} is given more than once."
             )
         seen.add(name)
@@ -77,11 +77,11 @@ def check_operation(
     Version and defines that action.
     """
     if not action:
-        raise ApiError("MissingParameter", "The parameter Action is required.")
+        raise EnvelopeError("MissingParameter", "The parameter Action is required.")
     if not version:
-        raise ApiError("MissingParameter", "The parameter Version is required.")
+        raise EnvelopeError("MissingParameter", "The parameter Version is required.")
     if not (spec or default_registry()).serves(action, version):
-        raise ApiError(
+        raise EnvelopeError(
             "InvalidActionOrVersion",
             f"Could not find operation {action[:64]} for version {version[:32]}.",
         )

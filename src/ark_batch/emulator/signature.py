@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from ark_batch.emulator.config import AccountCredential, Clock
-from ark_batch.emulator.protocol import SERVICE, ApiError
+from ark_batch.emulator.protocol import SERVICE, EnvelopeError
 from ark_batch.signing import ALGORITHM, SigningKeyCache, compute_signature, parse_authorization
 
 __all__ = ["SignatureVerifier"]
@@ -29,19 +29,19 @@ def _same(received: str, expected: str) -> bool:
     return hmac.compare_digest(received.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _classify_unparsable(value: str) -> ApiError:
+def _classify_unparsable(value: str) -> EnvelopeError:
     """The code for an Authorization header parse_authorization rejected."""
     _, _, signature = value.partition("Signature=")
     well_formed_rest = "Credential=" in value and "SignedHeaders=" in value
     if well_formed_rest and not signature.split(",")[0].strip():
-        return ApiError("MissingSignature", "The Authorization header has no Signature.")
+        return EnvelopeError("MissingSignature", "The Authorization header has no Signature.")
     _, found, credential = value.partition("Credential=")
     if found and len(credential.split(",")[0].strip().split("/")) != 5:
-        return ApiError(
+        return EnvelopeError(
             "InvalidCredential",
             "The Credential must be <AccessKey>/<yyyymmdd>/<region>/<service>/request.",
         )
-    return ApiError(
+    return EnvelopeError(
         "InvalidAuthorization",
         "The Authorization header must be 'HMAC-SHA256 Credential=..., SignedHeaders=..., "
         "Signature=...'.",
@@ -73,17 +73,17 @@ class SignatureVerifier:
         headers: Mapping[str, str],
         body: bytes,
     ) -> AccountCredential:
-        """Verify and return the signing credential, or raise the ApiError to answer.
+        """Verify and return the signing credential, or raise the EnvelopeError to answer.
 
         ``headers`` is keyed by lowercase name; ``path`` and ``query`` are raw, as sent.
         """
         authorization = headers.get("authorization", "")
         if not authorization.strip():
-            raise ApiError(
+            raise EnvelopeError(
                 "MissingAuthenticationToken", "The request carries no Authorization header."
             )
         if authorization.partition(" ")[0] != ALGORITHM:
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidAuthorization", f"The Authorization algorithm must be {ALGORITHM}."
             )
         try:
@@ -96,44 +96,46 @@ class SignatureVerifier:
             or parsed.region != self._region
             or not _SCOPE_DATE.match(parsed.date)
         ):
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidCredential",
                 f"The credential scope must be <yyyymmdd>/{self._region}/{SERVICE}/request.",
             )
         signed = parsed.signed_headers
         missing = [name for name in _REQUIRED_SIGNED if name not in signed]
         if missing:
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidAuthorization", f"SignedHeaders must include {' and '.join(missing)}."
             )
 
         x_date = headers.get("x-date")
         if not x_date:
-            raise ApiError("MissingRequestInfo", "The X-Date header is required.")
+            raise EnvelopeError("MissingRequestInfo", "The X-Date header is required.")
         if not _X_DATE.match(x_date):
-            raise ApiError("InvalidTimestamp", "X-Date must look like 20240514T132743Z.")
+            raise EnvelopeError("InvalidTimestamp", "X-Date must look like 20240514T132743Z.")
         try:
             signed_at = datetime.strptime(x_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         except ValueError:
-            raise ApiError("InvalidTimestamp", f"X-Date {x_date} is not a valid time.") from None
+            raise EnvelopeError(
+                "InvalidTimestamp", f"X-Date {x_date} is not a valid time."
+            ) from None
         if abs((self._clock() - signed_at).total_seconds()) > self._skew:
-            raise ApiError(
+            raise EnvelopeError(
                 "InvalidTimestamp",
                 f"X-Date {x_date} is outside the accepted window of "
                 f"{int(self._skew // 60)} minutes around the server time.",
             )
         if parsed.date != x_date[:8]:
-            raise ApiError("InvalidCredential", "The credential date does not match X-Date.")
+            raise EnvelopeError("InvalidCredential", "The credential date does not match X-Date.")
 
         account = self._accounts.get(parsed.access_key)
         if account is None:
-            raise ApiError("InvalidAccessKey", "The access key is not valid.")
+            raise EnvelopeError("InvalidAccessKey", "The access key is not valid.")
         self._check_token(account, headers, signed)
 
         body_sha256 = hashlib.sha256(body).hexdigest()
         claimed = headers.get("x-content-sha256")
         if claimed is not None and not _same(claimed, body_sha256):
-            raise ApiError(
+            raise EnvelopeError(
                 "SignatureDoesNotMatch", "X-Content-Sha256 does not match the request body."
             )
         try:
@@ -152,11 +154,11 @@ class SignatureVerifier:
                 key_cache=self._keys,
             )
         except ValueError:
-            raise ApiError(
+            raise EnvelopeError(
                 "SignatureDoesNotMatch", "A header listed in SignedHeaders is missing."
             ) from None
         if not _same(expected, parsed.signature):
-            raise ApiError(
+            raise EnvelopeError(
                 "SignatureDoesNotMatch",
                 "The request signature does not match the signature computed by the server.",
             )
@@ -169,9 +171,11 @@ class SignatureVerifier:
         token = headers.get("x-security-token")
         if account.session_token is None:
             if token is not None:
-                raise ApiError("InvalidSecretToken", "This access key takes no security token.")
+                raise EnvelopeError(
+                    "InvalidSecretToken", "This access key takes no security token."
+                )
             return
         if token is None or "x-security-token" not in signed:
-            raise ApiError("InvalidSecretToken", "A signed X-Security-Token is required.")
+            raise EnvelopeError("InvalidSecretToken", "A signed X-Security-Token is required.")
         if not _same(token, account.session_token):
-            raise ApiError("InvalidSecretToken", "The security token is not valid.")
+            raise EnvelopeError("InvalidSecretToken", "The security token is not valid.")

@@ -26,7 +26,7 @@ from ark_batch.emulator.config import Clock
 __all__ = [
     "ACTIVE_PHASES",
     "SCHEMA",
-    "ActiveJobExistsError",
+    "DuplicateActiveJobError",
     "DuplicateJobIdError",
     "Job",
     "JobStore",
@@ -84,7 +84,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_phase ON jobs (phase, create_time, id);
 """
 
 
-class ActiveJobExistsError(Exception):
+class DuplicateActiveJobError(Exception):
     """A Queued or Running job already holds this (account, project, input) key."""
 
     def __init__(self, job_id: str) -> None:
@@ -356,7 +356,7 @@ class JobStore:
     def create(self, job: Job) -> None:
         """Insert a new job.
 
-        Raises :class:`ActiveJobExistsError` (with the active job's Id) when the job is
+        Raises :class:`DuplicateActiveJobError` (with the active job's Id) when the job is
         Queued/Running and its idempotency key is held, :class:`DuplicateJobIdError` when
         the Id is taken.
         """
@@ -375,7 +375,7 @@ class JobStore:
                     job.account_id, job.project_name, job.input_bucket, job.input_key
                 )
                 if active is not None:
-                    raise ActiveJobExistsError(active) from None
+                    raise DuplicateActiveJobError(active) from None
         raise RuntimeError("the idempotency key kept changing hands; giving up")
 
     def insert_many(self, jobs: Iterable[Job]) -> None:
@@ -398,7 +398,7 @@ class JobStore:
         """Set columns of a job (datetimes and ``tags`` are converted) and ``update_time``.
 
         ``now`` defaults to the store's clock. Returns whether the job exists. Raises
-        ValueError for unknown or read-only columns, :class:`ActiveJobExistsError` when a
+        ValueError for unknown or read-only columns, :class:`DuplicateActiveJobError` when a
         phase change would make a second job active for one idempotency key.
         """
         unknown = set(values) - _UPDATABLE
@@ -441,7 +441,7 @@ class JobStore:
                 active = self.active_job_id(
                     job.account_id, job.project_name, job.input_bucket, job.input_key
                 )
-            raise ActiveJobExistsError(active or "") from None
+            raise DuplicateActiveJobError(active or "") from None
         return cursor.rowcount > 0
 
     # --- lifecycle actions (Stop, Resume, Update, Delete) -------------------------------
@@ -460,7 +460,7 @@ class JobStore:
 
         One conditional UPDATE, so a concurrent change of phase (a Stop racing the worker)
         can never be overwritten. Returns whether the job moved. ``account_id`` limits it to
-        that account's job. Raises :class:`ActiveJobExistsError` like :meth:`update_job`.
+        that account's job. Raises :class:`DuplicateActiveJobError` like :meth:`update_job`.
         """
         moment = _ts(now)
         condition = f"id = ? AND phase IN ({_placeholders(from_phases)})"
@@ -480,7 +480,7 @@ class JobStore:
                 active = self.active_job_id(
                     job.account_id, job.project_name, job.input_bucket, job.input_key
                 )
-            raise ActiveJobExistsError(active or "") from None
+            raise DuplicateActiveJobError(active or "") from None
         return cursor.rowcount > 0
 
     def rename(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +27,14 @@ _READ_BUFFER = 1 << 20
 # Writers stage here, outside every bucket (bucket names cannot start with a dot), so a
 # half-written object is never listed and the final rename stays on one filesystem.
 _STAGING = ".staging"
+# A key segment may be longer than a file name may be (NAME_MAX, 255 bytes on the usual
+# filesystems; keys go to 1024). Such a segment is stored under a short name: a readable
+# head and a hash, with the full segment kept in this folder (outside every bucket) so
+# listing can give the key back.
+_NAME_MAX = 255
+_LONG_NAMES = ".long-names"
+_HEAD_BYTES = 64
+_LONG_NAME = re.compile(r".*~([0-9a-f]{40})\Z", re.DOTALL)
 
 
 class _FileWriter:
@@ -62,10 +72,38 @@ class LocalObjectStore:
     def _object_path(self, bucket: str, key: str) -> Path:
         validate_key(key)
         bucket_dir = self._bucket_dir(bucket)
-        path = (bucket_dir / key).resolve()
+        path = (bucket_dir / self._disk_relative(key)).resolve()
         if not path.is_relative_to(bucket_dir) or path == bucket_dir:
             raise InvalidObjectKeyError(f"object key {key!r} resolves outside bucket {bucket!r}")
         return path
+
+    def _disk_relative(self, key: str) -> str:
+        """``key`` with each segment too long for a file name mapped to a short one."""
+        return "/".join(map(_disk_name, key.split("/")))
+
+    def _remember_long_names(self, key: str) -> None:
+        for segment in key.split("/"):
+            name = _disk_name(segment)
+            if name == segment:
+                continue
+            record = self._root_resolved / _LONG_NAMES / name.rpartition("~")[2]
+            if not record.exists():
+                record.parent.mkdir(exist_ok=True)
+                tmp = record.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(segment, encoding="utf-8")
+                os.replace(tmp, record)
+
+    def _key_name(self, name: str) -> str:
+        """The key segment stored under the file or folder ``name``."""
+        match = _LONG_NAME.match(name)
+        if match is None:
+            return name
+        record = self._root_resolved / _LONG_NAMES / match.group(1)
+        try:
+            segment = record.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return name
+        return segment if _disk_name(segment) == name else name
 
     # -- ObjectStore -----------------------------------------------------------------------
 
@@ -93,6 +131,7 @@ class LocalObjectStore:
     def open_writer(self, bucket: str, key: str) -> Iterator[_FileWriter]:
         """Write an object atomically (staged, then renamed into place)."""
         path = self._object_path(bucket, key)
+        self._remember_long_names(key)
         staging = self._root_resolved / _STAGING
         staging.mkdir(exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=staging, prefix="obj-")
@@ -137,12 +176,23 @@ class LocalObjectStore:
             return iter(())
         # Walk only the folder the prefix names; symlinked folders are not followed.
         folder, _, _ = prefix.rpartition("/")
-        start = bucket_dir / folder if folder else bucket_dir
+        start = bucket_dir / self._disk_relative(folder) if folder else bucket_dir
         keys: list[str] = []
         for dirpath, _dirs, files in os.walk(start):
             rel_dir = Path(dirpath).relative_to(bucket_dir)
+            key_dir = "/".join(self._key_name(part) for part in rel_dir.parts)
             for name in files:
-                key = (rel_dir / name).as_posix() if rel_dir != Path(".") else name
+                key_name = self._key_name(name)
+                key = f"{key_dir}/{key_name}" if key_dir else key_name
                 if key.startswith(prefix) and not (Path(dirpath) / name).is_symlink():
                     keys.append(key)
         return iter(sorted(keys))
+
+
+def _disk_name(segment: str) -> str:
+    """``segment`` if it fits in a file name, else ``<head>~<sha1 hex>`` (under 255 bytes)."""
+    encoded = segment.encode("utf-8", "surrogatepass")
+    if len(encoded) <= _NAME_MAX:
+        return segment
+    head = encoded[:_HEAD_BYTES].decode("utf-8", "ignore")
+    return f"{head}~{hashlib.sha1(encoded, usedforsecurity=False).hexdigest()}"

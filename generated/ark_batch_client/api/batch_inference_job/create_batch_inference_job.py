@@ -125,7 +125,9 @@ def sync_detailed(
 ) -> Response[CreateBatchInferenceJobResponse | ErrorResponse]:
     """Create a batch inference job
 
-     Creates a job that runs every line of the input JSONL file through the referenced
+     Request line: `POST /?Action=CreateBatchInferenceJob&Version=2024-01-01`
+
+    Creates a job that runs every line of the input JSONL file through the referenced
     model and writes results under the output prefix.
 
     Idempotency: for one account, while a job with the same `ProjectName`, input bucket
@@ -171,7 +173,9 @@ def sync(
 ) -> CreateBatchInferenceJobResponse | ErrorResponse | None:
     """Create a batch inference job
 
-     Creates a job that runs every line of the input JSONL file through the referenced
+     Request line: `POST /?Action=CreateBatchInferenceJob&Version=2024-01-01`
+
+    Creates a job that runs every line of the input JSONL file through the referenced
     model and writes results under the output prefix.
 
     Idempotency: for one account, while a job with the same `ProjectName`, input bucket
@@ -212,7 +216,9 @@ async def asyncio_detailed(
 ) -> Response[CreateBatchInferenceJobResponse | ErrorResponse]:
     """Create a batch inference job
 
-     Creates a job that runs every line of the input JSONL file through the referenced
+     Request line: `POST /?Action=CreateBatchInferenceJob&Version=2024-01-01`
+
+    Creates a job that runs every line of the input JSONL file through the referenced
     model and writes results under the output prefix.
 
     Idempotency: for one account, while a job with the same `ProjectName`, input bucket
@@ -256,7 +262,9 @@ async def asyncio(
 ) -> CreateBatchInferenceJobResponse | ErrorResponse | None:
     """Create a batch inference job
 
-     Creates a job that runs every line of the input JSONL file through the referenced
+     Request line: `POST /?Action=CreateBatchInferenceJob&Version=2024-01-01`
+
+    Creates a job that runs every line of the input JSONL file through the referenced
     model and writes results under the output prefix.
 
     Idempotency: for one account, while a job with the same `ProjectName`, input bucket

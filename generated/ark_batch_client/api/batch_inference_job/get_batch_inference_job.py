@@ -118,7 +118,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | GetBatchInferenceJobResponse]:
     """Get one batch inference job
 
-     Returns the job with the given `Id`. An Id that does not exist, or that belongs to
+     Request line: `POST /?Action=GetBatchInferenceJob&Version=2024-01-01`
+
+    Returns the job with the given `Id`. An Id that does not exist, or that belongs to
     another account, is answered `404 InvalidBatchInferenceJob.NotFound`.
 
     Args:
@@ -156,7 +158,9 @@ def sync(
 ) -> ErrorResponse | GetBatchInferenceJobResponse | None:
     """Get one batch inference job
 
-     Returns the job with the given `Id`. An Id that does not exist, or that belongs to
+     Request line: `POST /?Action=GetBatchInferenceJob&Version=2024-01-01`
+
+    Returns the job with the given `Id`. An Id that does not exist, or that belongs to
     another account, is answered `404 InvalidBatchInferenceJob.NotFound`.
 
     Args:
@@ -189,7 +193,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | GetBatchInferenceJobResponse]:
     """Get one batch inference job
 
-     Returns the job with the given `Id`. An Id that does not exist, or that belongs to
+     Request line: `POST /?Action=GetBatchInferenceJob&Version=2024-01-01`
+
+    Returns the job with the given `Id`. An Id that does not exist, or that belongs to
     another account, is answered `404 InvalidBatchInferenceJob.NotFound`.
 
     Args:
@@ -225,7 +231,9 @@ async def asyncio(
 ) -> ErrorResponse | GetBatchInferenceJobResponse | None:
     """Get one batch inference job
 
-     Returns the job with the given `Id`. An Id that does not exist, or that belongs to
+     Request line: `POST /?Action=GetBatchInferenceJob&Version=2024-01-01`
+
+    Returns the job with the given `Id`. An Id that does not exist, or that belongs to
     another account, is answered `404 InvalidBatchInferenceJob.NotFound`.
 
     Args:

@@ -118,7 +118,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | ListBatchInferenceJobsResponse]:
     """List batch inference jobs
 
-     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+     Request line: `POST /?Action=ListBatchInferenceJobs&Version=2024-01-01`
+
+    Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
     `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
     by `Id` in the same direction, so pages are stable.
 
@@ -165,7 +167,9 @@ def sync(
 ) -> ErrorResponse | ListBatchInferenceJobsResponse | None:
     """List batch inference jobs
 
-     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+     Request line: `POST /?Action=ListBatchInferenceJobs&Version=2024-01-01`
+
+    Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
     `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
     by `Id` in the same direction, so pages are stable.
 
@@ -207,7 +211,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | ListBatchInferenceJobsResponse]:
     """List batch inference jobs
 
-     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+     Request line: `POST /?Action=ListBatchInferenceJobs&Version=2024-01-01`
+
+    Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
     `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
     by `Id` in the same direction, so pages are stable.
 
@@ -252,7 +258,9 @@ async def asyncio(
 ) -> ErrorResponse | ListBatchInferenceJobsResponse | None:
     """List batch inference jobs
 
-     Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
+     Request line: `POST /?Action=ListBatchInferenceJobs&Version=2024-01-01`
+
+    Lists the caller's jobs, one page at a time. Without `SortBy` jobs are ordered by
     `CreateTime`; without `SortOrder` the order is `Desc` (newest first). Ties are broken
     by `Id` in the same direction, so pages are stable.
 

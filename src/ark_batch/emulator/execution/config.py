@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ark_batch.emulator.redaction import REDACTED, redact_url
 from ark_batch.storage import ObjectStore
 
 if TYPE_CHECKING:
@@ -16,7 +18,7 @@ __all__ = ["BackendKind", "ExecutionConfig"]
 BackendKind = Literal["echo", "openai"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ExecutionConfig:
     """How the emulator executes batch jobs. The defaults run jobs out of the box.
 
@@ -72,6 +74,18 @@ class ExecutionConfig:
             raise ValueError(f"unknown backend {self.backend!r}")
         if self.poll_interval <= 0 or self.chunk_lines < 1:
             raise ValueError("poll_interval must be positive and chunk_lines at least 1")
+
+    def __repr__(self) -> str:
+        # The upstream key and credentials in a storage URL never reach a log or traceback.
+        shown = []
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name == "openai_api_key" and value is not None:
+                value = REDACTED
+            elif item.name in ("storage_url", "openai_base_url") and value is not None:
+                value = redact_url(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"ExecutionConfig({', '.join(shown)})"
 
     def install(self, state: EmulatorState) -> None:
         """Hook execution into an emulator app (called by ``create_app``)."""
