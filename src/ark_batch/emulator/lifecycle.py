@@ -147,7 +147,9 @@ class Lifecycle:
         name = body.get("Name")
         description = body.get("Description")
         if name is None and description is None:
-            raise EnvelopeError("MissingParameter", "The parameter Name or Description is required.")
+            raise EnvelopeError(
+                "MissingParameter", "The parameter Name or Description is required."
+            )
         if body.get("DryRun", False):
             raise _dry_run()
         if not self.store.rename(
