@@ -11,6 +11,7 @@ import pytest
 
 from ark_batch.emulator.config import dev_credential
 from ark_batch.emulator.execution import output_keys
+from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore
 from execution.execution_helpers import ApiClient, EmulatorProcess, ExecEnv, chat_line, write_jsonl
 
@@ -119,6 +120,57 @@ def test_resume_of_a_failed_job_runs_it_from_the_start(local_env: ExecEnv) -> No
     _action(env, "ResumeBatchInferenceJob", job_id)
     job = env.wait(job_id)
     assert (job.phase, job.total, job.completed, job.failed) == ("Completed", 2, 2, 0)
+
+
+def _stop_just_before(env: ExecEnv, monkeypatch: pytest.MonkeyPatch, phase: str) -> list[str]:
+    """Make a Stop land right before the worker's move of a job to ``phase``."""
+    stopped: list[str] = []
+    original = JobStore.transition_from
+
+    def racing(self: JobStore, job_id: str, *args: Any, **kwargs: Any) -> bool:
+        if args[1] == phase and job_id not in stopped:
+            stopped.append(job_id)
+            _action(env, "StopBatchInferenceJob", job_id)
+        return original(self, job_id, *args, **kwargs)
+
+    monkeypatch.setattr(JobStore, "transition_from", racing)
+    return stopped
+
+
+def test_a_stop_racing_the_start_is_not_overwritten(
+    local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = local_env
+    write_jsonl(env.objects, env.bucket, "in/r.jsonl", [chat_line(f"r{i}") for i in range(20)])
+    job_id = env.create("in/r.jsonl")
+    stopped = _stop_just_before(env, monkeypatch, "Running")
+    env.worker()
+    job = env.wait(job_id)
+    assert stopped == [job_id]
+    assert (job.phase, job.status_message) == (
+        "Terminated",
+        "The job was stopped before any request ran.",
+    )
+
+
+def test_a_stop_after_the_last_line_ends_terminated_with_every_line(
+    local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = local_env
+    write_jsonl(env.objects, env.bucket, "in/r.jsonl", [chat_line(f"r{i}") for i in range(20)])
+    job_id = env.create("in/r.jsonl")
+    stopped = _stop_just_before(env, monkeypatch, "Completed")
+    env.worker()
+    job = env.wait(job_id)
+    assert stopped == [job_id]
+    assert job.phase == "Terminated"
+    assert (job.completed, job.total) == (20, 20)
+    assert job.status_message == (
+        "The job was stopped: 20 of 20 requests were processed (20 succeeded, 0 failed); "
+        "the other 0 were cancelled."
+    )
+    results, _ = _raw_outputs(env, job_id)
+    assert len(_ids(results)) == 20
 
 
 def _input(data_dir: Path, lines: int) -> None:
