@@ -43,6 +43,7 @@ from ark_batch.emulator.execution.cli import (
     execution_config_from_args,
 )
 from ark_batch.emulator.redaction import redact_url_in
+from ark_batch.emulator.wire import envelope_protocol
 from ark_batch.storage import ObjectStore, StorageError, open_store
 
 __all__ = ["build_parser", "main"]
@@ -232,6 +233,7 @@ def _serve(argv: Sequence[str] | None) -> int:
             log_level=args.log_level,
             access_log=args.access_log,
             lifespan="on",
+            http=envelope_protocol(config),
         ),
         (accounts, config.verify_signatures),
         [describe_execution(config.execution, config.data_dir)],
