@@ -30,6 +30,11 @@ def send_raw(url: str, request: bytes, timeout: float = 10.0) -> RawResponse:
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
+    return _parse(data)
+
+
+def _parse(data: bytes) -> RawResponse:
+    assert data, "the connection closed without an answer"
     head, _, body = data.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {}
@@ -45,3 +50,15 @@ def request_bytes(target: str, headers: dict[str, str], body: bytes, method: str
     lines += [f"{name}: {value}" for name, value in headers.items()]
     lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
     return "\r\n".join(lines).encode("latin-1") + body
+
+
+def exchange_raw(url: str, request: bytes, timeout: float = 10.0) -> RawResponse:
+    """Send ``request`` bytes as they are, close the sending side, read the answer."""
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return _parse(data)

@@ -195,7 +195,10 @@ def test_ctrl_c_stops_without_a_traceback(tmp_path: Path, interrupts: int) -> No
     output, _ = process.communicate(timeout=20)
     assert "Traceback" not in output
     assert "KeyboardInterrupt" not in output
-    assert process.returncode == 130
+    assert "ark-batch-emulator: stopped" in output
+    # 130 is the shell's code for SIGINT; a second Ctrl-C landing after the server has
+    # handed signals back may end the interpreter by SIGINT itself, which reads the same.
+    assert process.returncode in (130, -signal.SIGINT)
 
 
 def test_every_flag_is_documented() -> None:

@@ -19,6 +19,7 @@ import pytest
 from emulator_support import CREATE, GET, LIST, create_body, signed_headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from raw_http_support import exchange_raw
 from starlette.applications import Starlette
 
 from ark_batch.emulator import EmulatorConfig, create_app
@@ -164,3 +165,39 @@ def test_arbitrary_requests_get_the_envelope_and_never_a_5xx(
     chunks = [body[a:b] for a, b in itertools.pairwise(edges)]
     sent = asyncio.run(_exchange(property_app, _scope(method, path, query, headers), chunks))
     _assert_envelope(sent)
+
+
+_line_bytes = st.binary(max_size=60)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=st.one_of(_methods.map(str.encode), _line_bytes),
+    target=st.one_of(_queries.map(lambda q: b"/?" + q), _line_bytes),
+    headers=_headers,
+    body=_bodies,
+)
+def test_arbitrary_bytes_over_the_wire_get_the_envelope(
+    emulator_server: str,
+    method: bytes,
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> None:
+    # Through the real server: what uvicorn cannot even parse is answered in the
+    # envelope too (a 400), and whatever it can parse reaches the app.
+    lines = [method + b" " + target + b" HTTP/1.1", b"Host: emulator.local"]
+    lines += [name + b": " + value for name, value in headers if name.lower() != b"content-length"]
+    lines += [b"Content-Length: " + str(len(body)).encode(), b"Connection: close", b"", b""]
+    response = exchange_raw(emulator_server, b"\r\n".join(lines) + body)
+    assert response.status < 500, response
+    assert response.headers["content-type"].startswith("application/json"), response
+    metadata = response.envelope()["ResponseMetadata"]
+    assert len(metadata["RequestId"]) == 34
+    if response.status != 200:
+        assert metadata["Error"]["Code"]

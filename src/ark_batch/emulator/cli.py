@@ -12,14 +12,18 @@ access keys it accepts; only the development pair's secret is printed, since it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -39,6 +43,7 @@ from ark_batch.emulator.execution.cli import (
     execution_config_from_args,
 )
 from ark_batch.emulator.redaction import redact_url_in
+from ark_batch.emulator.wire import envelope_protocol
 from ark_batch.storage import ObjectStore, StorageError, open_store
 
 __all__ = ["build_parser", "main"]
@@ -119,7 +124,10 @@ def _banner(url: str, accounts: Sequence[AccountCredential], verify: bool) -> st
 
 
 class _Server(uvicorn.Server):
-    """Prints the banner once bound, so ``--port 0`` reports the real port."""
+    """Prints the banner once bound, so ``--port 0`` reports the real port.
+
+    ``stop_signal`` is the signal (SIGINT, SIGTERM) that stopped it, if one did.
+    """
 
     def __init__(
         self,
@@ -130,6 +138,36 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._banner_args = banner
         self._extra_lines = extra_lines
+        self.stop_signal: int | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = sig
+        super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        if self.force_exit:
+            # A second Ctrl-C skips waiting for connections, and in uvicorn also the
+            # lifespan's shutdown, which would leave the job worker running and the
+            # lifespan task to be cancelled (and logged as a traceback) at loop close.
+            await self.lifespan.shutdown()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises the captured signal once it has shut down; inside asyncio's
+        # runner that cancels the lifespan midway and prints tracebacks. main's exit code
+        # reports the signal instead.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -158,10 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _serve(argv)
     except KeyboardInterrupt:
-        # uvicorn shuts down gracefully on the first Ctrl-C, then re-raises it; a
-        # second one lands anywhere. Either way the user asked to stop: no traceback.
+        # Ctrl-C before the server handles signals itself (while the store opens).
         print("ark-batch-emulator: stopped", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
 
 
 def _serve(argv: Sequence[str] | None) -> int:
@@ -196,6 +233,7 @@ def _serve(argv: Sequence[str] | None) -> int:
             log_level=args.log_level,
             access_log=args.access_log,
             lifespan="on",
+            http=envelope_protocol(config),
         ),
         (accounts, config.verify_signatures),
         [describe_execution(config.execution, config.data_dir)],
@@ -208,6 +246,10 @@ def _serve(argv: Sequence[str] | None) -> int:
         server.run()
     finally:
         app.state.emulator.close()
+    if server.stop_signal is not None:
+        if server.stop_signal == signal.SIGINT:
+            print("ark-batch-emulator: stopped", file=sys.stderr)
+        return 128 + server.stop_signal  # the shell's code for "ended by this signal"
     return 0 if server.started else 1
 
 

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from ark_batch.credentials import Credentials
 from ark_batch.emulator.app import EmulatorState, create_app
 from ark_batch.emulator.config import EmulatorConfig
+from ark_batch.emulator.wire import envelope_protocol
 
 __all__ = ["EmbeddedEmulator"]
 
@@ -92,6 +93,7 @@ class EmbeddedEmulator:
                 log_level="warning",
                 lifespan="on",
                 access_log=False,
+                http=envelope_protocol(self.config),
                 ssl_certfile=self._ssl_certfile,
                 ssl_keyfile=self._ssl_keyfile,
             )
