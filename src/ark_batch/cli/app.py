@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -25,11 +26,24 @@ __all__ = ["app"]
 class _OneLineErrors(TyperGroup):
     """Bad usage is one line on stderr (exit 2), not click's usage block."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:
+            return super(_OneLineErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run()
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = run()
         except typer.TyperException as exc:  # click's exceptions, as typer ships them
             message = " ".join(exc.format_message().split())
             if exc.exit_code == EXIT_USAGE:
@@ -73,12 +87,20 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(ctx: typer.Context) -> None:
+    """Send the ``ark_batch`` loggers to stderr at DEBUG until the command ends."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     logger = logging.getLogger("ark_batch")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(restore)
 
 
 @app.callback()
@@ -104,7 +126,7 @@ def _root(
     state = ctx.ensure_object(CliState)
     state.verbose = verbose
     if verbose:
-        _log_to_stderr()
+        _log_to_stderr(ctx)
 
 
 @app.command("config-path")

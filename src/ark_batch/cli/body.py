@@ -1,9 +1,10 @@
 """Whole request bodies for every request command: ``--input-json`` and ``--set``.
 
 ``--input-json FILE|-`` reads a request body in the service's JSON (the AWS CLI
-convention); the command's own flags then override its fields, and each ``--set
-Field.Sub=VALUE`` overrides one field by its dotted path (VALUE is parsed as JSON when it
-parses, so ``--set PageSize=5`` is a number and ``--set Name=nightly`` a string). The
+convention); the command's own flags then override its fields. Each ``--set
+Field.Sub=VALUE`` sets one field by its dotted path to the string VALUE, and ``--set
+Field:=JSON`` to a JSON value (HTTPie's convention: ``--set PageSize:=5``), so a model
+version such as ``240615`` stays a string. The
 result is checked by the generated request model's ``from_dict``: a missing required
 field, a wrong shape or a field the model does not know is a usage error (exit 2), so a
 field added to the spec is usable here after ``nox -s generate`` and nothing else.
@@ -36,10 +37,10 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        metavar="FIELD=VALUE",
-        help="Set one request field by its dotted path in the service's JSON, e.g. "
-        "--set ModelReference.FoundationModel.Name=doubao-pro-32k; VALUE is JSON when it "
-        "parses, else a string. Repeatable.",
+        metavar="FIELD=VALUE|FIELD:=JSON",
+        help="Set one request field by its dotted path in the service's JSON to a string, "
+        "e.g. --set ModelReference.FoundationModel.ModelVersion=240615, or with := to a "
+        "JSON value, e.g. --set PageSize:=5. Repeatable.",
     ),
 ]
 
@@ -70,19 +71,20 @@ def read_input_json(source: str) -> dict[str, Any]:
     return document
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def apply_set(body: dict[str, Any], assignment: str) -> None:
-    """Apply one ``Field.Sub=VALUE`` to ``body`` in place."""
+    """Apply one ``Field.Sub=VALUE`` (a string) or ``Field.Sub:=JSON`` to ``body``."""
     path, sep, raw = assignment.partition("=")
+    is_json = path.endswith(":")
+    path = path.removesuffix(":")
     keys = path.split(".")
     if not sep or not all(keys):
-        raise UsageError(f"--set expects FIELD=VALUE or FIELD.SUB=VALUE, got {assignment!r}")
+        raise UsageError(f"--set expects FIELD=VALUE or FIELD:=JSON, got {assignment!r}")
+    value: Any = raw
+    if is_json:
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise UsageError(f"--set {path}:= expects JSON: {exc}") from None
     target = body
     for depth, key in enumerate(keys[:-1]):
         child = target.setdefault(key, {})
@@ -90,7 +92,7 @@ def apply_set(body: dict[str, Any], assignment: str) -> None:
             where = ".".join(keys[: depth + 1])
             raise UsageError(f"--set {path}: {where} is not an object")
         target = child
-    target[keys[-1]] = _value(raw)
+    target[keys[-1]] = value
 
 
 def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
