@@ -254,13 +254,14 @@ def test_a_loopback_endpoint_needs_no_scheme(emulator_url: str) -> None:
     assert "is not an http:// or https:// URL" in odd.stderr
 
 
-def test_connection_refused_on_a_bare_remote_host_suggests_http() -> None:
-    # A plain-HTTP server on a non-loopback name is reached over https by default; the
-    # TLS failure says what to try. Here nothing listens, so it is the plain refusal.
-    url = f"http://127.0.0.1:{free_port()}"
-    result = run("list", "--endpoint", url)
+def test_https_to_a_plain_http_server_says_to_use_http(emulator_url: str) -> None:
+    address = emulator_url.removeprefix("http://")
+    result = run("list", "--endpoint", f"https://{address}")
     assert result.exit_code == 1
-    assert lines(result.stderr)[0].endswith(f"(endpoint {url})")
+    [line] = lines(result.stderr)
+    assert line.endswith(
+        f"(endpoint https://{address}); it does not speak HTTPS: try http://{address}"
+    )
 
 
 # --- conveniences ---------------------------------------------------------------------------

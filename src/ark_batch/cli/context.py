@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ark_batch.cli.failures import UsageError
+from ark_batch.cli.httplog import HttpLog
 from ark_batch.cli.profiles import PROFILE_ENV, Profile, ProfileError, config_path, load_profile
 from ark_batch.cli.state import CliState, state
+from ark_batch.credentials import Credentials, resolve_credentials
 from ark_batch.errors import MissingCredentialsError
 
 if TYPE_CHECKING:
-    from ark_batch.credentials import Credentials
     from ark_batch.facade import ArkBatch
 
 __all__ = [
@@ -112,8 +113,6 @@ def _profiles(name: str | None) -> tuple[Profile | None, Profile | None]:
 
 
 def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
-    from ark_batch.credentials import Credentials, resolve_credentials  # noqa: PLC0415
-
     def from_profile(profile: Profile) -> Credentials:
         if not (profile.access_key and profile.secret_key):
             raise UsageError(
@@ -164,7 +163,6 @@ def connect(
     ctx: typer.Context, endpoint: str | None, region: str | None, profile: str | None
 ) -> ArkBatch:
     """The facade for a command, with request logging and raw-response capture."""
-    from ark_batch.cli.httplog import HttpLog  # noqa: PLC0415
     from ark_batch.connect import resolve_endpoint  # noqa: PLC0415
     from ark_batch.facade import ArkBatch  # noqa: PLC0415
 
