@@ -22,7 +22,7 @@ from ark_batch_client.api.batch_inference_job import (
 from ark_batch_client.models import GetBatchInferenceJobRequest, ListBatchInferenceJobsRequest
 from ark_batch_client.models.job_phase import JOB_PHASE_VALUES
 from client.cli_support import CREATE_ARGS, input_file, lines, run
-from client.client_support import DEV, DEV_SECRET_KEY, free_port
+from client.client_support import DEV, DEV_SECRET_KEY
 
 EXAMPLE_INPUT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "questions.jsonl"
 
