@@ -130,6 +130,8 @@ def test_wait_times_out_with_exit_4(emulator_url: str) -> None:
     assert time.monotonic() - started < 5
     assert result.exit_code == 4
     assert f"Error: WaitTimeoutError: job {job_id} still Queued after 0.3s" in result.stderr
+    # Off a terminal, progress is a line per phase, not a bar drawn at the end.
+    assert lines(result.stderr)[0].startswith(f"{job_id} Queued: 0/0 done, 0 failed, ")
 
 
 def test_wait_exits_3_when_the_job_fails(

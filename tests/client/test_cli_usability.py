@@ -120,6 +120,22 @@ def test_the_emulator_data_dir_is_taken_for_its_object_root(
     assert len(streamed.stdout.splitlines()) == 4
 
 
+def test_a_download_dir_that_cannot_be_written_is_one_line(
+    running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
+) -> None:
+    url, objects, _ = running_emulator
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    result = run(
+        "submit", str(input_file(tmp_path, 2)), "--bucket", "my-bucket", "--model", "m:1",
+        "--store-dir", str(objects.parent), "--poll-interval", "0.05",
+        "--download", str(blocker / "dl"), "--endpoint", url,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert lines(result.stderr)[-1].startswith(f"Error: cannot save {blocker / 'dl'}: ")
+    assert "Traceback" not in result.output
+
+
 def test_a_store_dir_that_does_not_exist_is_refused(emulator_url: str, tmp_path: Path) -> None:
     nowhere = tmp_path / "nowhere"
     result = run(

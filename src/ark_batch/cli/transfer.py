@@ -74,12 +74,16 @@ def _download(choice: StoreChoice, job: BatchInferenceJob, directory: Path) -> l
         found.append((*errors[0], "errors"))
     elif job.request_counts.failed > 0:
         raise _not_found(ResultsNotFoundError(job, "errors", *error_locations(job)[0]), choice)
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for bucket, key, what in found:
-        target = directory / f"{job.id}.{what}.jsonl"
-        store.download_file(bucket, key, target)
-        written.append(target)
+    target = directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for bucket, key, what in found:
+            target = directory / f"{job.id}.{what}.jsonl"
+            store.download_file(bucket, key, target)
+            written.append(target)
+    except OSError as exc:
+        raise CommandError(f"cannot save {target}: {exc.strerror or exc}") from None
     return written
 
 
