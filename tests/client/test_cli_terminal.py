@@ -16,7 +16,7 @@ from client.cli_support import ENV, input_file, run
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _spawn(*args: str, url: str) -> pexpect.spawn:
+def _spawn(*args: str, url: str) -> pexpect.spawn[str]:
     env = {**os.environ, **ENV, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30"}
     env.pop("NO_COLOR", None)
     return pexpect.spawn(
