@@ -103,7 +103,7 @@ def print_job(job: BatchInferenceJob) -> None:
         ("Completion window", _present(job.completion_window)),
         ("Created", job.create_time.isoformat()),
         ("Updated", job.update_time.isoformat()),
-        ("Expires", _present(job.expire_time and job.expire_time.isoformat())),
+        ("Expires", job.expire_time.isoformat()),
     ]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:

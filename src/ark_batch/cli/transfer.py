@@ -13,8 +13,9 @@ import typer
 from ark_batch.cli.body import InputJsonOpt, SetOpt
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, connect
 from ark_batch.cli.failures import CommandError, handle_errors
+from ark_batch.cli.fields import CreateOptions, build_create
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
-from ark_batch.cli.jobs import CreateOptions, JsonOpt, build_create, last_result
+from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.output import print_json
 from ark_batch.cli.stores import (
     S3EndpointOpt,
