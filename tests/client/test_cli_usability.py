@@ -289,6 +289,14 @@ def test_version_and_completion() -> None:
     assert shown.exit_code == 0
     assert shown.stdout.strip() == f"ark-batch {ark_batch.__version__}"
     assert "--install-completion" in run("--help").stdout
+    script = run("--show-completion", "bash").stdout
+    assert "complete -o default -F _ark_batch_completion ark-batch" in script
+    completing = {
+        "_ARK_BATCH_COMPLETE": "complete_bash",
+        "COMP_WORDS": "ark-batch li",
+        "COMP_CWORD": "1",
+    }
+    assert run(env=completing).stdout.split() == ["list"]
 
 
 def test_debug_logs_each_request_and_retry_without_secrets(
