@@ -38,9 +38,9 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         metavar="FIELD=VALUE|FIELD:=JSON",
-        help="Set one request field by its dotted path in the service's JSON to a string, "
-        "e.g. --set ModelReference.FoundationModel.ModelVersion=240615, or with := to a "
-        "JSON value, e.g. --set PageSize:=5. Repeatable.",
+        help="Set one request field, named by its dotted path in the service's JSON, to a "
+        "string (--set Filter.Name=nightly) or with := to a JSON value (--set PageSize:=5). "
+        "Repeatable.",
     ),
 ]
 

@@ -190,7 +190,7 @@ def list_(
         str | None, typer.Option(callback=check_sort_by, help="Sort field, e.g. UpdateTime.")
     ] = None,
     sort_order: Annotated[
-        str | None, typer.Option(callback=check_sort_order, help="Asc or Desc.")
+        str | None, typer.Option(callback=check_sort_order, help="Sort order, e.g. Asc.")
     ] = None,
     page_size: Annotated[int | None, typer.Option(help="Jobs per request.")] = None,
     limit: Annotated[
