@@ -435,3 +435,11 @@ def test_get_and_list_json_print_the_service_json_unchanged(emulator_url: str) -
     assert json.loads(listed) == json.loads(raw_list)["Result"]["Items"]
     waited = json.loads(raw_get)
     assert waited["Result"]["Id"] == job_id
+
+
+def test_half_a_key_pair_in_the_environment_is_named(emulator_url: str, tmp_path: Path) -> None:
+    env = _config(tmp_path, f'[default]\naccess_key = "{DEV.access_key}"\nsecret_key = "x"\n')
+    result = run("list", "--endpoint", emulator_url, env={**env, "VOLCENGINE_SECRET_KEY": ""})
+    assert result.exit_code == 1
+    [line] = lines(result.stderr)
+    assert "VOLCENGINE_SECRET_KEY" in line  # not quietly the default profile's keys

@@ -112,6 +112,15 @@ def _profiles(name: str | None) -> tuple[Profile | None, Profile | None]:
         raise UsageError(str(exc)) from None
 
 
+def _nothing_set() -> str:
+    """What :func:`resolve_credentials` says when the environment has no key at all."""
+    try:
+        resolve_credentials(environ={})
+    except MissingCredentialsError as exc:
+        return str(exc)
+    return ""
+
+
 def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
     def from_profile(profile: Profile) -> Credentials:
         if not (profile.access_key and profile.secret_key):
@@ -126,8 +135,8 @@ def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
     try:
         return resolve_credentials()
     except MissingCredentialsError as exc:
-        if "incomplete" in str(exc):
-            raise
+        if str(exc) != _nothing_set():
+            raise  # half a pair in the environment: say which half is missing
         if default is not None and (default.access_key or default.secret_key):
             return from_profile(default)
     raise MissingCredentialsError(
