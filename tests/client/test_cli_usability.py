@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -393,6 +394,27 @@ def test_create_from_input_json_with_set_overrides(emulator_url: str, tmp_path: 
     )  # fmt: skip
     assert from_stdin.exit_code == 0, from_stdin.output
     assert json.loads(from_stdin.stdout)["Id"] != created.stdout.strip()
+
+
+def test_the_guide_create_request_example_runs(emulator_url: str) -> None:
+    guide = (EXAMPLE_INPUT.parents[1] / "guide.md").read_text(encoding="utf-8")
+    [command] = [
+        block.replace("\\\n", " ")
+        for block in re.findall(r"```sh\n(.*?)```", guide, re.S)
+        if "--input-json" in block
+    ]
+    words = shlex.split(command.replace("docs/examples/", f"{EXAMPLE_INPUT.parent}/"))
+    created = run(*words[1:], "--endpoint", emulator_url)
+    assert created.exit_code == 0, created.output
+    job = json.loads(
+        run("get", created.stdout.strip(), "--json", "--endpoint", emulator_url).stdout
+    )
+    assert (job["Name"], job["CompletionWindow"], job["Description"]) == (
+        "nightly-2",
+        "3d",
+        "Questions for the nightly evaluation",
+    )
+    assert {"Key": "team", "Value": "ads"} in job["Tags"]
 
 
 def test_request_bodies_are_checked_by_the_generated_models(tmp_path: Path) -> None:
