@@ -316,6 +316,8 @@ def test_debug_logs_each_request_and_retry_without_secrets(
     assert not re.search(r"Signature=[0-9a-f]{8}", log)
     quiet = run("get", job_id, "--endpoint", emulator_url)
     assert "HTTP 200" not in quiet.stderr
+    after = run("get", job_id, "--debug", "--endpoint", emulator_url)  # after the command too
+    assert "HTTP 200 from GetBatchInferenceJob, RequestId " in after.stderr
 
 
 def _config(tmp_path: Path, text: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ when they run, so ``ark-batch --help`` loads typer alone (``tests/client`` check
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from typer.core import TyperGroup
 
 from ark_batch.cli import inputs, jobs, transfer, waiting
 from ark_batch.cli.failures import EXIT_USAGE
+from ark_batch.cli.httplog import VERBOSE_HELP, log_to_stderr
 from ark_batch.cli.profiles import config_path
 from ark_batch.cli.state import CliState
 
@@ -87,34 +87,12 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-def _log_to_stderr(ctx: typer.Context) -> None:
-    """Send the ``ark_batch`` loggers to stderr at DEBUG until the command ends."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
-    logger = logging.getLogger("ark_batch")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-
-    def restore() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-    ctx.call_on_close(restore)
-
-
 @app.callback()
 def _root(
     ctx: typer.Context,
     verbose: Annotated[
         bool,
-        typer.Option(
-            "-v",
-            "--verbose",
-            "--debug",
-            help="Log each request, response status, RequestId and retry on stderr "
-            "(never a key or signature).",
-        ),
+        typer.Option("-v", "--verbose", "--debug", help=VERBOSE_HELP),
     ] = False,
     version: Annotated[
         bool,
@@ -123,10 +101,9 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    state = ctx.ensure_object(CliState)
-    state.verbose = verbose
+    ctx.ensure_object(CliState)
     if verbose:
-        _log_to_stderr(ctx)
+        log_to_stderr(ctx)
 
 
 @app.command("config-path")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ark_batch.cli.failures import UsageError
-from ark_batch.cli.httplog import HttpLog
+from ark_batch.cli.httplog import VERBOSE_HELP, HttpLog, log_to_stderr
 from ark_batch.cli.profiles import PROFILE_ENV, Profile, ProfileError, config_path, load_profile
 from ark_batch.cli.state import CliState, state
 from ark_batch.credentials import Credentials, resolve_credentials
@@ -37,6 +37,7 @@ __all__ = [
     "EndpointOpt",
     "ProfileOpt",
     "RegionOpt",
+    "VerboseOpt",
     "connect",
     "normalize_endpoint",
 ]
@@ -52,6 +53,7 @@ EndpointOpt = Annotated[
 RegionOpt = Annotated[
     str | None, typer.Option("--region", help="Signing region [env: VOLCENGINE_REGION].")
 ]
+VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", "--debug", help=VERBOSE_HELP)]
 ProfileOpt = Annotated[
     str | None,
     typer.Option(
@@ -169,9 +171,15 @@ def resolve(endpoint: str | None, region: str | None, profile: str | None) -> Co
 
 
 def connect(
-    ctx: typer.Context, endpoint: str | None, region: str | None, profile: str | None
+    ctx: typer.Context,
+    endpoint: str | None,
+    region: str | None,
+    profile: str | None,
+    verbose: bool = False,
 ) -> ArkBatch:
     """The facade for a command, with request logging and raw-response capture."""
+    if verbose:
+        log_to_stderr(ctx)
     from ark_batch.connect import resolve_endpoint  # noqa: PLC0415
     from ark_batch.facade import ArkBatch  # noqa: PLC0415
 

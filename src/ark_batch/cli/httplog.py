@@ -10,15 +10,44 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ark_batch.cli.state import state
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["HttpLog", "redact_url"]
+__all__ = ["VERBOSE_HELP", "HttpLog", "log_to_stderr", "redact_url"]
 
 logger = logging.getLogger("ark_batch.http")
+
+VERBOSE_HELP = (
+    "Log each request, response status, RequestId and retry on stderr (never a key or signature)."
+)
+
+
+def log_to_stderr(ctx: typer.Context) -> None:
+    """Send the ``ark_batch`` loggers to stderr at DEBUG until the command ends."""
+    current = state(ctx)
+    if current.verbose:
+        return
+    current.verbose = True
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("ark_batch")
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    ctx.find_root().call_on_close(restore)
 
 
 def redact_url(url: str) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ark_batch.cli.body import InputJsonOpt, SetOpt, build_request, request_body
-from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, connect
+from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import CommandError, handle_errors
 from ark_batch.cli.fields import (
     CreateOptions,
@@ -76,6 +76,7 @@ def create(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a job and print its Id.
@@ -98,7 +99,7 @@ def create(
         tags=tuple(tag or ()),
     )
     request = build_create(options, input_json, set_)
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         if dry_run:
             ark.validate_job(request)
             if as_json:
@@ -139,6 +140,7 @@ def get(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one job (--json: the service's JSON as received)."""
@@ -150,7 +152,7 @@ def get(
         request_body(input_json, flags, set_),
         hints={"Id": "the JOB_ID argument"},
     )
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         job = ark.get_job(request.id)
     if as_json:
         print_json(last_result(ctx))
@@ -201,6 +203,7 @@ def list_(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs (every page): a table, tab-separated rows when piped, or --json."""
@@ -218,7 +221,7 @@ def list_(
     )
     body = request_body(input_json, options.fields(), set_)
     request = build_request(ListBatchInferenceJobsRequest, body)
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         found: Iterator[BatchInferenceJob] = ark.iter_jobs(request)
         jobs = list(itertools.islice(found, limit) if limit else found)
     if as_json:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ark_batch.cli.body import InputJsonOpt, SetOpt
-from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, connect
+from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import CommandError, handle_errors
 from ark_batch.cli.fields import CreateOptions, build_create
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
@@ -140,6 +140,7 @@ def submit(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check and upload a local JSONL, create a job on it, wait, download the results.
@@ -166,7 +167,7 @@ def submit(
         tags=tuple(tag or ()),
     )
     request = build_create(options, input_json, set_)
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         # Validate first: a job already Queued/Running on this key is an error here, before
         # the upload could replace the input it is reading.
         ark.validate_job(request)
@@ -213,6 +214,7 @@ def results(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Stream an ended job's result (or error) lines as JSON Lines on stdout.
 
@@ -228,7 +230,7 @@ def results(
     )
 
     choice = choose_store(store, store_dir, s3_endpoint)
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         job = ark.get_job(job_id)
     check_readable(job, partial=True)
     if download is not None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, connect
+from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import EXIT_INTERRUPTED, handle_errors
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.output import print_json
@@ -166,13 +166,14 @@ def wait(
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a job to end; exit 3 if it Failed or was Terminated.
 
     Ctrl-C stops waiting (the job goes on) and prints how to resume.
     """
-    with connect(ctx, endpoint, region, profile) as ark:
+    with connect(ctx, endpoint, region, profile, verbose) as ark:
         job = wait_with_progress(
             ark, job_id, poll_interval=poll_interval, timeout=timeout, progress=progress
         )
