@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,8 +21,14 @@ if TYPE_CHECKING:
     from ark_batch_client.models import TosLocationInput
 
 __all__ = [
+    "CompletionWindowOpt",
     "CreateOptions",
+    "CustomModelOpt",
     "ListOptions",
+    "ModelOpt",
+    "ModelVersionOpt",
+    "ProjectOpt",
+    "TagOpt",
     "build_create",
     "check_phases",
     "check_sort_by",
@@ -30,6 +36,17 @@ __all__ = [
     "parse_tags",
     "tos_location",
 ]
+
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Foundation model as NAME:VERSION (or with --model-version).")
+]
+ModelVersionOpt = Annotated[str | None, typer.Option(help="Foundation model version.")]
+CustomModelOpt = Annotated[str | None, typer.Option(help="Custom model Id instead of --model.")]
+ProjectOpt = Annotated[str | None, typer.Option(help="Project name.")]
+CompletionWindowOpt = Annotated[
+    str | None, typer.Option(help="How long the job may take, e.g. 1d.")
+]
+TagOpt = Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")]
 
 
 def tos_location(value: str, flag: str) -> TosLocationInput:

@@ -16,8 +16,14 @@ from ark_batch.cli.body import InputJsonOpt, SetOpt, build_request, request_body
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import CommandError, handle_errors
 from ark_batch.cli.fields import (
+    CompletionWindowOpt,
     CreateOptions,
+    CustomModelOpt,
     ListOptions,
+    ModelOpt,
+    ModelVersionOpt,
+    ProjectOpt,
+    TagOpt,
     build_create,
     check_phases,
     check_sort_by,
@@ -47,19 +53,13 @@ def create(
         str | None,
         typer.Option(help="Output prefix: tos://BUCKET/PREFIX/ or BUCKET/PREFIX/."),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Foundation model as NAME:VERSION (or with --model-version).")
-    ] = None,
-    model_version: Annotated[str | None, typer.Option(help="Foundation model version.")] = None,
-    custom_model_id: Annotated[
-        str | None, typer.Option(help="Custom model Id instead of --model.")
-    ] = None,
+    model: ModelOpt = None,
+    model_version: ModelVersionOpt = None,
+    custom_model_id: CustomModelOpt = None,
     description: Annotated[str | None, typer.Option(help="Job description.")] = None,
-    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
-    completion_window: Annotated[
-        str | None, typer.Option(help="How long the job may take, e.g. 1d.")
-    ] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
+    project: ProjectOpt = None,
+    completion_window: CompletionWindowOpt = None,
+    tag: TagOpt = None,
     reuse_active: Annotated[
         bool,
         typer.Option(

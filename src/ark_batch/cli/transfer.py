@@ -13,7 +13,16 @@ import typer
 from ark_batch.cli.body import InputJsonOpt, SetOpt
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import CommandError, handle_errors
-from ark_batch.cli.fields import CreateOptions, build_create
+from ark_batch.cli.fields import (
+    CompletionWindowOpt,
+    CreateOptions,
+    CustomModelOpt,
+    ModelOpt,
+    ModelVersionOpt,
+    ProjectOpt,
+    TagOpt,
+    build_create,
+)
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.output import print_json
@@ -94,9 +103,9 @@ def submit(
     file: InputFileArg,
     bucket: Annotated[str, typer.Option(help="Bucket for the input and the output.")],
     name: Annotated[str | None, typer.Option(help="Job name (default: the file name).")] = None,
-    model: Annotated[str | None, typer.Option(help="Foundation model as NAME:VERSION.")] = None,
-    model_version: Annotated[str | None, typer.Option(help="Foundation model version.")] = None,
-    custom_model_id: Annotated[str | None, typer.Option(help="Custom model Id.")] = None,
+    model: ModelOpt = None,
+    model_version: ModelVersionOpt = None,
+    custom_model_id: CustomModelOpt = None,
     key: Annotated[
         str | None,
         typer.Option(
@@ -107,11 +116,9 @@ def submit(
     output_prefix: Annotated[
         str, typer.Option(help="Output prefix in the bucket (ends with /).")
     ] = "batch-outputs/",
-    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
-    completion_window: Annotated[
-        str | None, typer.Option(help="How long the job may take, e.g. 1d.")
-    ] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
+    project: ProjectOpt = None,
+    completion_window: CompletionWindowOpt = None,
+    tag: TagOpt = None,
     validate: Annotated[
         bool,
         typer.Option(
