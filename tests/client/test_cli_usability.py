@@ -467,3 +467,10 @@ def test_half_a_key_pair_in_the_environment_is_named(emulator_url: str, tmp_path
     assert result.exit_code == 1
     [line] = lines(result.stderr)
     assert "VOLCENGINE_SECRET_KEY" in line  # not quietly the default profile's keys
+
+
+def test_the_library_hint_names_the_object_root(emulator_url: str) -> None:
+    job_id = _create(emulator_url)
+    hint = re.escape("file:///path/to/emulator-data/objects")
+    with ArkBatch(emulator_url, credentials=DEV) as ark, pytest.raises(ValueError, match=hint):
+        ark.results(job_id)
