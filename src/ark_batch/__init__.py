@@ -50,6 +50,7 @@ __all__ = [
     "UnexpectedResponseError",
     "VolcengineAuth",
     "WaitTimeoutError",
+    "__version__",
     "create_request",
     "errors",
     "list_request",
@@ -70,6 +71,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415  # ~10 ms, only when asked
+
+        value = globals()["__version__"] = version("ark-batch")
+        return value
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'ark_batch' has no attribute {name!r}")

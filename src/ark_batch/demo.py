@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from ark_batch._actions import FAILED_PHASES
 from ark_batch.connect import make_client
 from ark_batch.emulator import EmulatorConfig
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.emulator.execution import ExecutionConfig
+from ark_batch.results import error_locations, results_location
 from ark_batch.storage import LocalObjectStore
+from ark_batch.waiter import is_terminal
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
@@ -45,7 +48,6 @@ T = TypeVar("T")
 BUCKET = "demo-bucket"
 INPUT_KEY = "batch-inference-job/dataset/demo.jsonl"
 OUTPUT_PREFIX = "batch-inference-job/output/"
-TERMINAL = {"Completed", "Failed", "Terminated"}
 
 
 class DemoError(RuntimeError):
@@ -92,7 +94,7 @@ def wait_for(client: Client, job_id: str, timeout: float) -> BatchInferenceJob:
         if line != seen:
             print(f"  {line}")
             seen = line
-        if job.status.phase in TERMINAL:
+        if is_terminal(job):
             return job
         if time.monotonic() > deadline:
             raise DemoError(f"job {job_id} did not finish within {timeout:.0f} s")
@@ -124,7 +126,6 @@ def run(data_dir: Path, lines: int, failure_rate: float, latency: float) -> Batc
                 output_dir_tos_location=TosLocationInput(
                     bucket_name=BUCKET, object_key=OUTPUT_PREFIX
                 ),
-                completion_window="1d",
                 tags=[TagInput(key="purpose", value="quick-start")],
             )
             created = _ok(create_batch_inference_job.sync(client=client, body=request))
@@ -143,15 +144,15 @@ def run(data_dir: Path, lines: int, failure_rate: float, latency: float) -> Batc
             print("waiting")
             job = wait_for(client, job_id, timeout=300)
 
-        results_key = f"{OUTPUT_PREFIX}{job_id}/output/results.jsonl"
+        bucket, results_key = results_location(job)
         print(f"status     {job.status.phase}: {job.status.message}")
-        print(f"results    tos://{BUCKET}/{results_key}")
-        print(f"           {data_dir / 'objects' / BUCKET / results_key}")
-        if job.error_file_tos_location:
-            location = job.error_file_tos_location
-            print(f"errors     tos://{location.bucket_name}/{location.object_key}")
-            print(f"           {data_dir / 'objects' / location.bucket_name / location.object_key}")
-        first = next(iter(store.iter_lines(BUCKET, results_key)), None)
+        print(f"results    tos://{bucket}/{results_key}")
+        print(f"           {data_dir / 'objects' / bucket / results_key}")
+        if job.request_counts.failed:
+            errors_bucket, errors_key = error_locations(job)[0]
+            print(f"errors     tos://{errors_bucket}/{errors_key}")
+            print(f"           {data_dir / 'objects' / errors_bucket / errors_key}")
+        first = next(iter(store.iter_lines(bucket, results_key)), None)
         if first is not None:
             record = json.loads(first)
             answer = record["response"]["body"]["choices"][0]["message"]["content"]
@@ -189,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0 if job.status.phase == "Completed" else 1
+    return 1 if job.status.phase in FAILED_PHASES else 0
 
 
 if __name__ == "__main__":

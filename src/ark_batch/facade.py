@@ -200,7 +200,8 @@ class _Base:
         if chosen is None:
             raise ValueError(
                 "reading results needs an object store: pass store= (e.g. "
-                "ark_batch.storage.open_store('file:///path/to/emulator-data'))"
+                "ark_batch.storage.open_store('file:///path/to/emulator-data/objects'), "
+                "the emulator's object root)"
             )
         return chosen
 

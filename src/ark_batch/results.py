@@ -3,8 +3,14 @@
 Output layout (the emulator's, and the service's documented one): successful requests in
 ``<OutputDir.ObjectKey><JobId>/output/results.jsonl``; failed ones in the file named by the
 job's ``ErrorFileTosLocation`` (when the job has none, ``.../output/errors.jsonl`` and
-``.../error/errors.jsonl`` are tried). Either file may be missing: a missing file yields
-no records.
+``.../error/errors.jsonl`` are tried).
+
+A job's files are read only once it has ended: before that the readers raise
+:class:`ResultsNotReadyError`. A ``Failed`` or ``Terminated`` job raises its
+:class:`~ark_batch.errors.JobFailedError`, unless ``partial=True`` asks for what it kept.
+A file the job's ``RequestCounts`` say must exist but that is not in the store raises
+:class:`ResultsNotFoundError` naming where it was looked for; a file with nothing to hold
+(no completed or no failed requests) may be absent and yields nothing.
 
 Every line has the same top-level shape, so one record type serves both files:
 
@@ -23,7 +29,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ark_batch.errors import ArkBatchError
+from ark_batch._actions import FAILED_PHASES
+from ark_batch.errors import ArkBatchError, JobFailedError
+from ark_batch.waiter import is_terminal
 
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore
@@ -34,6 +42,9 @@ __all__ = [
     "RecordResponse",
     "ResultFormatError",
     "ResultRecord",
+    "ResultsNotFoundError",
+    "ResultsNotReadyError",
+    "check_readable",
     "error_locations",
     "iter_errors",
     "iter_records",
@@ -45,6 +56,33 @@ __all__ = [
 
 class ResultFormatError(ArkBatchError):
     """A results/errors line that is not a JSON object."""
+
+
+class ResultsNotReadyError(ArkBatchError):
+    """The job has not ended yet, so it has no results to read; ``job`` is its state."""
+
+    def __init__(self, job: BatchInferenceJob) -> None:
+        self.job = job
+        counts = job.request_counts
+        super().__init__(
+            f"job {job.id} is still {job.status.phase} "
+            f"({counts.completed + counts.failed}/{counts.total} requests done): "
+            "its results can be read once it has ended"
+        )
+
+
+class ResultsNotFoundError(ArkBatchError):
+    """A results or errors file the job must have written is not in the object store."""
+
+    def __init__(self, job: BatchInferenceJob, what: str, bucket: str, key: str) -> None:
+        self.job = job
+        self.bucket = bucket
+        self.key = key
+        super().__init__(
+            f"{what} file of job {job.id} not found at tos://{bucket}/{key}: is the object "
+            "store the one the service writes to? (For the emulator that is its object "
+            "root, DATA_DIR/objects, not DATA_DIR.)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +205,14 @@ def error_locations(job: BatchInferenceJob) -> list[tuple[str, str]]:
     return [(bucket, f"{prefix}output/errors.jsonl"), (bucket, f"{prefix}error/errors.jsonl")]
 
 
+def check_readable(job: BatchInferenceJob, *, partial: bool = False) -> None:
+    """Raise unless the job's files can be read now (see the module docstring)."""
+    if not is_terminal(job):
+        raise ResultsNotReadyError(job)
+    if job.status.phase in FAILED_PHASES and not partial:
+        raise JobFailedError(job)
+
+
 def _read(store: ObjectStore, bucket: str, key: str) -> Iterator[ResultRecord] | None:
     from ark_batch.storage import ObjectNotFoundError  # noqa: PLC0415
 
@@ -183,23 +229,38 @@ def _records(lines: Iterator[bytes], name: str) -> Iterator[ResultRecord]:
             yield parse_record(line, where=f"{name} line {number}")
 
 
-def iter_results(store: ObjectStore, job: BatchInferenceJob) -> Iterator[ResultRecord]:
-    """Records of the results file (nothing if it does not exist)."""
-    records = _read(store, *results_location(job))
-    if records is not None:
-        yield from records
+def iter_results(
+    store: ObjectStore, job: BatchInferenceJob, *, partial: bool = False
+) -> Iterator[ResultRecord]:
+    """Records of the results file; ``partial=True`` reads a Failed/Terminated job's."""
+    check_readable(job, partial=partial)
+    bucket, key = results_location(job)
+    records = _read(store, bucket, key)
+    if records is None:
+        if job.request_counts.completed > 0:
+            raise ResultsNotFoundError(job, "results", bucket, key)
+        return
+    yield from records
 
 
-def iter_errors(store: ObjectStore, job: BatchInferenceJob) -> Iterator[ResultRecord]:
-    """Records of the errors file (nothing if the job wrote none)."""
-    for bucket, key in error_locations(job):
+def iter_errors(
+    store: ObjectStore, job: BatchInferenceJob, *, partial: bool = False
+) -> Iterator[ResultRecord]:
+    """Records of the errors file; ``partial=True`` reads a Failed/Terminated job's."""
+    check_readable(job, partial=partial)
+    locations = error_locations(job)
+    for bucket, key in locations:
         records = _read(store, bucket, key)
         if records is not None:
             yield from records
             return
+    if job.request_counts.failed > 0:
+        raise ResultsNotFoundError(job, "errors", *locations[0])
 
 
-def iter_records(store: ObjectStore, job: BatchInferenceJob) -> Iterator[ResultRecord]:
+def iter_records(
+    store: ObjectStore, job: BatchInferenceJob, *, partial: bool = False
+) -> Iterator[ResultRecord]:
     """Results, then errors."""
-    yield from iter_results(store, job)
-    yield from iter_errors(store, job)
+    yield from iter_results(store, job, partial=partial)
+    yield from iter_errors(store, job, partial=partial)

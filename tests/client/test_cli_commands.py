@@ -12,43 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-from typer.testing import CliRunner
-
-from ark_batch.cli.app import app
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
-from ark_batch.retries import NO_RETRY
-from client.client_support import DEV, DEV_ACCESS_KEY, DEV_SECRET_KEY, ScriptedService, mock_client
-
-ENV = {
-    "VOLCENGINE_ACCESS_KEY": DEV_ACCESS_KEY,
-    "VOLCENGINE_SECRET_KEY": DEV_SECRET_KEY,
-    "VOLC_ACCESSKEY": "",
-    "VOLC_SECRETKEY": "",
-    "ARK_BATCH_ENDPOINT": "",
-    "ARK_BATCH_STORE": "",
-}
-CREATE_ARGS = [
-    "--name",
-    "cli-job",
-    "--model",
-    "doubao-pro-32k:240615",
-    "--input",
-    "tos://my-bucket/in/cli.jsonl",
-    "--output",
-    "tos://my-bucket/out/",
-]
-
-
-def run(*args: str, obj: Any = None, env: dict[str, str] | None = None) -> Any:
-    result = CliRunner().invoke(app, list(args), env={**ENV, **(env or {})}, obj=obj)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def _lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip()]
+from client.cli_support import CREATE_ARGS, input_file, lines, run
+from client.client_support import DEV, free_port
 
 
 def test_create_get_and_list_json(emulator_url: str) -> None:
@@ -57,7 +24,17 @@ def test_create_get_and_list_json(emulator_url: str) -> None:
     job_id = created.stdout.strip()
     assert job_id.startswith("bi-")
     again = run("create", *CREATE_ARGS, "--json", "--endpoint", emulator_url)
-    assert json.loads(again.stdout) == {"Id": job_id}  # the active job, not a second one
+    assert again.exit_code == 1  # never quietly the active job instead of a new one
+    assert again.stdout == ""
+    [line] = lines(again.stderr)
+    assert line.startswith(f"Error: job {job_id} is already Queued or Running on ")
+    assert "--reuse-active" in line
+    reused = run("create", *CREATE_ARGS, "--reuse-active", "--json", "--endpoint", emulator_url)
+    assert reused.exit_code == 0
+    assert json.loads(reused.stdout) == {"Id": job_id}
+    assert lines(reused.stderr) == [
+        f"Reusing job {job_id}: it is already Queued or Running on tos://my-bucket/in/cli.jsonl"
+    ]
     got = run("get", job_id, "--json", "--endpoint", emulator_url)
     assert got.exit_code == 0
     assert json.loads(got.stdout)["Status"]["Phase"] == "Queued"
@@ -87,10 +64,13 @@ def test_list_reads_every_page_as_a_table_and_as_json(emulator_url: str) -> None
     as_json = run("list", "--json", "--page-size", "2", "--endpoint", emulator_url)
     assert as_json.exit_code == 0
     assert sorted(j["Id"] for j in json.loads(as_json.stdout)) == sorted(ids)
-    table = run("list", "--page-size", "2", "--endpoint", emulator_url)
-    assert table.exit_code == 0
-    assert all(job_id in table.stdout for job_id in ids)
-    assert "9 job(s)" in table.stdout
+    piped = run("list", "--page-size", "2", "--endpoint", emulator_url)
+    assert piped.exit_code == 0
+    # Piped: one tab-separated row per job, whole, with no header and no padding.
+    rows = [line.split("\t") for line in piped.stdout.splitlines()]
+    assert sorted(row[0] for row in rows) == sorted(ids)
+    assert {row[5] for row in rows} == {"m:1"}
+    assert all(len(row) == 7 and row == [cell.strip() for cell in row] for row in rows)
     limited = run("list", "--json", "--limit", "3", "--page-size", "2", "--endpoint", emulator_url)
     assert len(json.loads(limited.stdout)) == 3
     filtered = run("list", "--json", "--name", "JOB-4", "--endpoint", emulator_url)
@@ -101,7 +81,7 @@ def test_errors_print_one_line_without_traceback(emulator_url: str) -> None:
     result = run("get", "bi-20240101000000-nope1", "--endpoint", emulator_url)
     assert result.exit_code == 1
     assert result.stdout == ""
-    [line] = _lines(result.stderr)
+    [line] = lines(result.stderr)
     assert line.startswith("Error: InvalidBatchInferenceJob.NotFound: ")
     assert "(RequestId: " in line
     assert "HTTP 404" in line
@@ -111,11 +91,11 @@ def test_errors_print_one_line_without_traceback(emulator_url: str) -> None:
 def test_bad_credentials_and_missing_credentials(emulator_url: str) -> None:
     wrong = run("list", "--endpoint", emulator_url, env={"VOLCENGINE_SECRET_KEY": "not-the-secret"})
     assert wrong.exit_code == 1
-    [line] = _lines(wrong.stderr)
+    [line] = lines(wrong.stderr)
     assert "SignatureDoesNotMatch" in line
     missing = run("list", "--endpoint", emulator_url, env={"VOLCENGINE_ACCESS_KEY": ""})
     assert missing.exit_code == 1
-    [line] = _lines(missing.stderr)
+    [line] = lines(missing.stderr)
     assert line.startswith("Error: MissingCredentialsError: ")
 
 
@@ -125,24 +105,20 @@ def test_usage_errors_exit_2(emulator_url: str) -> None:
         "--endpoint", emulator_url,
     )  # fmt: skip
     assert bad_model.exit_code == 2
-    assert _lines(bad_model.stderr) == [
-        "Error: invalid argument: model 'no-version' needs a version "
-        "(model_version= or name:version)"
+    assert lines(bad_model.stderr) == [
+        "Error: --model 'no-version' needs a version: --model NAME:VERSION, "
+        "or --model NAME --model-version VERSION"
     ]
-    assert run("list", "--page-size", "0").exit_code == 2
+    assert run("list", "--limit", "0").exit_code == 2
 
 
-def test_connection_refused_is_one_line() -> None:
-    service = ScriptedService().then_raise(httpx.ConnectError)
-
-    def factory(endpoint: str | None, region: str | None) -> ArkBatch:
-        return ArkBatch(client=mock_client(service), retry=NO_RETRY)
-
-    result = run("get", "bi-1", obj={"client_factory": factory})
+def test_connection_refused_is_one_line_naming_the_endpoint() -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = run("get", "bi-1", "--endpoint", url)
     assert result.exit_code == 1
-    assert _lines(result.stderr) == [
-        "Error: ConnectError: cannot connect (GetBatchInferenceJob): injected"
-    ]
+    [line] = lines(result.stderr)
+    assert line.startswith("Error: ConnectError: cannot connect (GetBatchInferenceJob): ")
+    assert line.endswith(f"(endpoint {url})")
 
 
 def test_wait_times_out_with_exit_4(emulator_url: str) -> None:
@@ -154,6 +130,8 @@ def test_wait_times_out_with_exit_4(emulator_url: str) -> None:
     assert time.monotonic() - started < 5
     assert result.exit_code == 4
     assert f"Error: WaitTimeoutError: job {job_id} still Queued after 0.3s" in result.stderr
+    # Off a terminal, progress is a line per phase, not a bar drawn at the end.
+    assert lines(result.stderr)[0].startswith(f"{job_id} Queued: 0/0 done, 0 failed, ")
 
 
 def test_wait_exits_3_when_the_job_fails(
@@ -163,31 +141,16 @@ def test_wait_exits_3_when_the_job_fails(
     emulator[1].store.update_job(job_id, phase="Failed", status_message="bad input line 2")
     result = run("wait", job_id, "--poll-interval", "0.05", "--endpoint", emulator_url)
     assert result.exit_code == 3
-    assert _lines(result.stderr)[-1] == (
+    assert lines(result.stderr)[-1] == (
         f"Error: JobFailedError: job {job_id} ended Failed: bad input line 2"
     )
-
-
-def _input_file(tmp_path: Path, count: int) -> Path:
-    path = tmp_path / "prompts.jsonl"
-    lines = [
-        json.dumps(
-            {
-                "custom_id": f"req-{n}",
-                "body": {"messages": [{"role": "user", "content": f"Say {n}"}], "max_tokens": 8},
-            }
-        )
-        for n in range(count)
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def test_submit_waits_with_progress_and_downloads_results(
     running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
 ) -> None:
     url, objects, _ = running_emulator
-    source = _input_file(tmp_path, 40)
+    source = input_file(tmp_path, 40)
     downloads = tmp_path / "downloads"
     result = run(
         "submit", str(source), "--bucket", "my-bucket", "--model", "doubao-pro-32k:240615",
@@ -216,9 +179,9 @@ def test_submit_waits_with_progress_and_downloads_results(
     assert len(results_file.read_text().splitlines()) == counts["Completed"]
     assert len(errors_file.read_text().splitlines()) == counts["Failed"]
     assert f"{job_id} Completed: {counts['Completed']} completed" in result.stderr
-    # The progress bar (rendered once at the end off a terminal): phase, bar, M/N, failed.
-    assert f"{job_id} Completed ━" in result.stderr
-    assert f"40/40 failed {counts['Failed']}" in result.stderr
+    # Off a terminal, progress is plain lines: one per phase at least.
+    assert f"{job_id} Completed: 40/40 done, {counts['Failed']} failed, " in result.stderr
+    assert "━" not in result.stderr
 
     # results streams the same records as JSON Lines.
     streamed = run("results", job_id, "--store-dir", str(objects), "--endpoint", url)
@@ -239,7 +202,7 @@ def test_submit_without_wait_then_wait_command(
     running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
 ) -> None:
     url, objects, _ = running_emulator
-    source = _input_file(tmp_path, 5)
+    source = input_file(tmp_path, 5)
     submitted = run(
         "submit", str(source), "--bucket", "my-bucket", "--key", "custom/in.jsonl",
         "--model", "m:1", "--no-wait", "--store-dir", str(objects), "--endpoint", url,
@@ -259,7 +222,7 @@ def test_submit_without_wait_then_wait_command(
 
 
 def test_submit_needs_exactly_one_store(tmp_path: Path) -> None:
-    source = _input_file(tmp_path, 1)
+    source = input_file(tmp_path, 1)
     result = run("submit", str(source), "--bucket", "b-1", "--model", "m:1")
     assert result.exit_code == 2
     assert "exactly one of --store, --store-dir or --s3-endpoint" in result.stderr
@@ -320,7 +283,7 @@ def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> No
                 "ARK_BATCH_S3_REGION": "us-east-1",
             }
             submitted = run(
-                "submit", str(_input_file(tmp_path, 6)), "--bucket", "s3-bucket",
+                "submit", str(input_file(tmp_path, 6)), "--bucket", "s3-bucket",
                 "--model", "m:1", "--s3-endpoint", s3, "--poll-interval", "0.05",
                 "--download", str(tmp_path / "dl"), "--endpoint", server.url,
                 env=s3_env,
@@ -358,10 +321,11 @@ def test_wait_json_prints_the_job_before_exiting_3(
 
 def _input_file_in(directory: Path, count: int) -> Path:
     directory.mkdir()
-    return _input_file(directory, count)
+    return input_file(directory, count)
 
 
 def _submit(source: Path, objects: Path, url: str, *extra: str) -> Any:
+    objects.mkdir(exist_ok=True)
     return run(
         "submit", str(source), "--bucket", "my-bucket", "--model", "m:1",
         "--store-dir", str(objects), "--endpoint", url, *extra,
@@ -380,7 +344,7 @@ def test_submit_never_replaces_the_input_of_an_active_job(
     second = _input_file_in(tmp_path / "b", 5)
     refused = _submit(second, objects, emulator_url, "--key", "in/x.jsonl", "--no-wait")
     assert refused.exit_code == 1
-    [error] = [line for line in _lines(refused.stderr) if line.startswith("Error:")]
+    [error] = [line for line in lines(refused.stderr) if line.startswith("Error:")]
     assert error.startswith("Error: OperationDenied.ActiveJobExists:")
     assert job_id in error
     assert "Uploaded" not in refused.stderr
@@ -420,7 +384,7 @@ def test_submit_downloads_what_a_terminated_job_kept_then_exits_3(
     helper = threading.Thread(target=expire_the_job)
     helper.start()
     result = _submit(
-        _input_file(tmp_path, 4), objects, emulator_url,
+        input_file(tmp_path, 4), objects, emulator_url,
         "--download", str(downloads), "--poll-interval", "0.05", "--json", "--no-progress",
     )  # fmt: skip
     helper.join()

@@ -7,20 +7,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from ark_batch.cli.app import app
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
+from client.cli_support import ENV, run
 from client.client_support import DEV
-from client.test_cli_commands import ENV, run
 
 MODEL = "doubao-pro-32k:240615"
 
 
-def answering(text: str, *args: str, obj: Any = None) -> Any:
+def answering(text: str, *args: str) -> Any:
     """``run`` with ``text`` on stdin, the answers to any prompts."""
-    result = CliRunner().invoke(app, list(args), env=ENV, obj=obj, input=text)
+    result = CliRunner().invoke(app, list(args), env=ENV, input=text)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
@@ -106,47 +107,45 @@ def test_errors_are_one_line_and_non_zero(
     assert "Completed" in ended.stderr
     nothing = run("update", job_id, *at)
     assert nothing.exit_code == 2
-    assert nothing.stderr.startswith("Error: invalid argument: ")
+    assert nothing.stderr.startswith("Error: give --name, --description, or both")
     unknown = run("resume", "bi-20240101000000-nope0", *at)
     assert unknown.exit_code == 1
     assert "InvalidBatchInferenceJob.NotFound" in unknown.stderr
 
 
-class _InterruptedWait(ArkBatch):
-    """Ctrl-C arrives while waiting."""
+@pytest.fixture
+def interrupted_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C arrives while the CLI waits for a job."""
 
-    def wait(self, *args: Any, **kwargs: Any) -> Any:
+    def wait(self: ArkBatch, *args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-
-def _interrupting(url: str) -> dict[str, Any]:
-    return {"client_factory": lambda endpoint, region: _InterruptedWait(url, credentials=DEV)}
+    monkeypatch.setattr(ArkBatch, "wait", wait)
 
 
+@pytest.mark.usefixtures("interrupted_wait")
 def test_wait_cancel_on_interrupt_stops_after_asking(emulator_url: str) -> None:
     stopped = _create(emulator_url)
-    result = answering(
-        "y\n", "wait", stopped, "--cancel-on-interrupt", obj=_interrupting(emulator_url)
-    )
-    assert result.exit_code == 130
+    result = answering("y\n", "wait", stopped, "--cancel-on-interrupt", "--endpoint", emulator_url)
+    assert result.exit_code == 130, result.stderr
     assert f"Stop job {stopped}?" in result.stderr
     assert _phase(emulator_url, stopped) == "Terminating"
 
     kept = _create(emulator_url, "in/b.jsonl")
-    declined = answering(
-        "n\n", "wait", kept, "--cancel-on-interrupt", obj=_interrupting(emulator_url)
-    )
+    declined = answering("n\n", "wait", kept, "--cancel-on-interrupt", "--endpoint", emulator_url)
     assert declined.exit_code == 130
     assert f"Job {kept} keeps running." in declined.stderr
-    plain = answering("y\n", "wait", kept, obj=_interrupting(emulator_url))
+    plain = answering("y\n", "wait", kept, "--endpoint", emulator_url)
     assert plain.exit_code == 130
     assert "Stop job" not in plain.stderr
     assert _phase(emulator_url, kept) == "Queued"
 
 
+@pytest.mark.usefixtures("interrupted_wait")
 def test_submit_cancel_on_interrupt_stops_the_new_job(emulator_url: str, tmp_path: Path) -> None:
     source = tmp_path / "questions.jsonl"
     source.write_text('{"custom_id": "a", "body": {"messages": []}}\n')
+    (tmp_path / "objects").mkdir()
     result = answering(
         "y\n",
         "submit",
@@ -158,7 +157,8 @@ def test_submit_cancel_on_interrupt_stops_the_new_job(emulator_url: str, tmp_pat
         "--store-dir",
         str(tmp_path / "objects"),
         "--cancel-on-interrupt",
-        obj=_interrupting(emulator_url),
+        "--endpoint",
+        emulator_url,
     )
     assert result.exit_code == 130, result.output
     job_id = next(

@@ -1,31 +1,26 @@
-"""``ark-batch stop``, ``resume``, ``update`` and ``delete``, and Ctrl-C handling that
+"""``ark-batch stop``, ``resume``, ``update`` and ``delete``, and the Ctrl-C prompt that
 stops a job being waited for (``--cancel-on-interrupt`` on ``submit`` and ``wait``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ark_batch.cli.app import (
-    EXIT_ERROR,
-    EndpointOpt,
-    JsonOpt,
-    RegionOpt,
-    _facade,
-    _handle_errors,
-    _print_json,
-    app,
-)
+from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
+from ark_batch.cli.failures import EXIT_ERROR, UsageError, handle_errors
+from ark_batch.cli.jobs import JsonOpt
+from ark_batch.cli.output import print_json
 
 if TYPE_CHECKING:
     from ark_batch.facade import ArkBatch
 
-__all__ = ["delete", "resume", "stop", "stopping_on_interrupt", "update"]
+__all__ = ["CancelOnInterruptOpt", "offer_to_stop", "register"]
 
 JobIdArg = Annotated[str, typer.Argument(help="Job Id, e.g. bi-20240918194641-r2nwq.")]
+CancelOnInterruptOpt = Annotated[
+    bool, typer.Option("--cancel-on-interrupt", help="Ctrl-C asks whether to stop the job.")
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Run the service's checks only; change nothing.")
 ]
@@ -39,44 +34,36 @@ def _confirm(question: str) -> bool:
         return False
 
 
-@contextmanager
-def stopping_on_interrupt(client: ArkBatch, job_id: str, enabled: bool) -> Iterator[None]:
-    """With ``enabled``, a Ctrl-C in the block asks whether to stop the job first.
-
-    The interrupt always propagates (exit 130); the job is stopped only on a yes.
-    """
-    try:
-        yield
-    except KeyboardInterrupt:
-        if enabled:
-            typer.echo("", err=True)
-            if _confirm(f"Stop job {job_id}?"):
-                client.stop_job(job_id)
-                typer.echo(f"Stopping job {job_id}.", err=True)
-            else:
-                typer.echo(f"Job {job_id} keeps running.", err=True)
-        raise
+def offer_to_stop(ark: ArkBatch, job_id: str) -> None:
+    """After a Ctrl-C: ask whether to stop the job, and stop it on a yes."""
+    typer.echo("", err=True)
+    if _confirm(f"Stop job {job_id}?"):
+        ark.stop_job(job_id)
+        typer.echo(f"Stopping job {job_id}.", err=True)
+    else:
+        typer.echo(f"Job {job_id} keeps running.", err=True)
 
 
 def _done(as_json: bool, job_id: str, text: str) -> None:
     if as_json:
-        _print_json({"Id": job_id})
+        print_json({"Id": job_id})
     else:
         typer.echo(text)
 
 
-@app.command()
-@_handle_errors
+@handle_errors
 def stop(
     ctx: typer.Context,
     job_id: JobIdArg,
     dry_run: DryRunOpt = False,
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Stop a Queued or Running job; lines already run keep their results."""
-    with _facade(ctx, endpoint, region) as client:
+    with connect(ctx, endpoint, region, profile, verbose) as client:
         client.stop_job(job_id, dry_run=dry_run)
     if dry_run:
         _done(as_json, job_id, f"Dry run passed: job {job_id} would be stopped.")
@@ -84,37 +71,41 @@ def stop(
         _done(as_json, job_id, f"Stopping job {job_id}.")
 
 
-@app.command()
-@_handle_errors
+@handle_errors
 def resume(
     ctx: typer.Context,
     job_id: JobIdArg,
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Queue a Terminated or Failed job again; a Terminated one runs only unfinished lines."""
-    with _facade(ctx, endpoint, region) as client:
+    with connect(ctx, endpoint, region, profile, verbose) as client:
         result = client.resume_job(job_id)
     _done(as_json, result.id, f"Resumed job {result.id}.")
 
 
-@app.command()
-@_handle_errors
+@handle_errors
 def update(
     ctx: typer.Context,
     job_id: JobIdArg,
-    name: Annotated[str | None, typer.Option(help="New name (1-200 characters).")] = None,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
     description: Annotated[
         str | None, typer.Option(help="New description; an empty one clears it.")
     ] = None,
     dry_run: DryRunOpt = False,
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Change a job's name and/or description."""
-    with _facade(ctx, endpoint, region) as client:
+    if name is None and description is None:
+        raise UsageError("give --name, --description, or both")
+    with connect(ctx, endpoint, region, profile, verbose) as client:
         client.update_job(job_id, name=name, description=description, dry_run=dry_run)
     if dry_run:
         _done(as_json, job_id, f"Dry run passed: job {job_id} would be updated.")
@@ -122,8 +113,7 @@ def update(
         _done(as_json, job_id, f"Updated job {job_id}.")
 
 
-@app.command()
-@_handle_errors
+@handle_errors
 def delete(
     ctx: typer.Context,
     job_id: JobIdArg,
@@ -131,6 +121,8 @@ def delete(
     dry_run: DryRunOpt = False,
     endpoint: EndpointOpt = None,
     region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a Completed, Failed or Terminated job; its output objects stay."""
@@ -139,9 +131,15 @@ def delete(
     ):
         typer.echo(f"Not deleted: job {job_id}.", err=True)
         raise typer.Exit(EXIT_ERROR)
-    with _facade(ctx, endpoint, region) as client:
+    with connect(ctx, endpoint, region, profile, verbose) as client:
         client.delete_job(job_id, dry_run=dry_run)
     if dry_run:
         _done(as_json, job_id, f"Dry run passed: job {job_id} would be deleted.")
     else:
         _done(as_json, job_id, f"Deleted job {job_id}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``stop``, ``resume``, ``update`` and ``delete`` to ``app``."""
+    for command in (stop, resume, update, delete):
+        app.command()(command)

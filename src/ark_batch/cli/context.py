@@ -1,0 +1,196 @@
+"""Where a command's connection comes from: flags, a profile, the environment.
+
+Precedence, first found wins, field by field:
+
+1. ``--endpoint`` / ``--region``;
+2. the profile named by ``--profile`` or ``ARK_BATCH_PROFILE`` (it must exist);
+3. the environment: ``ARK_BATCH_ENDPOINT``, ``VOLCENGINE_REGION``, ``VOLCENGINE_ACCESS_KEY``
+   / ``VOLCENGINE_SECRET_KEY`` (``VOLCENGINE_SESSION_TOKEN``), ``VOLC_ACCESSKEY`` /
+   ``VOLC_SECRETKEY``;
+4. the ``default`` profile of the config file, when it exists;
+5. the built-in defaults of :mod:`ark_batch.connect` and :mod:`ark_batch.credentials`.
+
+The client is built by :func:`connect`, the one place a command gets an ``ArkBatch``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ark_batch.cli.failures import UsageError
+from ark_batch.cli.httplog import VERBOSE_HELP, HttpLog, log_to_stderr
+from ark_batch.cli.profiles import PROFILE_ENV, Profile, ProfileError, config_path, load_profile
+from ark_batch.cli.state import CliState, state
+from ark_batch.credentials import Credentials, resolve_credentials
+from ark_batch.errors import MissingCredentialsError
+
+if TYPE_CHECKING:
+    from ark_batch.facade import ArkBatch
+
+__all__ = [
+    "CliState",
+    "EndpointOpt",
+    "ProfileOpt",
+    "RegionOpt",
+    "VerboseOpt",
+    "connect",
+    "normalize_endpoint",
+]
+
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        help="API endpoint URL [env: ARK_BATCH_ENDPOINT], e.g. http://127.0.0.1:8080 for the "
+        "emulator (a loopback address without a scheme means http://).",
+    ),
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="Signing region [env: VOLCENGINE_REGION].")
+]
+VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", "--debug", help=VERBOSE_HELP)]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Named profile from the config file [env: ARK_BATCH_PROFILE]; "
+        "see `ark-batch config-path`.",
+    ),
+]
+
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_endpoint(value: str) -> str:
+    """An endpoint URL with its scheme: a bare loopback host means http, any other https."""
+    value = value.strip().rstrip("/")
+    scheme, sep, rest = value.partition("://")
+    if sep:
+        if scheme.lower() not in ("http", "https") or not rest:
+            raise UsageError(
+                f"--endpoint {value!r} is not an http:// or https:// URL "
+                "(e.g. http://127.0.0.1:8080 or https://open.volcengineapi.com)"
+            )
+        return value
+    host_port = value.split("/", 1)[0]
+    host = host_port.rsplit(":", 1)[0] if host_port.count(":") == 1 else host_port
+    if not host:
+        raise UsageError(f"--endpoint {value!r} has no host")
+    return f"{'http' if _is_loopback(host) else 'https'}://{value}"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The resolved endpoint, region and credentials of one command."""
+
+    endpoint: str | None
+    region: str | None
+    credentials: Credentials
+
+
+def _profiles(name: str | None) -> tuple[Profile | None, Profile | None]:
+    """``(named profile, default profile)``; only one of them is ever set."""
+    chosen = name or os.environ.get(PROFILE_ENV) or None
+    try:
+        if chosen:
+            return load_profile(chosen), None
+        return None, load_profile(None)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _nothing_set() -> str:
+    """What :func:`resolve_credentials` says when the environment has no key at all."""
+    try:
+        resolve_credentials(environ={})
+    except MissingCredentialsError as exc:
+        return str(exc)
+    return ""
+
+
+def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
+    def from_profile(profile: Profile) -> Credentials:
+        if not (profile.access_key and profile.secret_key):
+            raise UsageError(
+                f"profile {profile.name!r} needs both access_key and secret_key "
+                f"(in {config_path()})"
+            )
+        return Credentials(profile.access_key, profile.secret_key, profile.session_token)
+
+    if named is not None and (named.access_key or named.secret_key):
+        return from_profile(named)
+    try:
+        return resolve_credentials()
+    except MissingCredentialsError as exc:
+        if str(exc) != _nothing_set():
+            raise  # half a pair in the environment: say which half is missing
+        if default is not None and (default.access_key or default.secret_key):
+            return from_profile(default)
+    raise MissingCredentialsError(
+        "no credentials: set VOLCENGINE_ACCESS_KEY and VOLCENGINE_SECRET_KEY (or "
+        "VOLC_ACCESSKEY and VOLC_SECRETKEY), or put access_key and secret_key in a profile "
+        f"of {config_path()} and choose it with --profile"
+    )
+
+
+def resolve(endpoint: str | None, region: str | None, profile: str | None) -> Connection:
+    """The connection settings of a command, by the precedence in the module docstring."""
+    named, default = _profiles(profile)
+    chosen_endpoint = (
+        endpoint
+        or (named.endpoint if named else None)
+        or os.environ.get("ARK_BATCH_ENDPOINT")
+        or (default.endpoint if default else None)
+    )
+    chosen_region = (
+        region
+        or (named.region if named else None)
+        or os.environ.get("VOLCENGINE_REGION")
+        or (default.region if default else None)
+    )
+    return Connection(
+        endpoint=normalize_endpoint(chosen_endpoint) if chosen_endpoint else None,
+        region=chosen_region or None,
+        credentials=_credentials(named, default),
+    )
+
+
+def connect(
+    ctx: typer.Context,
+    endpoint: str | None,
+    region: str | None,
+    profile: str | None,
+    verbose: bool = False,
+) -> ArkBatch:
+    """The facade for a command, with request logging and raw-response capture."""
+    if verbose:
+        log_to_stderr(ctx)
+    from ark_batch.connect import resolve_endpoint  # noqa: PLC0415
+    from ark_batch.facade import ArkBatch  # noqa: PLC0415
+
+    settings = resolve(endpoint, region, profile)
+    current = state(ctx)
+    current.endpoint = resolve_endpoint(settings.endpoint)
+    log = HttpLog()
+    current.http_log = log
+    return ArkBatch(
+        current.endpoint,
+        credentials=settings.credentials,
+        region=settings.region,
+        httpx_args={"event_hooks": log.event_hooks()},
+    )

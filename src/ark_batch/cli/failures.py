@@ -1,0 +1,106 @@
+"""How the CLI fails: one line on stderr and an exit code, never a traceback.
+
+Exit codes: 0 success; 1 an error (the service's Code, Message and RequestId on one
+line); 2 bad usage; 3 the job ended Failed or Terminated; 4 ``wait`` timed out; 130
+interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ark_batch.cli.state import state
+from ark_batch.errors import (
+    ApiError,
+    ArkBatchError,
+    JobFailedError,
+    TransportError,
+    UnexpectedResponseError,
+    WaitTimeoutError,
+)
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_JOB_FAILED",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "UsageError",
+    "handle_errors",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_JOB_FAILED = 3
+EXIT_TIMEOUT = 4
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done as given (exit 2)."""
+
+
+class CommandError(Exception):
+    """The command cannot do what was asked, for a reason outside the service (exit 1)."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace, newlines included, as one space."""
+    return " ".join(text.split())
+
+
+def error_line(exc: BaseException, endpoint: str | None = None) -> str:
+    """The one line printed for ``exc``; transport errors name the endpoint."""
+    if isinstance(exc, ApiError):
+        return (
+            f"Error: {exc.code}: {one_line(exc.message)} "
+            f"(RequestId: {exc.request_id or '-'}, HTTP {exc.status})"
+        )
+    if isinstance(exc, UnexpectedResponseError):
+        return f"Error: UnexpectedResponse: {one_line(str(exc))}"
+    text = one_line(str(exc))
+    if isinstance(exc, TransportError) and endpoint:
+        text = f"{text} (endpoint {endpoint})"
+        if "WRONG_VERSION_NUMBER" in text and endpoint.startswith("https://"):
+            text += f"; it does not speak HTTPS: try http://{endpoint.removeprefix('https://')}"
+    return f"Error: {type(exc).__name__}: {text}"
+
+
+def _fail(code: int, line: str) -> typer.Exit:
+    typer.echo(line, err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Map the errors a command means to raise to one line and an exit code.
+
+    Anything else is a defect and keeps its traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            raise _fail(EXIT_USAGE, f"Error: {one_line(str(exc))}") from None
+        except CommandError as exc:
+            raise _fail(EXIT_ERROR, f"Error: {one_line(str(exc))}") from None
+        except JobFailedError as exc:
+            raise _fail(EXIT_JOB_FAILED, error_line(exc)) from None
+        except WaitTimeoutError as exc:
+            raise _fail(EXIT_TIMEOUT, error_line(exc)) from None
+        except ArkBatchError as exc:
+            # typer hands commands its own click Context class, not typer.Context itself.
+            contexts = [a for a in (*args, *kwargs.values()) if hasattr(a, "find_object")]
+            endpoint = state(contexts[0]).endpoint if contexts else None
+            raise _fail(EXIT_ERROR, error_line(exc, endpoint)) from None
+        except KeyboardInterrupt:
+            raise _fail(EXIT_INTERRUPTED, "Interrupted") from None
+
+    return wrapper  # type: ignore[return-value]
