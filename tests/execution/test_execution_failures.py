@@ -82,6 +82,11 @@ BROKEN_FILES: list[tuple[str, list[Any], str]] = [
         [chat_line("a"), '{"custom_id": "b", "body": {"temperature": NaN}}'],
         "Invalid input file: line 2 is not valid JSON (NaN is not a JSON value).",
     ),
+    (
+        "nested-too-deeply",
+        [chat_line("a"), '{"custom_id": "b", "body": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+        "Invalid input file: line 2 is nested too deeply.",
+    ),
     ("empty", [], "Invalid input file: it contains no requests."),
     ("only-blank", ["", "  "], "Invalid input file: it contains no requests."),
 ]

@@ -61,6 +61,8 @@ def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
         obj = _decode(text)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise InputError(f"Invalid input file: line {line_no} is nested too deeply.") from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
     if "custom_id" not in obj:
