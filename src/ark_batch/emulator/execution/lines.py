@@ -9,8 +9,8 @@ from typing import Any
 from ark_batch.emulator.execution.models import ModelError, ModelResponse
 
 __all__ = [
+    "ExecutionError",
     "InputError",
-    "JobFailedError",
     "error_line",
     "is_blank",
     "parse_line",
@@ -32,11 +32,14 @@ _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 _BOM = b"\xef\xbb\xbf"
 
 
-class JobFailedError(Exception):
-    """Ends the job `Failed`; the message becomes its Status.Message."""
+class ExecutionError(Exception):
+    """Ends the job `Failed`; the message becomes its Status.Message.
+
+    (The client's `ark_batch.errors.JobFailedError` is what a caller sees afterwards.)
+    """
 
 
-class InputError(JobFailedError):
+class InputError(ExecutionError):
     """The input file is malformed."""
 
 

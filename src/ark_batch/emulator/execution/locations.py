@@ -6,12 +6,14 @@ import itertools
 import logging
 from collections.abc import Iterator
 
-from ark_batch.emulator.execution.lines import JobFailedError
+from ark_batch.emulator.execution.lines import ExecutionError
 from ark_batch.emulator.store import Job
 from ark_batch.storage import (
     InvalidObjectKeyError,
+    NotARegularFileError,
     ObjectNotFoundError,
     ObjectStore,
+    PermanentStorageError,
     StorageError,
     validate_bucket,
     validate_key,
@@ -47,7 +49,7 @@ def check_output_location(job: Job) -> None:
             validate_key(key)
     except InvalidObjectKeyError as exc:
         location = f"tos://{job.output_bucket}/{job.output_key}"
-        raise JobFailedError(f"The output location {location} is invalid: {exc}") from None
+        raise ExecutionError(f"The output location {location} is invalid: {exc}") from None
 
 
 def open_input(objects: ObjectStore, job: Job) -> Iterator[bytes]:
@@ -58,11 +60,13 @@ def open_input(objects: ObjectStore, job: Job) -> Iterator[bytes]:
         validate_key(job.input_key)
         return objects.iter_lines(job.input_bucket, job.input_key)
     except InvalidObjectKeyError as exc:
-        raise JobFailedError(f"The input file location {location} is invalid: {exc}") from None
+        raise ExecutionError(f"The input file location {location} is invalid: {exc}") from None
     except ObjectNotFoundError:
-        raise JobFailedError(f"The input file {location} does not exist.") from None
-    except StorageError as exc:
-        raise JobFailedError(f"The input file {location} cannot be read: {exc}") from None
+        raise ExecutionError(f"The input file {location} does not exist.") from None
+    except NotARegularFileError:
+        raise ExecutionError(f"The input file {location} is not a regular file.") from None
+    except PermanentStorageError as exc:
+        raise ExecutionError(f"The input file {location} cannot be read: {exc}") from None
 
 
 def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]]:
@@ -82,5 +86,5 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
             return
         except StorageError as exc:
             if attempt == READ_ATTEMPTS:
-                raise JobFailedError(f"The input file could not be read: {exc}") from None
+                raise ExecutionError(f"The input file could not be read: {exc}") from None
             logger.warning("job %s: input read failed at line %d; reopening", job.id, consumed)
