@@ -242,8 +242,7 @@ def test_input_changed_after_validation_fails_the_job(
     _assert_failed(
         env,
         job,
-        "The input file changed while the job was running: "
-        f"50 request lines were expected, {read}",
+        f"The input file changed while the job was running: 50 request lines were expected, {read}",
     )
     assert (job.total, job.completed, job.failed, job.total_tokens) == (50, 0, 0, 0)
 

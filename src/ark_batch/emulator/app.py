@@ -21,16 +21,19 @@ from starlette.types import Receive, Scope, Send
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
+from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.parsing import parse_body
 from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
+from ark_batch.emulator.storage_faults import unavailable_error
 from ark_batch.emulator.store import JobStore
 from ark_batch.signing import parse_authorization
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
 logger = logging.getLogger("ark_batch.emulator")
+_failures = RateLimitedLog(logger)
 
 LifespanHook = Callable[["EmulatorState"], Awaitable[None] | None]
 
@@ -148,11 +151,18 @@ class _Handler:
             payload = error_body(rid, action, version, self.region, error)
         except _ClientDisconnectedError:
             return
-        except Exception:
-            logger.exception("request %s failed", rid)
-            internal = ApiError("InternalError", "The service encountered an internal error.")
-            status = internal.status
-            payload = error_body(rid, action, version, self.region, internal)
+        except Exception as exc:
+            # Storage trouble (full disk, read-only data dir) is a 503 with Retry-After;
+            # both kinds are logged at most once per interval, not once per request.
+            failure = unavailable_error(exc)
+            if failure is None:
+                _failures.error("request %s failed", rid, exc_info=True)
+                failure = ApiError("InternalError", "The service encountered an internal error.")
+            else:
+                _failures.warning("request %s: %s", rid, failure.message)
+            status = failure.status
+            extra_headers = failure.headers
+            payload = error_body(rid, action, version, self.region, failure)
         response_headers = [
             (b"content-type", b"application/json; charset=utf-8"),
             (b"content-length", str(len(payload)).encode("ascii")),

@@ -12,9 +12,15 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from ark_batch.emulator.protocol import ApiError
 from ark_batch.storage import StorageError, is_permanent
 
-__all__ = ["describe_storage_error", "storage_cause"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "describe_storage_error",
+    "storage_cause",
+    "unavailable_error",
+]
 
 # errno values a fixed environment makes go away: permissions, read-only or full file
 # systems, I/O hiccups, resource exhaustion.
@@ -69,3 +75,20 @@ def describe_storage_error(exc: BaseException) -> str:
     if isinstance(exc, StorageError):
         return str(exc)  # written by ark_batch.storage, which names objects, not paths
     return type(exc).__name__
+
+
+#: Seconds a client is asked to wait before retrying a request that met a storage fault.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_error(exc: BaseException) -> ApiError | None:
+    """The 503 answer for a request that failed on passing storage trouble, else None."""
+    cause = storage_cause(exc)
+    if cause is None:
+        return None
+    return ApiError(
+        "ServiceUnavailableTemp",
+        "The service is temporarily unavailable: its storage failed "
+        f"({describe_storage_error(cause)}). Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -90,7 +90,9 @@ def _owner_is_gone(owner: str) -> bool:
 
 
 def _claimable(conn: sqlite3.Connection, job_id: str, owner: str, now: float) -> bool:
-    row = conn.execute("SELECT owner, expires_at FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+    row = conn.execute(
+        "SELECT owner, expires_at FROM leases WHERE job_id = ?", (job_id,)
+    ).fetchone()
     return row is None or row[0] == owner or row[1] <= now or _owner_is_gone(str(row[0]))
 
 
@@ -215,15 +217,23 @@ class LeaseKeeper:
             return job_id in self._lost
 
     def _loop(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         try:
             while not self._stop.wait(self.ttl / 3):
                 with self._lock:
                     leases = list(self._held.values())
+                if not leases:
+                    continue
+                if conn is None:
+                    try:
+                        conn = self._connect()
+                    except sqlite3.Error:
+                        continue  # unwritable or busy for now: next round
                 for lease in leases:
                     self._renew_one(conn, lease)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def _renew_one(self, conn: sqlite3.Connection, lease: Lease) -> None:
         try:

@@ -61,7 +61,10 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        # Switching the mode takes a lock that a busy peer may hold; it sticks to the
+        # file, so only the first opener of a new database needs to.
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL survives a killed process (the case we promise); only power loss can
         # roll back the last commits, and those chunks would simply be redone.
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -150,14 +150,14 @@ class ExecutionWorker:
         cause = storage_cause(exc)
         if cause is not None:
             self._log.warning(
-                key,
                 "%s waits for storage (%s); retrying in %.1f s",
                 what,
                 describe_storage_error(cause),
                 delay,
+                key=key,
             )
         else:
-            self._log.error(key, "%s failed; retrying in %.1f s", what, delay, exc_info=True)
+            self._log.error("%s failed; retrying in %.1f s", what, delay, key=key, exc_info=True)
 
     def _dispatch_once(self, progress: ProgressStore) -> None:
         assert self._jobs is not None
@@ -298,7 +298,7 @@ class ExecutionWorker:
 
 def retry_delay(failures: int, first: float = 0.5, cap: float = 30.0) -> float:
     """Exponential backoff with jitter: ~`first`, doubling per failure, at most `cap`."""
-    base = min(cap, first * 2 ** min(failures - 1, 30))
+    base: float = min(cap, first * 2.0 ** min(failures - 1, 30))
     return base * random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
 
 
