@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -197,7 +196,7 @@ async def _run_hooks(hooks: list[LifespanHook], state: EmulatorState) -> None:
 def create_app(config: EmulatorConfig) -> Starlette:
     """Build the emulator app over ``config.data_dir`` (created if missing).
 
-    If ``config.execution`` has an ``install(state)`` method it is called once here, so
+    ``config.execution.install(state)`` (an `ExecutionInstaller`) is called once here, so
     job execution can add lifespan hooks and keep a reference to the store.
     """
     store = JobStore.open(config.data_dir, config.clock)
@@ -208,9 +207,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
         faults=FaultInjector(),
         verifier=SignatureVerifier(config.accounts, config.region, config.clock, config.clock_skew),
     )
-    install: Any = getattr(config.execution, "install", None)
-    if callable(install):
-        install(state)
+    if config.execution is not None:
+        config.execution.install(state)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -140,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         accounts = args.credential or credentials_from_env(os.environ) or [dev_credential()]
+        execution = execution_config_from_args(args)
         config = EmulatorConfig(
             data_dir=args.data_dir,
             accounts=accounts,
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verify_signatures=not args.no_verify_signatures,
             clock_skew=timedelta(minutes=args.clock_skew),
             max_body_bytes=args.max_body_bytes,
-            execution=execution_config_from_args(args),
+            execution=execution,
         )
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
@@ -163,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lifespan="on",
         ),
         (accounts, config.verify_signatures),
-        [describe_execution(config.execution, config.data_dir)],
+        [describe_execution(execution, config.data_dir)],
     )
     try:
         server.run()

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ark_batch.emulator.execution.worker import install
 from ark_batch.storage import ObjectStore
 
 if TYPE_CHECKING:
@@ -81,6 +82,4 @@ class ExecutionConfig:
 
     def install(self, state: EmulatorState) -> None:
         """Hook execution into an emulator app (called by ``create_app``)."""
-        from ark_batch.emulator.execution.worker import install  # noqa: PLC0415 - cycle
-
         install(state, self)

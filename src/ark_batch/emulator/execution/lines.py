@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from ark_batch.emulator.execution.models import ModelError, ModelResponse
+from ark_batch.emulator.execution.model_backends import ModelError, ModelResponse
 
 __all__ = [
     "ExecutionError",

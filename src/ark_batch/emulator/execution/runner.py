@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
-from ark_batch.emulator.execution.config import ExecutionConfig
 from ark_batch.emulator.execution.leases import Lease, LeaseLostError
 from ark_batch.emulator.execution.lines import ExecutionError, is_blank
 from ark_batch.emulator.execution.locations import (
@@ -26,7 +26,7 @@ from ark_batch.emulator.execution.locations import (
     numbered_lines,
     output_keys,
 )
-from ark_batch.emulator.execution.models import ModelBackend
+from ark_batch.emulator.execution.model_backends import ModelBackend
 from ark_batch.emulator.execution.progress import (
     FINISHING,
     RUNNING,
@@ -39,6 +39,9 @@ from ark_batch.emulator.execution.validation import validate_input
 from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import ObjectStore, PermanentStorageError
+
+if TYPE_CHECKING:
+    from ark_batch.emulator.execution.config import ExecutionConfig
 
 __all__ = ["JobRunner", "StorageUnavailableError", "deadline"]
 

@@ -17,18 +17,21 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ark_batch.emulator.app import EmulatorState
 from ark_batch.emulator.config import Clock
-from ark_batch.emulator.execution.config import ExecutionConfig
 from ark_batch.emulator.execution.leases import Lease, LeaseKeeper, new_owner_id
-from ark_batch.emulator.execution.models import ModelBackend, build_backend
+from ark_batch.emulator.execution.model_backends import ModelBackend, build_backend
 from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from ark_batch.emulator.execution.config import ExecutionConfig
 
 __all__ = ["RUNNING_MESSAGE", "ExecutionWorker", "install", "object_store_for", "retry_delay"]
 
