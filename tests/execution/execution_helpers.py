@@ -223,8 +223,12 @@ class ApiClient:
         auth = VolcengineAuth(Credentials(DEV_ACCESS_KEY, DEV_SECRET_KEY), "cn-beijing")
         self.http = httpx.Client(base_url=url, auth=auth, timeout=10.0)
 
+    def post(self, action: str, body: dict[str, Any]) -> httpx.Response:
+        """The raw response to one signed call, whatever its status."""
+        return self.http.post(f"/?Action={action}&Version={VERSION}", json=body)
+
     def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.http.post(f"/?Action={action}&Version={VERSION}", json=body)
+        response = self.post(action, body)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()["Result"]
         return result
@@ -264,10 +268,13 @@ class ApiClient:
 class EmulatorProcess:
     """``python -m ark_batch.emulator.cli`` on a free port, as a separate process."""
 
-    def __init__(self, data_dir: Path, *flags: str) -> None:
-        self.log = (data_dir.parent / f"emulator-{time.monotonic_ns()}.log").open("w")
+    def __init__(self, data_dir: Path, *flags: str, prefix: tuple[str, ...] = ()) -> None:
+        """Start it; `prefix` goes before the interpreter (``setpriv ...``, say)."""
+        self.log_path = data_dir.parent / f"emulator-{time.monotonic_ns()}.log"
+        self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "ark_batch.emulator.cli",
