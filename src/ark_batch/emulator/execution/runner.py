@@ -201,7 +201,9 @@ class JobRunner:
     def _validate(self, job: Job) -> _Stop | None:
         check_output_location(job)
         self.progress.save(Progress(job.id), self.lease)
-        ids = IdIndex(self._spool(job.id).directory / "ids.sqlite3")
+        # Beside the spool generations, not in one: a generation's folder existing means
+        # its copy is complete (`JobSpool.adopt`).
+        ids = IdIndex(self.spool_root / job.id / f"ids-{self.lease.epoch}.sqlite3")
         try:
             total, stop = validate_input(
                 numbered_lines(self.objects, job), ids, lambda: self._check(job)
