@@ -31,7 +31,8 @@ def conn(tmp_path: Path) -> sqlite3.Connection:
 def test_one_owner_at_a_time_and_takeover_after_expiry(conn: sqlite3.Connection) -> None:
     clock = _Clock()
     first = claim(conn, "job", "a", 10, clock)
-    assert first is not None and first.epoch == 1
+    assert first is not None
+    assert first.epoch == 1
     assert claim(conn, "job", "b", 10, clock) is None
     assert claim(conn, "job", "a", 10, clock) == first  # ours already: same epoch
     clock.now += 9
@@ -41,7 +42,8 @@ def test_one_owner_at_a_time_and_takeover_after_expiry(conn: sqlite3.Connection)
     assert holder(conn, "job", clock) == "a"
     clock.now += 2
     second = claim(conn, "job", "b", 10, clock)
-    assert second is not None and second.epoch == 2
+    assert second is not None
+    assert second.epoch == 2
     with pytest.raises(LeaseLostError):
         renew(conn, first, 10, clock)
 
@@ -53,7 +55,8 @@ def test_a_released_lease_is_free_at_once(conn: sqlite3.Connection) -> None:
     release(conn, lease)
     assert holder(conn, "job", clock) is None
     taken = claim(conn, "job", "b", 10, clock)
-    assert taken is not None and taken.epoch == 2
+    assert taken is not None
+    assert taken.epoch == 2
 
 
 def test_an_owner_on_this_host_whose_process_is_gone_loses_its_lease_at_once(
@@ -69,7 +72,8 @@ def test_an_owner_on_this_host_whose_process_is_gone_loses_its_lease_at_once(
     assert claim(conn, "other", alive, 3600, clock) is not None
     assert claim(conn, "other", "someone-else", 3600, clock) is None
     taken = claim(conn, "job", "someone-else", 3600, clock)
-    assert taken is not None and taken.epoch == 2
+    assert taken is not None
+    assert taken.epoch == 2
 
 
 def test_progress_is_committed_only_by_the_lease_holder(tmp_path: Path) -> None:
@@ -85,7 +89,8 @@ def test_progress_is_committed_only_by_the_lease_holder(tmp_path: Path) -> None:
         with pytest.raises(LeaseLostError):
             store.save(Progress("job", completed=999), lease)
         loaded = other.load("job")
-        assert loaded is not None and loaded.completed == 5
+        assert loaded is not None
+        assert loaded.completed == 5
         other.save(Progress("job", completed=7), taken)
         store.delete("job")
         assert store.job_ids() == []

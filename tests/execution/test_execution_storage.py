@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ark_batch.emulator.execution.progress import JobSpool
 from ark_batch.storage import (
     InvalidObjectKeyError,
     LocalObjectStore,
@@ -17,7 +18,6 @@ from ark_batch.storage import (
     StorageError,
     open_store,
 )
-from ark_batch.emulator.execution.progress import JobSpool
 from ark_batch.storage.base import split_lines
 from execution.execution_helpers import S3_ACCESS_KEY, S3_SECRET_KEY, fresh_bucket
 
