@@ -32,7 +32,6 @@ from ark_batch.signing import parse_authorization
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
 logger = logging.getLogger("ark_batch.emulator")
-_failures = RateLimitedLog(logger)
 
 LifespanHook = Callable[["EmulatorState"], Awaitable[None] | None]
 
@@ -122,6 +121,7 @@ class _Handler:
         self.verify = config.verify_signatures
         self.default_account = config.accounts[0]
         self.accounts = {account.access_key: account for account in config.accounts}
+        self.failures = RateLimitedLog(logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(self.clock())
@@ -155,10 +155,10 @@ class _Handler:
             # both kinds are logged at most once per interval, not once per request.
             failure = unavailable_error(exc)
             if failure is None:
-                _failures.error("request %s failed", rid, exc_info=True)
+                self.failures.error("request %s failed", rid, exc_info=True)
                 failure = ApiError("InternalError", "The service encountered an internal error.")
             else:
-                _failures.warning("request %s: %s", rid, failure.message)
+                self.failures.warning("request %s: %s", rid, failure.message)
             status = failure.status
             extra_headers = failure.headers
             payload = error_body(rid, action, version, self.region, failure)
