@@ -10,6 +10,7 @@ which is a host path, so only `strerror` is used.
 from __future__ import annotations
 
 import errno
+import random
 import sqlite3
 
 from ark_batch.emulator.protocol import ApiError
@@ -18,6 +19,7 @@ from ark_batch.storage import StorageError, is_permanent
 __all__ = [
     "RETRY_AFTER_SECONDS",
     "describe_storage_error",
+    "retry_delay",
     "storage_cause",
     "unavailable_error",
 ]
@@ -92,3 +94,9 @@ def unavailable_error(exc: BaseException) -> ApiError | None:
         f"({describe_storage_error(cause)}). Retry later.",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def retry_delay(failures: int, first: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with jitter: ~`first`, doubling per failure, at most `cap`."""
+    base: float = min(cap, first * 2.0 ** min(failures - 1, 30))
+    return base * random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret

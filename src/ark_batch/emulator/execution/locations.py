@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Iterator
 
 from ark_batch.emulator.execution.lines import ExecutionError
+from ark_batch.emulator.storage_faults import retry_delay
 from ark_batch.emulator.store import Job
 from ark_batch.storage import (
     InvalidObjectKeyError,
@@ -74,8 +76,8 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
 
     A long job over S3 holds one GET open for its whole run, and a slow backend can leave
     it idle long enough for the server to drop it; reopening and skipping the lines
-    already seen continues where it broke. Still failing after `READ_ATTEMPTS` opens, the
-    job fails.
+    already seen continues where it broke, after a short, growing pause. Still failing
+    after `READ_ATTEMPTS` opens, the job fails.
     """
     consumed = 0
     for attempt in range(1, READ_ATTEMPTS + 1):
@@ -88,3 +90,4 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
             if attempt == READ_ATTEMPTS:
                 raise ExecutionError(f"The input file could not be read: {exc}") from None
             logger.warning("job %s: input read failed at line %d; reopening", job.id, consumed)
+            time.sleep(retry_delay(attempt, first=0.1))

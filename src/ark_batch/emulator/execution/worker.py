@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import sqlite3
 import threading
 import time
@@ -26,14 +25,14 @@ from ark_batch.emulator.execution.model_backends import ModelBackend, build_back
 from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
-from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
+from ark_batch.emulator.storage_faults import describe_storage_error, retry_delay, storage_cause
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
 
 if TYPE_CHECKING:
     from ark_batch.emulator.execution.config import ExecutionConfig
 
-__all__ = ["RUNNING_MESSAGE", "ExecutionWorker", "install", "object_store_for", "retry_delay"]
+__all__ = ["RUNNING_MESSAGE", "ExecutionWorker", "install", "object_store_for"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
 
@@ -297,12 +296,6 @@ class ExecutionWorker:
             if job is None or job.phase in ("Completed", "Failed", "Terminated"):
                 progress.delete(job_id)
                 JobSpool(spool_root / job_id).remove()
-
-
-def retry_delay(failures: int, first: float = 0.5, cap: float = 30.0) -> float:
-    """Exponential backoff with jitter: ~`first`, doubling per failure, at most `cap`."""
-    base: float = min(cap, first * 2.0 ** min(failures - 1, 30))
-    return base * random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
 
 
 def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | None:
