@@ -6,6 +6,7 @@ anywhere; `test_execution_faults.py` makes them real (tmpfs, permissions, proces
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -155,7 +156,13 @@ def test_fifo_input_fails_as_not_a_regular_file(local_env: ExecEnv) -> None:
     os.mkfifo(fifo)
     job_id = env.create("in/pipe.jsonl")
     env.worker()
-    job = env.wait(job_id)
+    try:
+        job = env.wait(job_id)
+    finally:
+        # A reader blocked on the FIFO (the defect) gets end-of-file, so that a failure
+        # here ends the test instead of hanging the worker's shutdown.
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert (job.phase, job.status_message) == (
         "Failed",
         f"The input file tos://{env.bucket}/in/pipe.jsonl is not a regular file.",
