@@ -40,13 +40,15 @@ def _start(data_dir: Path, count: int, *extra: str) -> list[EmulatorProcess]:
     return processes
 
 
-def _owner(processes: list[EmulatorProcess], data_dir: Path, job_id: str, api: ApiClient) -> int:
-    """Index of the process holding the job's lease, once the job is well under way."""
-    api.wait(job_id, lambda j: j["RequestCounts"]["Completed"] >= 2_000, timeout=120)
+def _owner(
+    processes: list[EmulatorProcess], data_dir: Path, job_id: str, api: ApiClient
+) -> tuple[int, int]:
+    """``(index of the lease holder, lines succeeded)`` once the job is well under way."""
+    job = api.wait(job_id, lambda j: j["RequestCounts"]["Completed"] >= 2_000, timeout=120)
     pid = lease_owner_pid(data_dir, job_id)
     pids = [p.process.pid for p in processes]
     assert pid in pids, (pid, pids)
-    return pids.index(pid)
+    return pids.index(pid), job["RequestCounts"]["Completed"]
 
 
 def _assert_exactly_once(data_dir: Path, job: dict[str, Any]) -> None:
@@ -73,17 +75,25 @@ def test_owner_killed_mid_job_another_process_finishes_exactly_once(
     try:
         api = ApiClient(processes[0].url)
         job_id = api.create("bkt", "in/big.jsonl")
-        owner = _owner(processes, data_dir, job_id, api)
+        owner, before = _owner(processes, data_dir, job_id, api)
         api.close()
         processes[owner].kill()
         survivor = processes[(owner + 1) % count]
         api = ApiClient(survivor.url)
-        done = api.wait(job_id, lambda j: j["Status"]["Phase"] != "Running", timeout=180)
+        seen: list[int] = []
+
+        def finished(job: dict[str, Any]) -> bool:
+            seen.append(job["RequestCounts"]["Completed"])
+            return bool(job["Status"]["Phase"] != "Running")
+
+        done = api.wait(job_id, finished, timeout=180)
         api.close()
     finally:
         for process in processes:
             process.stop()
     _assert_exactly_once(data_dir, done)
+    # Resumed from the last durable step, not restarted from the top.
+    assert min(seen) >= before
 
 
 @pytest.mark.slow
@@ -94,7 +104,7 @@ def test_frozen_owner_is_taken_over_and_cannot_write_when_it_wakes(tmp_path: Pat
     try:
         api = ApiClient(processes[0].url)
         job_id = api.create("bkt", "in/big.jsonl")
-        owner = _owner(processes, data_dir, job_id, api)
+        owner, _ = _owner(processes, data_dir, job_id, api)
         api.close()
         frozen, other = processes[owner], processes[1 - owner]
         frozen.freeze()
