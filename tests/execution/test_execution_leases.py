@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from ark_batch.emulator.execution.leases import LeaseLostError, claim, holder, release, renew
+from ark_batch.emulator.execution.leases import (
+    LeaseLostError,
+    pid_space,
+    claim,
+    holder,
+    release,
+    renew,
+)
 from ark_batch.emulator.execution.progress import Progress, ProgressStore, connect
 
 
@@ -66,9 +73,12 @@ def test_an_owner_on_this_host_whose_process_is_gone_loses_its_lease_at_once(
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # reaped: its pid names no process now
     pid = child.pid
-    gone = f"{socket.gethostname()}:{pid}:dead"
+    gone = f"{pid_space()}:{pid}:dead"
     assert claim(conn, "job", gone, 3600, clock) is not None
-    alive = f"{socket.gethostname()}:{os.getpid()}:other"
+    alive = f"{pid_space()}:{os.getpid()}:other"
+    elsewhere = f"{socket.gethostname()}#another-namespace:{pid}:dead"
+    assert claim(conn, "third", elsewhere, 3600, clock) is not None
+    assert claim(conn, "third", "someone-else", 3600, clock) is None  # not ours to judge
     assert claim(conn, "other", alive, 3600, clock) is not None
     assert claim(conn, "other", "someone-else", 3600, clock) is None
     taken = claim(conn, "job", "someone-else", 3600, clock)

@@ -33,6 +33,7 @@ __all__ = [
     "claim",
     "holder",
     "new_owner_id",
+    "pid_space",
     "release",
     "renew",
 ]
@@ -65,20 +66,32 @@ class Lease:
     epoch: int
 
 
+def pid_space() -> str:
+    """Where this process's pid means something: the host and its pid namespace.
+
+    Two containers may share a host name (host networking) but not their pids.
+    """
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}#{namespace}"
+
+
 def new_owner_id() -> str:
-    """A name for one worker, unique across processes and restarts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """A name for one worker, unique across processes and restarts: ``space:pid:random``."""
+    return f"{pid_space()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def _owner_is_gone(owner: str) -> bool:
-    """Whether the owner was a process on this host that no longer runs.
+    """Whether the owner was a process in our pid space that no longer runs.
 
     Lets a restarted emulator resume its jobs at once instead of waiting for the killed
     one's leases to expire. A reused pid only makes us wait for the expiry: safe.
     """
-    host, _, rest = owner.partition(":")
+    space, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if space != pid_space() or not pid_text.isdigit():
         return False
     try:
         os.kill(int(pid_text), 0)
