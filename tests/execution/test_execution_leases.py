@@ -13,9 +13,9 @@ import pytest
 
 from ark_batch.emulator.execution.leases import (
     LeaseLostError,
-    pid_space,
     claim,
     holder,
+    pid_space,
     release,
     renew,
 )
