@@ -93,6 +93,18 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def faults(session: nox.Session) -> None:
+    """The fault suite: kill -9, read-only and full disks, FIFO input, malformed HTTP.
+
+    Faults the machine cannot produce (no tmpfs mount, no unprivileged user) are skipped
+    with the reason; `tests` runs the suite too.
+    """
+    session.install("-e", ALL_EXTRAS)
+    _group(session, "test")
+    session.run("pytest", "-m", "faults", "-rs", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against the official SDK, measured side by side in one run."""
     session.install("-e", ALL_EXTRAS)

@@ -7,11 +7,13 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -222,8 +224,12 @@ class ApiClient:
         auth = VolcengineAuth(Credentials(DEV_ACCESS_KEY, DEV_SECRET_KEY), "cn-beijing")
         self.http = httpx.Client(base_url=url, auth=auth, timeout=10.0)
 
+    def post(self, action: str, body: dict[str, Any]) -> httpx.Response:
+        """The raw response to one signed call, whatever its status."""
+        return self.http.post(f"/?Action={action}&Version={VERSION}", json=body)
+
     def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.http.post(f"/?Action={action}&Version={VERSION}", json=body)
+        response = self.post(action, body)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()["Result"]
         return result
@@ -263,10 +269,13 @@ class ApiClient:
 class EmulatorProcess:
     """``python -m ark_batch.emulator.cli`` on a free port, as a separate process."""
 
-    def __init__(self, data_dir: Path, *flags: str) -> None:
-        self.log = (data_dir.parent / f"emulator-{time.monotonic_ns()}.log").open("w")
+    def __init__(self, data_dir: Path, *flags: str, prefix: tuple[str, ...] = ()) -> None:
+        """Start it; `prefix` goes before the interpreter (``setpriv ...``, say)."""
+        self.log_path = data_dir.parent / f"emulator-{time.monotonic_ns()}.log"
+        self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "ark_batch.emulator.cli",
@@ -291,6 +300,14 @@ class EmulatorProcess:
         """SIGKILL: no shutdown hooks, no flushing, no goodbyes."""
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """SIGSTOP: alive but doing nothing, as a process stuck in swap or a debugger."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after `freeze`."""
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -331,3 +348,39 @@ def record_transitions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, 
     monkeypatch.setattr(JobStore, "transition", spy)
     monkeypatch.setattr(JobStore, "transition_from", spy_from)
     return seen
+
+
+def lease_owner_pid(data_dir: Path, job_id: str) -> int | None:
+    """The pid of the emulator process holding the job's lease (owner ``host:pid:...``)."""
+    path = data_dir / "execution" / "progress.sqlite3"
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path, timeout=30.0)
+    try:
+        row = conn.execute(
+            "SELECT owner FROM leases WHERE job_id = ? AND expires_at > ?", (job_id, time.time())
+        ).fetchone()
+    except sqlite3.OperationalError:  # the table is created by the first worker
+        return None
+    finally:
+        conn.close()
+    return None if row is None else int(str(row[0]).split(":")[1])
+
+
+def write_numbered_input(objects: ObjectStore, bucket: str, key: str, lines: int) -> None:
+    """`lines` chat lines with custom_ids ``line-0`` ... (written in blocks, quickly)."""
+    line = '{"custom_id": "line-%d", "body": {"messages": [{"role": "user", "content": "%d"}]}}\n'
+    with objects.open_writer(bucket, key) as writer:
+        for start in range(0, lines, 10_000):
+            stop = min(lines, start + 10_000)
+            writer.write("".join(line % (i, i) for i in range(start, stop)).encode())
+
+
+def count_custom_ids(path: Path, counter: Counter[str]) -> int:
+    """Add the custom_ids of a JSONL output file to `counter`; returns its line count."""
+    lines = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            counter[json.loads(raw)["custom_id"]] += 1
+            lines += 1
+    return lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,10 @@ def test_without_execution_config_jobs_stay_queued(tmp_path: Path) -> None:
             with EmbeddedEmulator(app=app) as server:
                 api = ApiClient(server.url)
                 job_id = api.create("bkt", "in/q.jsonl")
-                time.sleep(0.3)
+                # Nothing was installed that could move a job: no lifespan hook, no
+                # dispatcher thread, so "Queued" below is not a race against a worker.
+                assert app.state.emulator.startup_hooks == []
+                assert not any(t.name == "ark-batch-dispatcher" for t in threading.enumerate())
                 assert api.get(job_id)["Status"]["Phase"] == "Queued"
                 api.close()
         finally:

@@ -97,6 +97,7 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
     """A minimal OpenAI-compatible /v1/chat/completions."""
 
     server: _Server
+    counted = False
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -106,6 +107,12 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
         with state.lock:
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            state.lock.notify_all()
+            # Hold the first request until a second one arrives: proves concurrency
+            # without depending on how threads happen to be scheduled.
+            if state.hold_until_concurrent:
+                state.lock.wait_for(lambda: state.max_in_flight >= 2, timeout=10)
+        self.counted = True
         try:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.seen.append((self.path, self.headers.get("Authorization"), body))
@@ -125,11 +132,19 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
                 answer = {"id": "x", "model": body["model"], "choices": [choice], "usage": usage}
                 self._send(200, answer, {"x-request-id": f"up-{text}"})
         finally:
-            with state.lock:
-                state.in_flight -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        # Before the response is sent: once the client has it, it may send the next
+        # request, which must not find this one still counted.
+        if self.counted:
+            self.counted = False
+            with self.server.lock:
+                self.server.in_flight -= 1
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
+        self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -142,9 +157,10 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _FakeOpenAI)
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.hold_until_concurrent = False
         self.flaky_calls = 0
         self.seen: list[tuple[str, str | None, dict[str, Any]]] = []
 
@@ -162,6 +178,7 @@ def openai_server() -> Iterator[_Server]:
 def test_openai_backend_through_a_job(local_env: ExecEnv, openai_server: _Server) -> None:
     env = local_env
     port = openai_server.server_address[1]
+    openai_server.hold_until_concurrent = True
     lines = [chat_line(f"q{i}", f"hello{i}") for i in range(60)]
     lines += [chat_line("rejected", "reject"), chat_line("flaky", "flaky")]
     write_jsonl(env.objects, env.bucket, "in/openai.jsonl", lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -10,32 +9,20 @@ from typing import Any
 import pytest
 
 from ark_batch.storage import LocalObjectStore
-from execution.execution_helpers import ApiClient, EmulatorProcess
+from execution.execution_helpers import (
+    ApiClient,
+    EmulatorProcess,
+    count_custom_ids,
+    write_numbered_input,
+)
 
 LINES = 200_000
-
-
-def _write_input(data_dir: Path) -> None:
-    objects = LocalObjectStore(data_dir / "objects")
-    line = '{"custom_id": "line-%d", "body": {"messages": [{"role": "user", "content": "%d"}]}}\n'
-    with objects.open_writer("bkt", "in/big.jsonl") as writer:
-        for start in range(0, LINES, 10_000):
-            writer.write("".join(line % (i, i) for i in range(start, start + 10_000)).encode())
-
-
-def _count_ids(path: Path, counter: Counter[str]) -> int:
-    lines = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            counter[json.loads(raw)["custom_id"]] += 1
-            lines += 1
-    return lines
 
 
 @pytest.mark.slow
 def test_sigkill_mid_job_then_restart_finishes_exactly_once(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    _write_input(data_dir)
+    write_numbered_input(LocalObjectStore(data_dir / "objects"), "bkt", "in/big.jsonl", LINES)
     faults = ["--failure-rate", "0.05", "--failure-seed", "crash"]
 
     # First life: slowed down by per-request latency so that it is surely mid-run.
@@ -81,8 +68,8 @@ def test_sigkill_mid_job_then_restart_finishes_exactly_once(tmp_path: Path) -> N
 
     out = data_dir / "objects" / "bkt" / "out" / job_id / "output"
     ids: Counter[str] = Counter()
-    assert _count_ids(out / "results.jsonl", ids) == counts["Completed"]
-    assert _count_ids(out / "errors.jsonl", ids) == counts["Failed"]
+    assert count_custom_ids(out / "results.jsonl", ids) == counts["Completed"]
+    assert count_custom_ids(out / "errors.jsonl", ids) == counts["Failed"]
     assert len(ids) == LINES
     assert max(ids.values()) == 1
     error_location = done["ErrorFileTosLocation"]

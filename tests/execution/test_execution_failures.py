@@ -82,6 +82,11 @@ BROKEN_FILES: list[tuple[str, list[Any], str]] = [
         [chat_line("a"), '{"custom_id": "b", "body": {"temperature": NaN}}'],
         "Invalid input file: line 2 is not valid JSON (NaN is not a JSON value).",
     ),
+    (
+        "nested-too-deeply",
+        [chat_line("a"), '{"custom_id": "b", "body": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+        "Invalid input file: line 2 is nested too deeply.",
+    ),
     ("empty", [], "Invalid input file: it contains no requests."),
     ("only-blank", ["", "  "], "Invalid input file: it contains no requests."),
 ]
@@ -216,20 +221,51 @@ def _replace_input_after_validation(
     monkeypatch.setattr("ark_batch.emulator.execution.runner.validate_input", validate_then_replace)
 
 
-@pytest.mark.parametrize(("replacement", "read"), [(3, 3), (60, 60)], ids=["shrunk", "grown"])
+RESET = " No output was published; the request counts were reset to 0."
+
+
+@pytest.mark.parametrize(
+    ("replacement", "read"),
+    # Grown: the first chunk already holds more lines than Total, and stops before any
+    # is counted.
+    [(3, f"3 were read.{RESET}"), (60, "more were read.")],
+    ids=["shrunk", "grown"],
+)
 def test_input_changed_after_validation_fails_the_job(
-    env: ExecEnv, monkeypatch: pytest.MonkeyPatch, replacement: int, read: int
+    env: ExecEnv, monkeypatch: pytest.MonkeyPatch, replacement: int, read: str
 ) -> None:
     write_jsonl(env.objects, env.bucket, "in/moving.jsonl", [chat_line(f"m{i}") for i in range(50)])
     new_lines = [chat_line(f"n{i}") for i in range(replacement)]
     _replace_input_after_validation(env, monkeypatch, "in/moving.jsonl", new_lines)
     job = _run_to_end(env, "in/moving.jsonl")
+    # Nothing was published, so the counts say nothing was done, and the message says so.
     _assert_failed(
         env,
         job,
-        "The input file changed while the job was running: "
-        f"50 request lines were expected, {read} were read.",
+        f"The input file changed while the job was running: 50 request lines were expected, {read}",
     )
+    assert (job.total, job.completed, job.failed, job.total_tokens) == (50, 0, 0, 0)
+
+
+def test_counts_never_pass_total_when_lines_are_appended(
+    local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = local_env
+    lines = [chat_line(f"a{i}") for i in range(2000)]
+    write_jsonl(env.objects, env.bucket, "in/appended.jsonl", lines)
+    _replace_input_after_validation(env, monkeypatch, "in/appended.jsonl", [*lines, chat_line("x")])
+    seen: list[tuple[int, int, int]] = []
+    job_id = env.create("in/appended.jsonl")
+    env.worker(chunk_lines=100)
+
+    def record(job: Any) -> bool:
+        seen.append((job.total, job.completed, job.failed))
+        return job.phase in ("Completed", "Failed")
+
+    job = env.wait_for(job_id, record)
+    assert job.phase == "Failed"
+    assert all(done + failed <= total for total, done, failed in seen if total), seen
+    assert (job.completed, job.failed) == (0, 0)
 
 
 def test_input_changed_while_the_emulator_was_down_fails_on_resume(local_env: ExecEnv) -> None:
@@ -249,6 +285,8 @@ def test_input_changed_while_the_emulator_was_down_fails_on_resume(local_env: Ex
     assert job.phase == "Failed"
     assert re.fullmatch(
         r"The input file changed while the job was running: "
-        r"600 request lines were expected, \d+ were read\.",
+        r"600 request lines were expected, \d+ were read\. "
+        r"No output was published; the request counts were reset to 0\.",
         job.status_message,
     ), job.status_message
+    assert (job.completed, job.failed) == (0, 0)

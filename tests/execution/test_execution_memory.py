@@ -38,7 +38,9 @@ def _traced_run(env: ExecEnv, tmp_path: Path, lines: int) -> tuple[int, int]:
     )
     tracemalloc.start()
     try:
-        runner.run(job_id)
+        lease = progress.claim(job_id, "memory-test")
+        assert lease is not None
+        runner.run(lease)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ark_batch.emulator.execution.progress import JobSpool
 from ark_batch.storage import (
     InvalidObjectKeyError,
     LocalObjectStore,
@@ -239,3 +240,39 @@ def test_s3_upload_file_goes_multipart_above_the_part_size(
     copy = tmp_path / "copy.jsonl"
     s3_store.download_file(bucket, "up/big.jsonl", copy)
     assert copy.read_bytes() == source.read_bytes()
+
+
+def test_a_new_spool_generation_holds_exactly_the_committed_bytes(tmp_path: Path) -> None:
+    job_dir = tmp_path / "spool" / "job"
+    first = JobSpool(job_dir, 1)
+    first.open(0, 0)
+    first.append(b"r1\n", b"e1\n")
+    first.append(b"r2-uncommitted\n", b"")
+    first.close()
+    # A new owner took over after the first chunk was committed (3 and 3 bytes).
+    second = JobSpool(job_dir, 2)
+    second.open(3, 3)
+    # The former owner still writing into its generation changes nothing for the new one.
+    (job_dir / "gen-1").mkdir(exist_ok=True)
+    (job_dir / "gen-1" / "results.jsonl").write_bytes(b"stale\n")
+    second.append(b"r2\n", b"")
+    second.close()
+    assert second.results_path.read_bytes() == b"r1\nr2\n"
+    assert second.errors_path.read_bytes() == b"e1\n"
+    assert sorted(p.name for p in job_dir.iterdir()) == ["gen-1", "gen-2"]
+    # The next adoption removes every older generation.
+    JobSpool(job_dir, 3).adopt(6, 3)
+    assert sorted(p.name for p in job_dir.iterdir()) == ["gen-3"]
+    assert (job_dir / "gen-3" / "results.jsonl").read_bytes() == b"r1\nr2\n"
+
+
+def test_a_spool_from_before_leases_is_adopted(tmp_path: Path) -> None:
+    job_dir = tmp_path / "spool" / "job"
+    job_dir.mkdir(parents=True)
+    (job_dir / "results.jsonl").write_bytes(b"old\nuncommitted")
+    (job_dir / "errors.jsonl").write_bytes(b"")
+    spool = JobSpool(job_dir, 1)
+    spool.open(4, 0)
+    spool.close()
+    assert spool.results_path.read_bytes() == b"old\n"
+    assert not (job_dir / "results.jsonl").exists()

@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,10 +22,12 @@ from ark_batch.emulator.admission import BodyBudget, Reservation, check_headers
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
+from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.parsing import parse_body
 from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id, success_body
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.signature import SignatureVerifier
+from ark_batch.emulator.storage_faults import unavailable_error
 from ark_batch.emulator.store import JobStore
 from ark_batch.emulator.targets import RequestTargetMiddleware
 from ark_batch.signing import parse_authorization
@@ -134,6 +135,7 @@ class _Handler:
         self.accounts = {account.access_key: account for account in config.accounts}
         self.spec = load_registry(config.spec_dirs)
         self.body_budget = BodyBudget(config.max_inflight_body_bytes)
+        self.failures = RateLimitedLog(logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reservation = self.body_budget.reservation()
@@ -176,11 +178,20 @@ class _Handler:
             payload = error_body(rid, action, version, self.region, error)
         except _ClientDisconnectedError:
             return
-        except Exception:
-            logger.exception("request %s failed", rid)
-            internal = EnvelopeError("InternalError", "The service encountered an internal error.")
-            status = internal.status
-            payload = error_body(rid, action, version, self.region, internal)
+        except Exception as exc:
+            # Storage trouble (full disk, read-only data dir) is a 503 with Retry-After;
+            # both kinds are logged at most once per interval, not once per request.
+            failure = unavailable_error(exc)
+            if failure is None:
+                self.failures.error("request %s failed", rid, exc_info=True)
+                failure = EnvelopeError(
+                    "InternalError", "The service encountered an internal error."
+                )
+            else:
+                self.failures.warning("request %s: %s", rid, failure.message)
+            status = failure.status
+            extra_headers = failure.headers
+            payload = error_body(rid, action, version, self.region, failure)
         response_headers = [
             (b"content-type", b"application/json; charset=utf-8"),
             (b"content-length", str(len(payload)).encode("ascii")),
@@ -215,7 +226,7 @@ async def _run_hooks(hooks: list[LifespanHook], state: EmulatorState) -> None:
 def create_app(config: EmulatorConfig) -> Starlette:
     """Build the emulator app over ``config.data_dir`` (created if missing).
 
-    If ``config.execution`` has an ``install(state)`` method it is called once here, so
+    ``config.execution.install(state)`` (an `ExecutionInstaller`) is called once here, so
     job execution can add lifespan hooks and keep a reference to the store.
     """
     store = JobStore.open(config.data_dir, config.clock)
@@ -226,9 +237,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
         faults=FaultInjector(),
         verifier=SignatureVerifier(config.accounts, config.region, config.clock, config.clock_skew),
     )
-    install: Any = getattr(config.execution, "install", None)
-    if callable(install):
-        install(state)
+    if config.execution is not None:
+        config.execution.install(state)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -205,6 +205,7 @@ def _serve(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         accounts = args.credential or credentials_from_env(os.environ) or [dev_credential()]
+        execution = execution_config_from_args(args)
         config = EmulatorConfig(
             data_dir=args.data_dir,
             accounts=accounts,
@@ -213,13 +214,11 @@ def _serve(argv: Sequence[str] | None) -> int:
             clock_skew=timedelta(minutes=args.clock_skew),
             max_body_bytes=args.max_body_bytes,
             max_inflight_body_bytes=args.max_inflight_body_bytes,
-            execution=execution_config_from_args(args),
+            execution=execution,
         )
-        if args.storage and config.execution.enabled:
+        if args.storage and execution.enabled:
             # Opened here, once, so a bad URL is a usage error rather than a traceback.
-            execution = dataclasses.replace(
-                config.execution, object_store=_open_storage(args.storage)
-            )
+            execution = dataclasses.replace(execution, object_store=_open_storage(args.storage))
             config = dataclasses.replace(config, execution=execution)
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
@@ -236,7 +235,7 @@ def _serve(argv: Sequence[str] | None) -> int:
             http=envelope_protocol(config),
         ),
         (accounts, config.verify_signatures),
-        [describe_execution(config.execution, config.data_dir)],
+        [describe_execution(execution, config.data_dir)],
     )
     if args.access_log:
         # uvicorn gives the access logger --log-level (warning by default), which would

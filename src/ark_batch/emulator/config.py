@@ -7,7 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ark_batch.emulator.app import EmulatorState
 
 __all__ = [
     "CREDENTIALS_ENV",
@@ -18,6 +21,7 @@ __all__ = [
     "AccountCredential",
     "Clock",
     "EmulatorConfig",
+    "ExecutionInstaller",
     "credentials_from_env",
     "dev_credential",
 ]
@@ -89,6 +93,17 @@ def credentials_from_env(environ: Mapping[str, str] | None = None) -> list[Accou
     return [AccountCredential.parse(item) for item in raw.split(",") if item.strip()]
 
 
+class ExecutionInstaller(Protocol):
+    """What ``EmulatorConfig.execution`` holds (an ``ExecutionConfig``, say).
+
+    ``create_app`` calls ``install(state)`` once; it adds lifespan hooks that start and
+    stop job execution with the server.
+    """
+
+    def install(self, state: EmulatorState) -> object:
+        """Hook job execution into the app whose state this is."""
+
+
 @dataclass(slots=True)
 class EmulatorConfig:
     """Everything :func:`ark_batch.emulator.create_app` needs.
@@ -110,7 +125,7 @@ class EmulatorConfig:
     max_body_bytes: int = 1024 * 1024
     max_inflight_body_bytes: int = 16 * 1024 * 1024
     clock: Clock = _utc_now
-    execution: Any = None
+    execution: ExecutionInstaller | None = None
     spec_dirs: Sequence[Path] = ()
 
     def __post_init__(self) -> None:

@@ -18,10 +18,14 @@ from ark_batch.errors import ArkBatchError
 
 __all__ = [
     "InvalidObjectKeyError",
+    "NotARegularFileError",
+    "ObjectConflictError",
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectWriter",
+    "PermanentStorageError",
     "StorageError",
+    "is_permanent",
     "split_lines",
     "validate_bucket",
     "validate_key",
@@ -30,10 +34,14 @@ __all__ = [
 
 
 class StorageError(ArkBatchError):
-    """An object-storage operation failed."""
+    """An object-storage operation failed (possibly for a while only: a lost connection)."""
 
 
-class ObjectNotFoundError(StorageError):
+class PermanentStorageError(StorageError):
+    """A storage failure that retrying cannot fix (a missing object, an unsafe key)."""
+
+
+class ObjectNotFoundError(PermanentStorageError):
     """The bucket or object does not exist."""
 
     def __init__(self, bucket: str, key: str) -> None:
@@ -42,8 +50,26 @@ class ObjectNotFoundError(StorageError):
         self.key = key
 
 
-class InvalidObjectKeyError(StorageError):
+class InvalidObjectKeyError(PermanentStorageError):
     """A bucket name, object key or prefix is unsafe or malformed."""
+
+
+class NotARegularFileError(PermanentStorageError):
+    """The object is a FIFO, device, socket or folder: reading it could block forever."""
+
+    def __init__(self, bucket: str, key: str) -> None:
+        super().__init__(f"object tos://{bucket}/{key} is not a regular file")
+        self.bucket = bucket
+        self.key = key
+
+
+class ObjectConflictError(PermanentStorageError):
+    """An object cannot be written because a folder and an object would share a name."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether a storage error is one that retrying cannot fix."""
+    return isinstance(exc, PermanentStorageError)
 
 
 class ObjectWriter(Protocol):

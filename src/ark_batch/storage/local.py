@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +15,9 @@ from typing import BinaryIO
 
 from ark_batch.storage.base import (
     InvalidObjectKeyError,
+    NotARegularFileError,
+    ObjectConflictError,
     ObjectNotFoundError,
-    StorageError,
     validate_bucket,
     validate_key,
     validate_prefix,
@@ -43,6 +45,30 @@ class _FileWriter:
 
     def write(self, data: bytes) -> None:
         self._handle.write(data)
+
+
+def _open_regular(path: Path, bucket: str, key: str) -> BinaryIO:
+    """Open an object for reading; only regular files, so a read never blocks forever.
+
+    Opened non-blocking first: opening a FIFO for reading would otherwise wait for a
+    writer, with no timeout. The type is checked on the open descriptor (no race with a
+    swap of the path), then the file is read normally.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ObjectNotFoundError(bucket, key) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):  # a folder is a prefix, not an object
+            raise ObjectNotFoundError(bucket, key)
+        if not stat.S_ISREG(mode):
+            raise NotARegularFileError(bucket, key)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=_READ_BUFFER)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class LocalObjectStore:
@@ -110,11 +136,7 @@ class LocalObjectStore:
     def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
         """Stream the object's lines (see `ObjectStore.iter_lines`)."""
         path = self._object_path(bucket, key)
-        try:
-            handle = path.open("rb", buffering=_READ_BUFFER)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise ObjectNotFoundError(bucket, key) from None
-        return self._lines(handle)
+        return self._lines(_open_regular(path, bucket, key))
 
     @staticmethod
     def _lines(handle: BinaryIO) -> Iterator[bytes]:
@@ -149,7 +171,9 @@ class LocalObjectStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, path)
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
-            raise StorageError(f"cannot write {path.name}: a folder and an object collide") from exc
+            raise ObjectConflictError(
+                f"cannot write {path.name}: a folder and an object collide"
+            ) from exc
 
     def exists(self, bucket: str, key: str) -> bool:
         """Whether the object exists."""
@@ -164,9 +188,8 @@ class LocalObjectStore:
     def download_file(self, bucket: str, key: str, path: Path) -> None:
         """Copy an object to `path`."""
         source = self._object_path(bucket, key)
-        if not source.is_file():
-            raise ObjectNotFoundError(bucket, key)
-        shutil.copyfile(source, path)
+        with _open_regular(source, bucket, key) as handle, Path(path).open("wb") as target:
+            shutil.copyfileobj(handle, target, _READ_BUFFER)
 
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
         """Keys under `prefix`, sorted."""

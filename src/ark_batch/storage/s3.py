@@ -133,6 +133,10 @@ class S3ObjectStore:
                     s3={"addressing_style": addressing_style},
                     signature_version="s3v4",
                     retries={"max_attempts": 3, "mode": "standard"},
+                    # Every read has a bounded wait: a stalled server fails the call
+                    # (and the job's read is retried) instead of hanging it.
+                    connect_timeout=10,
+                    read_timeout=60,
                 ),
             )
         self.client: S3Client = client

@@ -7,7 +7,7 @@ Enable it with ``EmulatorConfig(execution=ExecutionConfig(...))``: ``create_app`
 
 from ark_batch.emulator.execution.config import BackendKind, ExecutionConfig
 from ark_batch.emulator.execution.locations import output_keys
-from ark_batch.emulator.execution.models import (
+from ark_batch.emulator.execution.model_backends import (
     EchoBackend,
     FaultyBackend,
     ModelBackend,

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ark_batch.emulator.execution.lines import error_line, parse_line, request_id, result_line
-from ark_batch.emulator.execution.models import (
+from ark_batch.emulator.execution.model_backends import (
     ModelBackend,
     ModelError,
     ModelRequest,

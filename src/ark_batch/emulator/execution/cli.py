@@ -93,6 +93,14 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="lines per durable progress step (1000)",
     )
+    group.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="another process on the data dir takes a job over this long after its "
+        "owner stopped renewing the lease (15)",
+    )
 
 
 def execution_config_from_args(args: argparse.Namespace) -> ExecutionConfig:
@@ -111,6 +119,7 @@ def execution_config_from_args(args: argparse.Namespace) -> ExecutionConfig:
         time_speed=args.time_speed,
         storage_url=args.storage,
         chunk_lines=args.chunk_lines,
+        lease_seconds=args.lease_seconds,
     )
 
 

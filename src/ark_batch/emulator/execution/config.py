@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ark_batch.emulator.execution.worker import install
 from ark_batch.emulator.redaction import REDACTED, redact_url
 from ark_batch.storage import ObjectStore
 
@@ -40,6 +41,9 @@ class ExecutionConfig:
       takes precedence over both.
     - ``poll_interval``: seconds between scans for new work.
     - ``chunk_lines``: lines per durable progress step (resume granularity).
+    - ``lease_seconds``: how long a job's lease outlives its owner's last renewal; after
+      that, another emulator process on the same data dir takes the job over (at once
+      if the owner was a process on this host that is gone).
     """
 
     enabled: bool = True
@@ -58,6 +62,7 @@ class ExecutionConfig:
     object_store: ObjectStore | None = None
     poll_interval: float = 0.1
     chunk_lines: int = 1000
+    lease_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         if self.max_concurrent_jobs < 1 or self.line_concurrency < 1:
@@ -72,6 +77,8 @@ class ExecutionConfig:
             raise ValueError("the openai backend needs openai_base_url")
         if self.backend not in ("echo", "openai"):
             raise ValueError(f"unknown backend {self.backend!r}")
+        if not self.lease_seconds > 0 or math.isinf(self.lease_seconds):
+            raise ValueError("lease_seconds must be a positive number of seconds")
         if self.poll_interval <= 0 or self.chunk_lines < 1:
             raise ValueError("poll_interval must be positive and chunk_lines at least 1")
 
@@ -89,6 +96,4 @@ class ExecutionConfig:
 
     def install(self, state: EmulatorState) -> None:
         """Hook execution into an emulator app (called by ``create_app``)."""
-        from ark_batch.emulator.execution.worker import install  # noqa: PLC0415 - cycle
-
         install(state, self)

@@ -6,11 +6,11 @@ import hashlib
 import json
 from typing import Any
 
-from ark_batch.emulator.execution.models import ModelError, ModelResponse
+from ark_batch.emulator.execution.model_backends import ModelError, ModelResponse
 
 __all__ = [
+    "ExecutionError",
     "InputError",
-    "JobFailedError",
     "error_line",
     "is_blank",
     "parse_line",
@@ -32,11 +32,14 @@ _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 _BOM = b"\xef\xbb\xbf"
 
 
-class JobFailedError(Exception):
-    """Ends the job `Failed`; the message becomes its Status.Message."""
+class ExecutionError(Exception):
+    """Ends the job `Failed`; the message becomes its Status.Message.
+
+    (The client's `ark_batch.errors.JobFailedError` is what a caller sees afterwards.)
+    """
 
 
-class InputError(JobFailedError):
+class InputError(ExecutionError):
     """The input file is malformed."""
 
 
@@ -61,6 +64,8 @@ def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
         obj = _decode(text)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise InputError(f"Invalid input file: line {line_no} is nested too deeply.") from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
     if "custom_id" not in obj:

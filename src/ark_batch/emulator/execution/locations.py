@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Iterator
 
-from ark_batch.emulator.execution.lines import JobFailedError
+from ark_batch.emulator.execution.lines import ExecutionError
+from ark_batch.emulator.storage_faults import retry_delay
 from ark_batch.emulator.store import Job
 from ark_batch.storage import (
     InvalidObjectKeyError,
+    NotARegularFileError,
     ObjectNotFoundError,
     ObjectStore,
+    PermanentStorageError,
     StorageError,
     validate_bucket,
     validate_key,
@@ -47,7 +51,7 @@ def check_output_location(job: Job) -> None:
             validate_key(key)
     except InvalidObjectKeyError as exc:
         location = f"tos://{job.output_bucket}/{job.output_key}"
-        raise JobFailedError(f"The output location {location} is invalid: {exc}") from None
+        raise ExecutionError(f"The output location {location} is invalid: {exc}") from None
 
 
 def open_input(objects: ObjectStore, job: Job) -> Iterator[bytes]:
@@ -58,11 +62,13 @@ def open_input(objects: ObjectStore, job: Job) -> Iterator[bytes]:
         validate_key(job.input_key)
         return objects.iter_lines(job.input_bucket, job.input_key)
     except InvalidObjectKeyError as exc:
-        raise JobFailedError(f"The input file location {location} is invalid: {exc}") from None
+        raise ExecutionError(f"The input file location {location} is invalid: {exc}") from None
     except ObjectNotFoundError:
-        raise JobFailedError(f"The input file {location} does not exist.") from None
-    except StorageError as exc:
-        raise JobFailedError(f"The input file {location} cannot be read: {exc}") from None
+        raise ExecutionError(f"The input file {location} does not exist.") from None
+    except NotARegularFileError:
+        raise ExecutionError(f"The input file {location} is not a regular file.") from None
+    except PermanentStorageError as exc:
+        raise ExecutionError(f"The input file {location} cannot be read: {exc}") from None
 
 
 def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]]:
@@ -70,8 +76,8 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
 
     A long job over S3 holds one GET open for its whole run, and a slow backend can leave
     it idle long enough for the server to drop it; reopening and skipping the lines
-    already seen continues where it broke. Still failing after `READ_ATTEMPTS` opens, the
-    job fails.
+    already seen continues where it broke, after a short, growing pause. Still failing
+    after `READ_ATTEMPTS` opens, the job fails.
     """
     consumed = 0
     for attempt in range(1, READ_ATTEMPTS + 1):
@@ -82,5 +88,6 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
             return
         except StorageError as exc:
             if attempt == READ_ATTEMPTS:
-                raise JobFailedError(f"The input file could not be read: {exc}") from None
+                raise ExecutionError(f"The input file could not be read: {exc}") from None
             logger.warning("job %s: input read failed at line %d; reopening", job.id, consumed)
+            time.sleep(retry_delay(attempt, first=0.1))

@@ -10,21 +10,23 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
-from ark_batch.emulator.execution.config import ExecutionConfig
-from ark_batch.emulator.execution.lines import JobFailedError, is_blank
+from ark_batch.emulator.execution.leases import Lease, LeaseLostError
+from ark_batch.emulator.execution.lines import ExecutionError, is_blank
 from ark_batch.emulator.execution.locations import (
     check_output_location,
     numbered_lines,
     output_keys,
 )
-from ark_batch.emulator.execution.models import ModelBackend
+from ark_batch.emulator.execution.model_backends import ModelBackend
 from ark_batch.emulator.execution.progress import (
     FINISHING,
     RUNNING,
@@ -34,19 +36,34 @@ from ark_batch.emulator.execution.progress import (
     ProgressStore,
 )
 from ark_batch.emulator.execution.validation import validate_input
+from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
 from ark_batch.emulator.store import Job, JobStore
-from ark_batch.storage import ObjectStore, StorageError
+from ark_batch.storage import ObjectStore, PermanentStorageError
 
-__all__ = ["JobRunner", "deadline"]
+if TYPE_CHECKING:
+    from ark_batch.emulator.execution.config import ExecutionConfig
+
+__all__ = ["JobRunner", "StorageUnavailableError", "deadline"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
+
+_TERMINAL = ("Completed", "Failed", "Terminated")
 
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
 
 
+class StorageUnavailableError(Exception):
+    """Storage failed in a way that passes (full, read-only, I/O): retry the job later.
+
+    The job keeps its phase, progress and spool; the message names the problem and no
+    host path.
+    """
+
+
 class _Stop(Enum):
     SHUTDOWN = "shutdown"  # the emulator is stopping: leave the job Running, resume later
+    LOST = "lost"  # another process took the job over: leave it to that one
     EXPIRED = "expired"  # CompletionWindow passed: Terminating -> Terminated
     STOPPED = "stopped"  # someone moved the job to Terminating (StopBatchInferenceJob)
 
@@ -73,8 +90,11 @@ class JobRunner:
         clock: Clock,
         shutdown: threading.Event,
         pool: ThreadPoolExecutor | None = None,
+        lease_lost: Callable[[str], bool] = lambda _job_id: False,
     ) -> None:
         self.jobs = jobs
+        self.lease_lost = lease_lost
+        self._lease: Lease | None = None
         self.progress = progress
         self.objects = objects
         self.backend = backend
@@ -90,20 +110,40 @@ class JobRunner:
         else:
             self.chunk_lines = config.chunk_lines
 
-    def run(self, job_id: str) -> None:
-        """Take the job as far as possible: to a terminal phase, or to a shutdown."""
-        job = self.jobs.get_any(job_id)
-        if job is None:
-            self._forget(job_id)
+    def run(self, lease: Lease) -> None:
+        """Take the leased job as far as possible: to a terminal phase, or to a shutdown.
+
+        Raises `StorageUnavailableError` when storage fails in a way that passes: the job
+        is left as it is (phase, progress and spool kept) to be retried later.
+        """
+        self._lease = lease
+        job = self.jobs.get_any(lease.job_id)
+        if job is None or job.phase in _TERMINAL:
+            # Ended (or deleted) while this claim was on its way: nothing left to do.
+            self._forget(lease.job_id)
+            return
+        if job.phase not in ("Running", "Terminating"):
             return
         try:
             self._run(job)
-        except JobFailedError as exc:
+        except LeaseLostError:
+            logger.info("job %s: taken over by another emulator process", job.id)
+        except ExecutionError as exc:
             self._fail(job, str(exc))
         except Exception as exc:
+            cause = storage_cause(exc)
+            if cause is not None:
+                raise StorageUnavailableError(describe_storage_error(cause)) from exc
             # One broken job must never take the worker or the other jobs down.
             logger.exception("job %s failed in the emulator", job.id)
-            self._fail(job, f"The job failed: internal error in the emulator ({exc}).")
+            self._fail(job, f"The job failed: internal error in the emulator ({_name(exc)}).")
+
+    @property
+    def lease(self) -> Lease:
+        """The lease of the job being run."""
+        if self._lease is None:
+            raise RuntimeError("JobRunner.run() first")
+        return self._lease
 
     def _run(self, job: Job) -> None:
         if job.phase == "Terminating":
@@ -123,14 +163,14 @@ class JobRunner:
                 return
             _check_input_unchanged(state)
             state.stage = FINISHING
-            self.progress.save(state)
+            self.progress.save(state, self.lease)
         self._finish(job, state, None)
 
     def _load(self, job: Job) -> Progress:
         return self.progress.load(job.id) or Progress(job.id)
 
     def _halt(self, job: Job, stop: _Stop) -> None:
-        if stop is _Stop.SHUTDOWN:
+        if stop in (_Stop.SHUTDOWN, _Stop.LOST):
             return
         if stop is _Stop.EXPIRED:
             self.jobs.transition(
@@ -145,6 +185,8 @@ class JobRunner:
         """Whether to stop between chunks, and why."""
         if self.shutdown.is_set():
             return _Stop.SHUTDOWN
+        if self.lease_lost(job.id):
+            return _Stop.LOST
         if self.clock() >= deadline(job, self.config.time_speed):
             return _Stop.EXPIRED
         current = self.jobs.get_any(job.id)
@@ -158,8 +200,10 @@ class JobRunner:
 
     def _validate(self, job: Job) -> _Stop | None:
         check_output_location(job)
-        self.progress.save(Progress(job.id))
-        ids = IdIndex(self._spool_dir(job.id) / "ids.sqlite3")
+        self.progress.save(Progress(job.id), self.lease)
+        # Beside the spool generations, not in one: a generation's folder existing means
+        # its copy is complete (`JobSpool.adopt`).
+        ids = IdIndex(self.spool_root / job.id / f"ids-{self.lease.epoch}.sqlite3")
         try:
             total, stop = validate_input(
                 numbered_lines(self.objects, job), ids, lambda: self._check(job)
@@ -168,7 +212,7 @@ class JobRunner:
             ids.remove()
         if stop is not None:
             return stop
-        self.progress.save(Progress(job.id, stage=RUNNING, total=total))
+        self.progress.save(Progress(job.id, stage=RUNNING, total=total), self.lease)
         self.jobs.update_job(
             job.id,
             total=total,
@@ -182,7 +226,7 @@ class JobRunner:
         return None
 
     def _execute(self, job: Job, state: Progress) -> _Stop | None:
-        spool = JobSpool(self._spool_dir(job.id))
+        spool = self._spool(job.id)
         spool.open(state.results_bytes, state.errors_bytes)
         pushed = 0.0
         try:
@@ -219,6 +263,12 @@ class JobRunner:
         next_line: int,
     ) -> None:
         """Run a chunk, spool its lines, then commit sizes, position and counts at once."""
+        if state.completed + state.failed + len(pending) > state.total:
+            # Lines were appended after validation: stop before counts pass Total.
+            raise ExecutionError(
+                "The input file changed while the job was running: "
+                f"{state.total} request lines were expected, more were read."
+            )
         chunk = process_chunk(job, pending, self.backend, self.pool)
         state.results_bytes, state.errors_bytes = spool.append(
             b"".join(chunk.results), b"".join(chunk.errors)
@@ -229,7 +279,7 @@ class JobRunner:
         state.prompt_tokens += chunk.prompt_tokens
         state.completion_tokens += chunk.completion_tokens
         state.total_tokens += chunk.total_tokens
-        self.progress.save(state)
+        self.progress.save(state, self.lease)
 
     def _push_counts(self, job: Job, state: Progress) -> None:
         self.jobs.update_job(
@@ -244,17 +294,22 @@ class JobRunner:
 
     def _finish(self, job: Job, state: Progress, stop: _Stop | None) -> None:
         """Publish the spooled lines, then move the job to its terminal phase."""
-        spool = JobSpool(self._spool_dir(job.id))
+        spool = self._spool(job.id)
         results_key, errors_key = output_keys(job)
+        # Publishing twice writes the same bytes (the spool is cut to the committed
+        # sizes), so a former owner racing this one cannot change the output.
+        self.progress.renew(self.lease)
+        spool.adopt(state.results_bytes, state.errors_bytes)
         try:
             if state.results_bytes:
                 self._publish(spool.results_path, state.results_bytes, job, results_key)
             if state.errors_bytes:
                 self._publish(spool.errors_path, state.errors_bytes, job, errors_key)
-        except StorageError as exc:
-            raise JobFailedError(
+        except PermanentStorageError as exc:
+            raise ExecutionError(
                 f"The output could not be written to tos://{job.output_bucket}: {exc}"
             ) from None
+        self.progress.renew(self.lease)
         now = self.clock()
         fields: dict[str, object] = {
             "total": state.total,
@@ -284,15 +339,33 @@ class JobRunner:
         self.objects.upload_file(job.output_bucket, key, path)
 
     def _fail(self, job: Job, message: str) -> None:
-        self.jobs.transition(job.id, "Failed", message, self.clock())
+        """End the job Failed. Nothing was published, so counts that say otherwise go."""
+        try:
+            self.progress.renew(self.lease)
+        except LeaseLostError:
+            return
+        now = self.clock()
+        current = self.jobs.get_any(job.id) or job
+        if current.completed or current.failed or current.total_tokens:
+            self.jobs.update_job(
+                job.id,
+                completed=0,
+                failed=0,
+                prompt_tokens=0,
+                completion_tokens=0,
+                total_tokens=0,
+                now=now,
+            )
+            message += " No output was published; the request counts were reset to 0."
+        self.jobs.transition(job.id, "Failed", message, now)
         self._forget(job.id)
 
     def _forget(self, job_id: str) -> None:
-        JobSpool(self._spool_dir(job_id)).remove()
+        JobSpool(self.spool_root / job_id).remove()
         self.progress.delete(job_id)
 
-    def _spool_dir(self, job_id: str) -> Path:
-        return self.spool_root / job_id
+    def _spool(self, job_id: str) -> JobSpool:
+        return JobSpool(self.spool_root / job_id, self.lease.epoch)
 
 
 def _check_input_unchanged(state: Progress) -> None:
@@ -303,10 +376,17 @@ def _check_input_unchanged(state: Progress) -> None:
     """
     done = state.completed + state.failed
     if done != state.total:
-        raise JobFailedError(
+        raise ExecutionError(
             "The input file changed while the job was running: "
             f"{state.total} request lines were expected, {done} were read."
         )
+
+
+def _name(exc: Exception) -> str:
+    """What went wrong, without the host paths an OSError's text carries."""
+    if isinstance(exc, OSError):
+        return describe_storage_error(exc)
+    return str(exc)
 
 
 def _tally(state: Progress) -> str:

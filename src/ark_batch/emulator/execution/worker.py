@@ -9,19 +9,28 @@ per-job pool of ``line_concurrency`` threads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ark_batch.emulator.app import EmulatorState
 from ark_batch.emulator.config import Clock
-from ark_batch.emulator.execution.config import ExecutionConfig
-from ark_batch.emulator.execution.models import build_backend
-from ark_batch.emulator.execution.progress import JobSpool, ProgressStore
+from ark_batch.emulator.execution.leases import Lease, LeaseKeeper, new_owner_id
+from ark_batch.emulator.execution.model_backends import ModelBackend, build_backend
+from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
+from ark_batch.emulator.log_limit import RateLimitedLog
+from ark_batch.emulator.storage_faults import describe_storage_error, retry_delay, storage_cause
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from ark_batch.emulator.execution.config import ExecutionConfig
 
 __all__ = ["RUNNING_MESSAGE", "ExecutionWorker", "install", "object_store_for"]
 
@@ -43,7 +52,9 @@ class ExecutionWorker:
     """Moves jobs through their lifecycle in background threads.
 
     `start` resumes whatever a previous process left Running or Terminating; `stop`
-    leaves Running jobs as they are (durably checkpointed) for the next start.
+    leaves Running jobs as they are (durably checkpointed) for the next start. Several
+    workers, in one process or many, may share a data dir: each job is worked on only
+    by the holder of its lease (`leases`).
     """
 
     def __init__(
@@ -52,6 +63,7 @@ class ExecutionWorker:
         self.config = config
         self.clock = clock
         self.objects = object_store_for(config, data_dir)
+        self.owner = new_owner_id()
         self._root = Path(data_dir) / "execution"
         self._jobs_main = jobs
         self._jobs: JobStore | None = None
@@ -61,10 +73,13 @@ class ExecutionWorker:
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._keeper = LeaseKeeper(lambda: connect(self.progress_path), config.lease_seconds)
+        self._backoff: dict[str, tuple[int, float]] = {}  # job -> (failures, retry at)
+        self._log = RateLimitedLog(logger)
 
     @property
     def progress_path(self) -> Path:
-        """The SQLite file of execution progress."""
+        """The SQLite file of execution progress and leases."""
         return self._root / "progress.sqlite3"
 
     def start(self) -> None:
@@ -76,13 +91,17 @@ class ExecutionWorker:
         self._pool = ThreadPoolExecutor(
             self.config.max_concurrent_jobs, thread_name_prefix="ark-batch-job"
         )
+        self._keeper.start()
         self._thread = threading.Thread(
             target=self._dispatch_loop, name="ark-batch-dispatcher", daemon=True
         )
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop taking work, let runners reach a checkpoint, and join every thread."""
+        """Stop taking work, let runners reach a checkpoint, and join every thread.
+
+        Leases are released, so another process on the data dir continues at once.
+        """
         if self._thread is None:
             return
         self._shutdown.set()
@@ -90,6 +109,8 @@ class ExecutionWorker:
         self._thread.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._keeper.stop()
+        self._release_all()
         if self._jobs is not None:
             self._jobs.close()
         self._thread = self._pool = self._jobs = None
@@ -106,28 +127,65 @@ class ExecutionWorker:
     # -- dispatcher --------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
-        self._cleanup_orphans()
-        while not self._shutdown.is_set():
-            try:
-                self._dispatch_once()
-            except Exception:
-                logger.exception("job dispatch failed; retrying")
-            self._wake.wait(self.config.poll_interval)
-            self._wake.clear()
+        progress: ProgressStore | None = None
+        failures = 0
+        try:
+            while not self._shutdown.is_set():
+                delay = self.config.poll_interval
+                try:
+                    if progress is None:
+                        progress = ProgressStore(self.progress_path, self.config.lease_seconds)
+                        self._cleanup_orphans(progress)
+                    self._dispatch_once(progress)
+                    failures = 0
+                except Exception as exc:
+                    failures += 1
+                    delay = retry_delay(failures, self.config.poll_interval)
+                    self._log_failure("dispatch", "job dispatch", exc, delay)
+                self._wake.wait(delay)
+                self._wake.clear()
+        finally:
+            if progress is not None:
+                progress.close()
 
-    def _dispatch_once(self) -> None:
+    def _log_failure(self, key: str, what: str, exc: Exception, delay: float) -> None:
+        cause = storage_cause(exc)
+        if cause is not None:
+            self._log.warning(
+                "%s waits for storage (%s); retrying in %.1f s",
+                what,
+                describe_storage_error(cause),
+                delay,
+                key=key,
+            )
+        else:
+            self._log.error("%s failed; retrying in %.1f s", what, delay, key=key, exc_info=True)
+
+    def _dispatch_once(self, progress: ProgressStore) -> None:
         assert self._jobs is not None
         with self._lock:
             self._active = {k: f for k, f in self._active.items() if not f.done()}
-        # Left behind by a previous process (killed or stopped): resume them first.
+        # Left behind by a process that was killed or stopped, or whose lease lapsed:
+        # resume them first.
         for phase in ("Terminating", "Running"):
             for job in self._jobs.jobs_in_phase(phase):
-                self._submit(job.id)
+                if self._shutdown.is_set():
+                    return
+                if self._has_capacity() and self._ready(job.id):
+                    lease = progress.claim(job.id, self.owner)
+                    if lease is not None:
+                        self._submit(lease)
         now = self.clock()
         for job in self._jobs.jobs_in_phase("Queued"):
             if self._shutdown.is_set():
                 return
-            if now >= deadline(job, self.config.time_speed):
+            expired = now >= deadline(job, self.config.time_speed)
+            if not expired and not self._has_capacity():
+                continue
+            lease = progress.claim(job.id, self.owner)
+            if lease is None:
+                continue
+            if expired:
                 self._jobs.transition(
                     job.id,
                     "Terminating",
@@ -138,38 +196,52 @@ class ExecutionWorker:
                 # Finished here, not in the pool: nothing ran and nothing is spooled, so
                 # it is quick, and a long job holding every slot must not keep it
                 # Terminating for hours.
-                self._run_job(job.id)
-            elif self._has_capacity() and self._jobs.transition_from(
-                job.id, ("Queued",), "Running", RUNNING_MESSAGE, now
-            ):
-                # Conditional: a StopBatchInferenceJob may have moved it meanwhile.
-                self._submit(job.id)
+                self._keeper.hold(lease)
+                self._run_job(lease)
+            elif self._jobs.transition_from(job.id, ("Queued",), "Running", RUNNING_MESSAGE, now):
+                self._submit(lease)
+            else:
+                # A StopBatchInferenceJob moved it meanwhile; a later pass takes it up in
+                # its new phase.
+                progress.release(lease)
+
+    def _ready(self, job_id: str) -> bool:
+        """Not ours already, and not backing off after a storage failure."""
+        with self._lock:
+            if job_id in self._active:
+                return False
+        backoff = self._backoff.get(job_id)
+        return backoff is None or time.monotonic() >= backoff[1]
 
     def _has_capacity(self) -> bool:
         with self._lock:
             busy = sum(1 for future in self._active.values() if not future.done())
         return busy < self.config.max_concurrent_jobs
 
-    def _submit(self, job_id: str) -> None:
+    def _submit(self, lease: Lease) -> None:
         with self._lock:
-            if job_id in self._active or self._pool is None:
+            if lease.job_id in self._active or self._pool is None:
                 return
-            future = self._pool.submit(self._run_job, job_id)
-            self._active[job_id] = future
+            self._keeper.hold(lease)
+            future = self._pool.submit(self._run_job, lease)
+            self._active[lease.job_id] = future
         future.add_done_callback(lambda _: self._wake.set())
 
-    def _run_job(self, job_id: str) -> None:
-        if self._shutdown.is_set():
-            return
-        assert self._jobs is not None
-        backend = build_backend(self.config)
-        progress = ProgressStore(self.progress_path)
-        pool = (
-            ThreadPoolExecutor(self.config.line_concurrency, thread_name_prefix="ark-batch-line")
-            if backend.blocking
-            else None
-        )
+    def _run_job(self, lease: Lease) -> None:
+        job_id = lease.job_id
+        progress: ProgressStore | None = None
+        backend: ModelBackend | None = None
+        pool: ThreadPoolExecutor | None = None
         try:
+            if self._shutdown.is_set():
+                return
+            assert self._jobs is not None
+            progress = ProgressStore(self.progress_path, self.config.lease_seconds)
+            backend = build_backend(self.config)
+            if backend.blocking:
+                pool = ThreadPoolExecutor(
+                    self.config.line_concurrency, thread_name_prefix="ark-batch-line"
+                )
             JobRunner(
                 jobs=self._jobs,
                 progress=progress,
@@ -180,32 +252,54 @@ class ExecutionWorker:
                 clock=self.clock,
                 shutdown=self._shutdown,
                 pool=pool,
-            ).run(job_id)
-        except Exception:
-            logger.exception("runner for job %s crashed", job_id)
+                lease_lost=self._keeper.lost,
+            ).run(lease)
+            self._backoff.pop(job_id, None)
+        except Exception as exc:
+            # Storage that failed for a while (full, read-only): the job keeps its phase,
+            # progress and spool, and is retried after a growing delay.
+            failures = self._backoff.get(job_id, (0, 0.0))[0] + 1
+            delay = retry_delay(failures)
+            self._backoff[job_id] = (failures, time.monotonic() + delay)
+            self._log_failure(f"job:{job_id}", f"job {job_id}", exc, delay)
         finally:
+            self._keeper.drop(job_id)
             if pool is not None:
                 pool.shutdown(wait=True)
-            backend.close()
-            progress.close()
+            if backend is not None:
+                backend.close()
+            if progress is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    progress.release(lease)
+                progress.close()
 
-    def _cleanup_orphans(self) -> None:
-        """Drop progress and spools of jobs that ended (or vanished) while we were down."""
+    def _release_all(self) -> None:
+        """Release leases claimed but never run (their futures were cancelled)."""
+        leases = self._keeper.held()
+        if not leases:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            progress = ProgressStore(self.progress_path, self.config.lease_seconds)
+            try:
+                for lease in leases:
+                    progress.release(lease)
+                    self._keeper.drop(lease.job_id)
+            finally:
+                progress.close()
+
+    def _cleanup_orphans(self, progress: ProgressStore) -> None:
+        """Drop progress, leases and spools of jobs that ended (or vanished) meanwhile."""
         assert self._jobs is not None
-        progress = ProgressStore(self.progress_path)
         spool_root = self._root / "spool"
-        try:
-            known = set(progress.job_ids())
-            if spool_root.is_dir():
-                known.update(path.name for path in spool_root.iterdir())
-            for job_id in known:
-                job = self._jobs.get_any(job_id)
-                # A Terminated job keeps its progress: Resume continues from it.
-                if job is None or job.phase in ("Completed", "Failed"):
-                    progress.delete(job_id)
-                    JobSpool(spool_root / job_id).remove()
-        finally:
-            progress.close()
+        known = set(progress.job_ids())
+        if spool_root.is_dir():
+            known.update(path.name for path in spool_root.iterdir())
+        for job_id in known:
+            job = self._jobs.get_any(job_id)
+            # A Terminated job keeps its progress: Resume continues from it.
+            if job is None or job.phase in ("Completed", "Failed"):
+                progress.delete(job_id)
+                JobSpool(spool_root / job_id).remove()
 
 
 def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | None:

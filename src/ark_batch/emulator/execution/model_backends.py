@@ -11,11 +11,13 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from ark_batch.emulator.execution.config import ExecutionConfig
+if TYPE_CHECKING:
+    from ark_batch.emulator.execution.config import ExecutionConfig
+
 
 __all__ = [
     "EchoBackend",

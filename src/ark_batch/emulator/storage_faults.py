@@ -1,0 +1,102 @@
+"""Which storage errors are passing (retry later) and how to name them without host paths.
+
+A full disk, a read-only data dir or a database locked for too long are conditions an
+operator fixes; work waits for them (job execution backs off and resumes, requests get a
+503 with Retry-After). A missing object or an unsafe key is permanent and fails the job.
+The names produced here never contain a path: `OSError.__str__` includes the file name,
+which is a host path, so only `strerror` is used.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import sqlite3
+
+from ark_batch.emulator.protocol import EnvelopeError
+from ark_batch.storage import StorageError, is_permanent
+
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "describe_storage_error",
+    "retry_delay",
+    "storage_cause",
+    "unavailable_error",
+]
+
+# errno values a fixed environment makes go away: permissions, read-only or full file
+# systems, I/O hiccups, resource exhaustion.
+_PASSING_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ENOMEM,
+        errno.ETIMEDOUT,
+    }
+)
+
+
+def storage_cause(exc: BaseException) -> BaseException | None:
+    """The passing storage error in `exc` or its causes, else None.
+
+    Passing: an `OSError` with one of the errno values above, any `sqlite3.OperationalError`
+    (disk full, read-only, I/O error, locked) and a `StorageError` that is not permanent
+    (an S3 connection failure, say).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorageError):
+            if is_permanent(current):
+                return None
+            cause = current.__cause__
+            return storage_cause(cause) or current if cause is not None else current
+        if isinstance(current, sqlite3.OperationalError):
+            return current
+        if isinstance(current, OSError) and current.errno in _PASSING_ERRNOS:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe_storage_error(exc: BaseException) -> str:
+    """A short name for a storage error that holds no host path."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.strerror or errno.errorcode.get(exc.errno, f"errno {exc.errno}")
+    if isinstance(exc, sqlite3.Error):
+        return str(exc)  # SQLite's messages name the condition, never the file
+    if isinstance(exc, StorageError):
+        return str(exc)  # written by ark_batch.storage, which names objects, not paths
+    return type(exc).__name__
+
+
+#: Seconds a client is asked to wait before retrying a request that met a storage fault.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_error(exc: BaseException) -> EnvelopeError | None:
+    """The 503 answer for a request that failed on passing storage trouble, else None."""
+    cause = storage_cause(exc)
+    if cause is None:
+        return None
+    return EnvelopeError(
+        "ServiceUnavailableTemp",
+        "The service is temporarily unavailable: its storage failed "
+        f"({describe_storage_error(cause)}). Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def retry_delay(failures: int, first: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with jitter: ~`first`, doubling per failure, at most `cap`."""
+    base: float = min(cap, first * 2.0 ** min(failures - 1, 30))
+    return base * random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
