@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
 CONFIG = ROOT / "generator" / "config.yaml"
+TEMPLATES = ROOT / "generator" / "templates"
 PACKAGE = "ark_batch_client"
 TARGET = ROOT / "generated" / PACKAGE
 GENERATOR_VERSION = "0.29.1"
@@ -74,6 +75,8 @@ def generate(dest_parent: Path, spec: Path = SPEC, config: Path = CONFIG) -> Pat
         "--output-path",
         str(out),
         "--fail-on-warning",
+        "--custom-template-path",
+        str(TEMPLATES),
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
