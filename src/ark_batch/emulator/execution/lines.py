@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 from ark_batch.emulator.execution.models import ModelError, ModelResponse
 
 __all__ = [
@@ -50,19 +52,50 @@ def is_blank(raw: bytes, line_no: int) -> bool:
     return not raw.strip()
 
 
-def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
-    """``(custom_id, body)`` of a non-blank input line; raises `InputError`."""
+def parse_line(raw: bytes, line_no: int, *, exact_numbers: bool = False) -> tuple[str, Any]:
+    """``(custom_id, body)`` of a non-blank input line; raises `InputError`.
+
+    Integers beyond 64 bits come back as floats unless `exact_numbers` is set, which is
+    slower; a body that is forwarded as it is needs it. Either way a line is accepted or
+    refused alike, with the same message.
+    """
+    if line_no == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]  # the input is UTF-8; a BOM is tolerated on the first line
+    if exact_numbers:
+        return _parse_slowly(raw, line_no)
     try:
-        # Decoding first and calling the decoder directly skips json.loads' per-call
-        # encoding detection; the input is UTF-8 (a BOM is tolerated on the first line).
-        text = raw.decode()
-        if line_no == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        obj = _decode(text)
+        # orjson is about 5x faster than json and accepts a subset of what json does (it
+        # rejects NaN, invalid UTF-8 and lone surrogate escapes); anything it rejects
+        # goes through the json path, which decides and words the error.
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _parse_slowly(raw, line_no)
+    if type(obj) is not dict:
+        raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
+    custom_id = obj.get("custom_id")
+    if type(custom_id) is not str or not custom_id:
+        _check_custom_id(obj, line_no)
+    return custom_id, obj.get("body")
+
+
+def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
+    """`parse_line` for what orjson refused: the json module's verdict and message."""
+    try:
+        obj = _decode(raw.decode())
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
+    _check_custom_id(obj, line_no)
+    custom_id = obj["custom_id"]
+    if not _is_utf8_text(custom_id):
+        # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
+        # indexed, hashed into a request id or written to an output file.
+        raise InputError(f"Invalid input file: line {line_no}: custom_id is not valid UTF-8 text.")
+    return custom_id, obj.get("body")
+
+
+def _check_custom_id(obj: dict[str, Any], line_no: int) -> None:
     if "custom_id" not in obj:
         raise InputError(f"Invalid input file: line {line_no} has no custom_id.")
     custom_id = obj["custom_id"]
@@ -70,11 +103,6 @@ def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
         raise InputError(
             f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
         )
-    if not _is_utf8_text(custom_id):
-        # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
-        # indexed, hashed into a request id or written to an output file.
-        raise InputError(f"Invalid input file: line {line_no}: custom_id is not valid UTF-8 text.")
-    return custom_id, obj.get("body")
 
 
 def _is_utf8_text(text: str) -> bool:
@@ -119,6 +147,13 @@ def error_line(custom_id: str, request_id: str, error: ModelError) -> bytes:
 
 def _dump(line: dict[str, Any]) -> bytes:
     """One output line, newline included; valid UTF-8 JSON whatever its strings hold."""
+    try:
+        # The same compact UTF-8 JSON as json writes, several times faster. Concatenating
+        # the newline copies the line out of orjson's buffer, which stays 4 KiB however
+        # short the line: a chunk of lines would otherwise hold several times its size.
+        return orjson.dumps(line) + b"\n"
+    except orjson.JSONEncodeError:
+        pass  # e.g. an integer beyond 64 bits or a lone surrogate: json can write both
     try:
         return _encode(line).encode() + b"\n"
     except UnicodeEncodeError:
