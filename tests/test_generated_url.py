@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -78,9 +77,10 @@ def test_every_action_sends_its_own_default_query() -> None:
     rec = Recorder()
     client = client_for(rec, "https://gw.example")
     create_batch_inference_job.sync_detailed(
-        client=client, body=CreateBatchInferenceJobRequest.from_dict(
+        client=client,
+        body=CreateBatchInferenceJobRequest.from_dict(
             json.loads((SEEDS / "create_request.json").read_text(encoding="utf-8"))
-        )
+        ),
     )
     list_batch_inference_jobs.sync_detailed(client=client, body=ListBatchInferenceJobsRequest())
     get(client)
