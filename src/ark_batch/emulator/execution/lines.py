@@ -73,9 +73,9 @@ def parse_line(raw: bytes, line_no: int, *, exact_numbers: bool = False) -> tupl
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
     custom_id = obj.get("custom_id")
-    if type(custom_id) is not str or not custom_id:
-        _check_custom_id(obj, line_no)
-    return custom_id, obj.get("body")
+    if type(custom_id) is str and custom_id:
+        return custom_id, obj.get("body")
+    return _custom_id(obj, line_no), obj.get("body")  # raises: the right message
 
 
 def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
@@ -86,8 +86,7 @@ def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
-    _check_custom_id(obj, line_no)
-    custom_id = obj["custom_id"]
+    custom_id = _custom_id(obj, line_no)
     if not _is_utf8_text(custom_id):
         # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
         # indexed, hashed into a request id or written to an output file.
@@ -95,7 +94,8 @@ def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
     return custom_id, obj.get("body")
 
 
-def _check_custom_id(obj: dict[str, Any], line_no: int) -> None:
+def _custom_id(obj: dict[str, Any], line_no: int) -> str:
+    """The line's custom_id if it is a non-empty string; raises `InputError` if not."""
     if "custom_id" not in obj:
         raise InputError(f"Invalid input file: line {line_no} has no custom_id.")
     custom_id = obj["custom_id"]
@@ -103,6 +103,7 @@ def _check_custom_id(obj: dict[str, Any], line_no: int) -> None:
         raise InputError(
             f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
         )
+    return custom_id
 
 
 def _is_utf8_text(text: str) -> bool:
