@@ -483,7 +483,7 @@ def _report(
 
 
 def run(
-    ops: int = 600, async_ops: int = 640, repeats: int = 5, startup_repeats: int = 7
+    ops: int = 300, async_ops: int = 320, repeats: int = 5, startup_repeats: int = 7
 ) -> list[str]:
     """Measure every client against one stub server; return printable lines."""
     with _pinned() as (client_core, server_core):
