@@ -14,6 +14,7 @@ from ark_batch.emulator.execution.lines import (
     InputError,
     _parse_slowly,
     error_line,
+    is_blank,
     parse_line,
     result_line,
 )
@@ -53,6 +54,23 @@ def _verdict(parse: object, raw: bytes) -> object:
 def test_a_line_is_accepted_or_refused_as_the_json_module_does(raw: bytes) -> None:
     slowly = raw.removeprefix(b"\xef\xbb\xbf")
     assert _verdict(parse_line, raw) == _verdict(_parse_slowly, slowly)
+
+
+@pytest.mark.parametrize(
+    ("raw", "blank"),
+    [
+        (b"", True),
+        (b"\n", True),
+        (b" \t\r\x0b\x0c\n", True),
+        (b"\xef\xbb\xbf\n", True),
+        (b"{}\n", False),
+        (b" x \n", False),
+        (b"\xa0\n", False),  # not ASCII whitespace: a malformed line, not a blank one
+        (b"\x1c\n", False),
+    ],
+)
+def test_a_blank_line_is_ascii_whitespace_only(raw: bytes, blank: bool) -> None:
+    assert is_blank(raw, 1) is blank
 
 
 def test_exact_numbers_keep_integers_beyond_64_bits() -> None:

@@ -49,7 +49,8 @@ def is_blank(raw: bytes, line_no: int) -> bool:
     """
     if line_no == 1 and raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
-    return not raw.strip()
+    # isspace() stops at the first other byte and copies nothing, unlike strip().
+    return not raw or raw.isspace()
 
 
 def parse_line(raw: bytes, line_no: int, *, exact_numbers: bool = False) -> tuple[str, Any]:
