@@ -32,14 +32,15 @@ _LINE = (
 )
 
 
-def _write_input(data_dir: Path) -> int:
+def _write_input(data_dir: Path, lines: int) -> int:
     from ark_batch.storage import LocalObjectStore  # noqa: PLC0415
 
     objects = LocalObjectStore(data_dir / "objects")
     size = 0
     with objects.open_writer("bench", "in/batch.jsonl") as writer:
-        for start in range(0, LINES, 10_000):
-            chunk = "".join(_LINE % (i, i) for i in range(start, start + 10_000)).encode()
+        for start in range(0, lines, 10_000):
+            stop = min(start + 10_000, lines)
+            chunk = "".join(_LINE % (i, i) for i in range(start, stop)).encode()
             size += len(chunk)
             writer.write(chunk)
     return size
@@ -118,17 +119,17 @@ def json_floor(path: Path) -> tuple[float, float]:
     loads, dumps = json.loads, json.dumps
     cpu_started = time.process_time()
     started = time.perf_counter()
-    with path.open("rb") as lines:
-        for line in lines:
+    with path.open("rb") as source:
+        for line in source:
             dumps(loads(line))
     return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def run() -> list[str]:
-    """Measure and return printable lines."""
+def run(lines: int = LINES) -> list[str]:
+    """Measure a job of `lines` lines and return printable lines."""
     with tempfile.TemporaryDirectory(prefix="ark-batch-bench-") as tmp:
         data_dir = Path(tmp)
-        size = _write_input(data_dir)
+        size = _write_input(data_dir, lines)
         input_path = data_dir / "objects" / "bench" / "in" / "batch.jsonl"
         floors = [json_floor(input_path)]
         child = subprocess.run(
@@ -141,18 +142,18 @@ def run() -> list[str]:
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         output = data_dir / "objects" / "bench" / "out"
         output_size = sum(path.stat().st_size for path in output.rglob("*.jsonl"))
-    if figures["phase"] != "Completed" or figures["completed"] != LINES:
+    if figures["phase"] != "Completed" or figures["completed"] != lines:
         return [f"execution FAILED: {figures['phase']}: {figures['message']}"]
-    rate = LINES / figures["elapsed"]
-    cpu_rate = LINES / figures["cpu"]
-    floor_rate = LINES / min(wall for wall, _ in floors)
-    floor_cpu_rate = LINES / min(cpu for _, cpu in floors)
+    rate = lines / figures["elapsed"]
+    cpu_rate = lines / figures["cpu"]
+    floor_rate = lines / min(wall for wall, _ in floors)
+    floor_cpu_rate = lines / min(cpu for _, cpu in floors)
     ratio = rate / floor_rate
     # The child's own figure: RUSAGE_CHILDREN would be the largest child this process ever
     # waited for, e.g. the emulator benchmark's server under `python -m benchmarks`.
     rss_mb = figures["max_rss_kb"] / 1024
     return [
-        f"input: {LINES:,} lines, {size / 1e6:.0f} MB; output: {output_size / 1e6:.0f} MB",
+        f"input: {lines:,} lines, {size / 1e6:.0f} MB; output: {output_size / 1e6:.0f} MB",
         f"whole job (validate + execute + publish): {figures['elapsed']:.1f} s "
         f"(validation {figures['validation']:.1f} s), {figures['cpu']:.1f} s CPU",
         f"JSON floor (json.loads + json.dumps per line, best of before/after the job): "
