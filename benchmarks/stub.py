@@ -18,6 +18,8 @@ import subprocess
 import sys
 from typing import Any
 
+from ark_batch.signing import compute_signature, parse_authorization
+
 ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
 SECRET_KEY = "ark-batch-emulator-development-secret"
 REGION = "cn-beijing"
@@ -101,8 +103,6 @@ def _action(query: bytes) -> bytes:
 
 
 def _verified(scope: dict[str, Any], body: bytes) -> bool:
-    from ark_batch.signing import compute_signature, parse_authorization  # noqa: PLC0415
-
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     try:
         auth = parse_authorization(headers["authorization"])
