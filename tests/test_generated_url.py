@@ -121,6 +121,20 @@ def test_clients_on_different_base_urls_do_not_share_a_url() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_client_with_its_own_params_keeps_them_and_the_action() -> None:
+    rec = Recorder()
+    client = Client(
+        base_url="https://gw.example",
+        httpx_args={"transport": httpx.MockTransport(rec), "params": {"trace": "1"}},
+    )
+    get(client)
+    await get_batch_inference_job.asyncio_detailed(
+        client=client, body=GetBatchInferenceJobRequest(id="bi-1")
+    )
+    assert rec.urls == ["https://gw.example/?trace=1&" + QUERY[1:]] * 2
+
+
+@pytest.mark.asyncio
 async def test_the_async_functions_send_the_same_url() -> None:
     rec = Recorder()
     client = client_for(rec, "https://gw.example/ark")

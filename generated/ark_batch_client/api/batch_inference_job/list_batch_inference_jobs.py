@@ -37,7 +37,7 @@ def _url(base_url: httpx.URL) -> httpx.URL:
 
 
 def _get_kwargs(
-    base_url: httpx.URL,
+    base_url: httpx.URL | None,
     *,
     body: ListBatchInferenceJobsRequest,
     action: Literal["ListBatchInferenceJobs"] = "ListBatchInferenceJobs",
@@ -47,7 +47,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": _url(base_url),
+        "url": _PATH if base_url is None else _url(base_url),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -55,8 +55,13 @@ def _get_kwargs(
     headers["Content-Type"] = "application/json"
 
     _kwargs["headers"] = headers
-    if action != "ListBatchInferenceJobs" or version != "2024-01-01":
-        # A value other than its default: httpx replaces the URL's query with params.
+    if (
+        base_url is None
+        or action != "ListBatchInferenceJobs"
+        or version != "2024-01-01"
+    ):
+        # httpx replaces the URL's query with params whenever there are any (a value
+        # other than a default, or the client's own params): all of them go in.
         params: dict[str, Any] = {}
 
         params["Action"] = action
@@ -174,7 +179,7 @@ def sync_detailed(
 
     http = client.get_httpx_client()
     kwargs = _get_kwargs(
-        base_url=http.base_url,
+        base_url=None if http.params else http.base_url,
         body=body,
         action=action,
         version=version,
@@ -265,7 +270,7 @@ async def asyncio_detailed(
 
     http = client.get_async_httpx_client()
     kwargs = _get_kwargs(
-        base_url=http.base_url,
+        base_url=None if http.params else http.base_url,
         body=body,
         action=action,
         version=version,
