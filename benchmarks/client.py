@@ -1,291 +1,419 @@
-"""Client cost per request and async throughput: ark-batch vs the official SDK.
+"""Client CPU per request and throughput, side by side with the official SDK in one run.
 
-Run with ``python -m benchmarks client`` (or ``nox -s bench -- client``). A small HTTP/1.1
-stub server runs in **another process** on loopback; it verifies every signature (with
-``ark_batch.signing``) and answers canned Get/List/Create bodies, so both clients do the
-full job: sign, send, read, parse into models.
+Run with ``python -m benchmarks client`` (or ``nox -s bench -- client``).
 
-1. Client CPU per sync request (``time.process_time`` of this process only): the official
-   SDK's ``ARKApi.list_batch_inference_jobs`` (it has no Get) against ``ArkBatch.list_jobs``
-   (List vs List, 10 jobs per page), plus ``ArkBatch.get_job``. Auto-retry is off in the
-   SDK. Target: official / ours >= 1.2 for List.
-2. Throughput: ``AsyncArkBatch.get_job``/``list_jobs`` with 32 requests in flight, against
-   the official SDK's sequential sync throughput. Target: ours >= the SDK's. Measured with
-   AsyncArkBatch's default (8 connections on its native-asyncio network backend), with 2
-   and 100 connections (httpcore's pool bookkeeping grows with connections; see
-   toolchain-notes section 5), and with httpx's stock anyio transport at 8 connections.
+* The stub server (`benchmarks.stub`: uvicorn + httptools, every signature verified) runs
+  in a child process pinned to one core; this process is pinned to another, so the
+  client's CPU (``time.process_time``, this process only) is its own and nothing competes.
+* Every client does Create, Get and List (the official SDK has no Get; a Get is set
+  against its Create, the other small-bodied call). List parses a 10-job page, which the
+  SDK does cheaply, so Create is the fairer sync comparison.
+* Sync: the official SDK (``ARKApi``, auto-retry off), the generated functions on
+  ``make_client()``, ``ArkBatch``, and the floor (stdlib ``http.client`` + our signer,
+  ``json.loads`` only).
+* Async, 32 requests in flight: ``AsyncArkBatch(max_connections=N)`` as it is, and with
+  the ``httpx-aiohttp`` transport when installed, at N = 8, 32 and 100; the generated
+  ``asyncio`` functions on ``make_client()``. Throughput is set against the SDK's sync
+  throughput (it has no async client).
+* All of it interleaved per repeat, so load from other processes hits every client alike;
+  the figures are medians. The machine it ran on is printed first.
 
-The official SDK is imported lazily inside ``run()``: it is never a package dependency.
+The official SDK and httpx-aiohttp are imported lazily: neither is a package dependency.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import contextlib
+import http.client
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
+from urllib.parse import urlsplit
 
-ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
-SECRET_KEY = "ark-batch-emulator-development-secret"
-REGION = "cn-beijing"
+from benchmarks.stub import ACCESS_KEY, JOB_ID, LIST_PAGE, REGION, SECRET_KEY, StubServer
+
+ACTIONS = ("Create", "Get", "List")
+ASYNC_ACTIONS = ("Create", "List")
+IN_FLIGHT = 32
+POOL_SIZES = (8, 32, 100)
 TARGET_CPU_RATIO = 1.2
-CONCURRENCY = 32
-DEFAULT_POOL = "AsyncArkBatch default (8 conn., asyncio)"
-#: Async client set-ups compared: (connections, use httpx's own anyio transport).
-POOLS: dict[str, tuple[int | None, bool]] = {
-    DEFAULT_POOL: (8, False),
-    "2 connections, asyncio backend": (2, False),
-    "100 connections, asyncio backend": (None, False),
-    "8 connections, httpx anyio transport": (8, True),
-}
+TARGET_ASYNC_RATIO = 2.0
+OFFICIAL = "official SDK ARKApi (sync)"
+GENERATED = "generated sync on make_client()"
+FACADE = "ArkBatch (sync)"
+FLOOR = "http.client + our signer (floor)"
+SEED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seeds"
+VERSIONS = (
+    "httpx",
+    "httpcore",
+    "h11",
+    "httpx-aiohttp",
+    "aiohttp",
+    "uvicorn",
+    "httptools",
+    "volcenginesdk-core",
+    "volcenginesdk-ark",
+    "urllib3",
+)
+
+Call = Callable[[], object]
+AsyncCall = Callable[[], Awaitable[object]]
 
 
-# --- the stub server (runs in a child process) --------------------------------------------
+def _create_seed() -> dict[str, Any]:
+    seed: dict[str, Any] = json.loads((SEED / "create_request.json").read_text("utf-8"))
+    return seed
 
 
-def _job(n: int) -> dict[str, Any]:
-    return {
-        "Id": f"bi-20240918194641-{n:05d}",
-        "Name": f"批量推理任务 {n}",
-        "Description": "这是一个批量推理任务",
-        "ProjectName": "default",
-        "ModelReference": {"FoundationModel": {"Name": "doubao-pro-32k", "ModelVersion": "240615"}},
-        "InputFileTosLocation": {
-            "BucketName": "my-bucket-name",
-            "ObjectKey": "batch-inference-job/dataset/my-job.jsonl",
-        },
-        "OutputDirTosLocation": {
-            "BucketName": "my-bucket-name",
-            "ObjectKey": "batch-inference-job/output/",
-        },
-        "CompletionWindow": "1d",
-        "Status": {
-            "Phase": "Completed",
-            "PhaseTime": "2024-09-18T11:50:00Z",
-            "Message": "批量推理任务已完成",
-        },
-        "RequestCounts": {"Total": 2, "Completed": 2, "Failed": 0},
-        "Tags": [
-            {"Key": "sys:ark:createdBy", "Value": "IAMUser/30805480/test@bytedance.com"},
-            {"Key": "test_key", "Value": "test_value"},
-        ],
-        "CreateTime": "2024-09-18T11:46:41Z",
-        "UpdateTime": "2024-09-18T11:50:00Z",
-        "ExpireTime": "2024-09-19T11:46:41Z",
-    }
+# --- sync clients -------------------------------------------------------------------------
 
 
-def _bodies() -> dict[str, bytes]:
-    def envelope(action: str, result: Any) -> bytes:
-        metadata = {
-            "RequestId": "2024091910512025A35A851624E4541879",
-            "Action": action,
-            "Version": "2024-01-01",
-            "Service": "ark",
-            "Region": REGION,
-        }
-        return json.dumps({"ResponseMetadata": metadata, "Result": result}).encode()
-
-    items = [_job(n) for n in range(10)]
-    return {
-        "GetBatchInferenceJob": envelope("GetBatchInferenceJob", _job(0)),
-        "ListBatchInferenceJobs": envelope(
-            "ListBatchInferenceJobs",
-            {"TotalCount": 10, "PageNumber": 1, "PageSize": 10, "Items": items},
-        ),
-        "CreateBatchInferenceJob": envelope("CreateBatchInferenceJob", {"Id": _job(0)["Id"]}),
-    }
-
-
-class _StubProtocol(asyncio.Protocol):
-    bodies: ClassVar[dict[str, bytes]] = {}
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            head_end = self.buffer.find(b"\r\n\r\n")
-            if head_end < 0:
-                return
-            head = self.buffer[:head_end].decode("latin-1")
-            lines = head.split("\r\n")
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            length = int(headers.get("content-length", "0"))
-            end = head_end + 4 + length
-            if len(self.buffer) < end:
-                return
-            body = self.buffer[head_end + 4 : end]
-            self.buffer = self.buffer[end:]
-            self._respond(lines[0], headers, body)
-
-    def _respond(self, request_line: str, headers: dict[str, str], body: bytes) -> None:
-        from ark_batch.signing import compute_signature, parse_authorization  # noqa: PLC0415
-
-        method, target, _ = request_line.split(" ", 2)
-        path, _, query = target.partition("?")
-        action = ""
-        for pair in query.split("&"):
-            key, _, value = pair.partition("=")
-            if key == "Action":
-                action = value
-        status, payload = "200 OK", self.bodies.get(action)
-        try:
-            auth = parse_authorization(headers["authorization"])
-            expected = compute_signature(
-                method=method,
-                path=path,
-                query=query,
-                headers=headers,
-                signed_headers=auth.signed_headers,
-                body_sha256=hashlib.sha256(body).hexdigest(),
-                x_date=headers["x-date"],
-                date=auth.date,
-                region=auth.region,
-                service=auth.service,
-                secret_key=SECRET_KEY,
-            )
-            if not hmac.compare_digest(expected, auth.signature):
-                raise ValueError("signature mismatch")
-        except (KeyError, ValueError) as exc:
-            status, payload = "401 Unauthorized", json.dumps({"error": str(exc)}).encode()
-        if payload is None:
-            status, payload = "404 Not Found", b"{}"
-        self.transport.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n".encode()
-            + payload
-        )
-
-
-def serve() -> None:
-    """Child-process entry: print the port, then serve until stdin closes."""
-    _StubProtocol.bodies = _bodies()
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(_StubProtocol, "127.0.0.1", 0, backlog=256)
-        port = server.sockets[0].getsockname()[1]
-        print(port, flush=True)
-        await loop.run_in_executor(None, sys.stdin.read)
-        server.close()
-
-    asyncio.run(main())
-
-
-class StubServer:
-    """The stub in a child process (so its CPU is not counted as the client's)."""
-
-    def __enter__(self) -> StubServer:
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-        assert self.process.stdout is not None
-        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-
-# --- measurements -----------------------------------------------------------------------
-
-
-def _cpu_per_call(call: Callable[[], object], ops: int) -> float:
-    """Client CPU seconds per call (this process, all threads)."""
-    start = time.process_time()
-    for _ in range(ops):
-        call()
-    return (time.process_time() - start) / ops
-
-
-def _wall_rate(call: Callable[[], object], ops: int) -> float:
-    start = time.perf_counter()
-    for _ in range(ops):
-        call()
-    return ops / (time.perf_counter() - start)
-
-
-def _official_list(url: str) -> Callable[[], object]:
-    import volcenginesdkark  # noqa: PLC0415
+def _official(url: str) -> dict[str, Call]:
+    import volcenginesdkark as ark  # noqa: PLC0415
     import volcenginesdkcore  # noqa: PLC0415
 
     configuration = volcenginesdkcore.Configuration()
-    configuration.ak = ACCESS_KEY
-    configuration.sk = SECRET_KEY
-    configuration.region = REGION
-    configuration.host = url
+    configuration.ak, configuration.sk = ACCESS_KEY, SECRET_KEY
+    configuration.region, configuration.host = REGION, url
     configuration.auto_retry = False
-    api = volcenginesdkark.ARKApi(volcenginesdkcore.ApiClient(configuration))
-    request = volcenginesdkark.ListBatchInferenceJobsRequest(page_number=1, page_size=10)
+    api = ark.ARKApi(volcenginesdkcore.ApiClient(configuration))
+    seed = _create_seed()
+    model = seed["ModelReference"]["FoundationModel"]
+    create = ark.CreateBatchInferenceJobRequest(
+        name=seed["Name"],
+        description=seed["Description"],
+        project_name=seed["ProjectName"],
+        completion_window=seed["CompletionWindow"],
+        model_reference=ark.ModelReferenceForCreateBatchInferenceJobInput(
+            foundation_model=ark.FoundationModelForCreateBatchInferenceJobInput(
+                name=model["Name"], model_version=model["ModelVersion"]
+            )
+        ),
+        input_file_tos_location=ark.InputFileTosLocationForCreateBatchInferenceJobInput(
+            bucket_name=seed["InputFileTosLocation"]["BucketName"],
+            object_key=seed["InputFileTosLocation"]["ObjectKey"],
+        ),
+        output_dir_tos_location=ark.OutputDirTosLocationForCreateBatchInferenceJobInput(
+            bucket_name=seed["OutputDirTosLocation"]["BucketName"],
+            object_key=seed["OutputDirTosLocation"]["ObjectKey"],
+        ),
+        tags=[
+            ark.TagForCreateBatchInferenceJobInput(key=t["Key"], value=t["Value"])
+            for t in seed["Tags"]
+        ],
+    )
+    page = ark.ListBatchInferenceJobsRequest(page_number=1, page_size=LIST_PAGE)
 
-    def call() -> object:
-        response = api.list_batch_inference_jobs(request)
-        assert len(response.items) == 10
+    def create_job() -> object:
+        response = api.create_batch_inference_job(create)
+        assert response.id == JOB_ID
         return response
 
-    return call
+    def list_jobs() -> object:
+        response = api.list_batch_inference_jobs(page)
+        assert len(response.items) == LIST_PAGE
+        return response
+
+    return {"Create": create_job, "List": list_jobs}
 
 
-def _async_rate(url: str, action: str, ops: int, setup: tuple[int | None, bool]) -> float:
-    """Requests per second with CONCURRENCY requests in flight."""
+def _generated(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
+    from ark_batch import make_client  # noqa: PLC0415
+    from ark_batch.credentials import Credentials  # noqa: PLC0415
+    from ark_batch_client.api.batch_inference_job import (  # noqa: PLC0415
+        create_batch_inference_job,
+        get_batch_inference_job,
+        list_batch_inference_jobs,
+    )
+    from ark_batch_client.models import (  # noqa: PLC0415
+        CreateBatchInferenceJobRequest,
+        CreateBatchInferenceJobResponse,
+        GetBatchInferenceJobRequest,
+        GetBatchInferenceJobResponse,
+        ListBatchInferenceJobsRequest,
+        ListBatchInferenceJobsResponse,
+    )
+
+    client = make_client(url, credentials=Credentials(ACCESS_KEY, SECRET_KEY))
+    create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
+    get = GetBatchInferenceJobRequest(id=JOB_ID)
+    page = ListBatchInferenceJobsRequest(page_number=1, page_size=LIST_PAGE)
+
+    def create_job() -> object:
+        response = create_batch_inference_job.sync(client=client, body=create)
+        assert isinstance(response, CreateBatchInferenceJobResponse)
+        return response
+
+    def get_job() -> object:
+        response = get_batch_inference_job.sync(client=client, body=get)
+        assert isinstance(response, GetBatchInferenceJobResponse)
+        return response
+
+    def list_jobs() -> object:
+        response = list_batch_inference_jobs.sync(client=client, body=page)
+        assert isinstance(response, ListBatchInferenceJobsResponse)
+        return response
+
+    calls = {"Create": create_job, "Get": get_job, "List": list_jobs}
+    return calls, client.get_httpx_client().close
+
+
+def _facade(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
+    from ark_batch.credentials import Credentials  # noqa: PLC0415
+    from ark_batch.facade import ArkBatch  # noqa: PLC0415
+    from ark_batch.retries import NO_RETRY  # noqa: PLC0415
+    from ark_batch_client.models import CreateBatchInferenceJobRequest  # noqa: PLC0415
+
+    ark = ArkBatch(url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), retry=NO_RETRY)
+    create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
+    calls: dict[str, Call] = {
+        "Create": lambda: ark.create_job(create),
+        "Get": lambda: ark.get_job(JOB_ID),
+        "List": lambda: ark.list_jobs(page_size=LIST_PAGE),
+    }
+    return calls, ark.close
+
+
+def _floor(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
+    """The least a Python client can do: http.client, our signer, json.loads."""
+    from ark_batch.signing import SigningKeyCache, sign  # noqa: PLC0415
+
+    host = urlsplit(url).netloc
+    connection = http.client.HTTPConnection(host)
+    cache = SigningKeyCache()
+    bodies = {
+        "Create": json.dumps(_create_seed(), ensure_ascii=False).encode(),
+        "Get": json.dumps({"Id": JOB_ID}).encode(),
+        "List": json.dumps({"PageNumber": 1, "PageSize": LIST_PAGE}).encode(),
+    }
+    names = {
+        "Create": "CreateBatchInferenceJob",
+        "Get": "GetBatchInferenceJob",
+        "List": "ListBatchInferenceJobs",
+    }
+
+    def call(action: str) -> Call:
+        query = f"Action={names[action]}&Version=2024-01-01"
+        target, body = f"/?{query}", bodies[action]
+
+        def send() -> object:
+            headers = {"Host": host, "Content-Type": "application/json"}
+            headers.update(
+                sign(
+                    method="POST",
+                    path="/",
+                    query=query,
+                    headers=headers,
+                    body=body,
+                    access_key=ACCESS_KEY,
+                    secret_key=SECRET_KEY,
+                    region=REGION,
+                    service="ark",
+                    x_date=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+                    key_cache=cache,
+                )
+            )
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            result = json.loads(response.read())["Result"]
+            assert response.status == 200
+            return result
+
+        return send
+
+    return {action: call(action) for action in ACTIONS}, connection.close
+
+
+# --- async clients ------------------------------------------------------------------------
+
+
+@dataclass
+class AsyncSetup:
+    """How to open one async client and its calls."""
+
+    name: str
+    pool: int | None
+    open: Callable[[str, int | None], contextlib.AbstractAsyncContextManager[dict[str, AsyncCall]]]
+
+
+@contextlib.asynccontextmanager
+async def _async_facade(
+    url: str, pool: int | None, *, aiohttp: bool = False
+) -> Any:  # AsyncIterator[dict[str, AsyncCall]]
     import httpx  # noqa: PLC0415
 
     from ark_batch.credentials import Credentials  # noqa: PLC0415
     from ark_batch.facade import AsyncArkBatch  # noqa: PLC0415
+    from ark_batch.retries import NO_RETRY  # noqa: PLC0415
+    from ark_batch_client.models import CreateBatchInferenceJobRequest  # noqa: PLC0415
 
-    max_connections, anyio_transport = setup
+    args: dict[str, Any] | None = None
+    if aiohttp:
+        from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415
 
-    async def main() -> float:
-        args = None
-        if anyio_transport:  # httpx's stock transport (httpcore over anyio)
-            limits = httpx.Limits(max_connections=max_connections)
-            args = {"transport": httpx.AsyncHTTPTransport(limits=limits)}
-        async with AsyncArkBatch(
-            url,
-            credentials=Credentials(ACCESS_KEY, SECRET_KEY),
-            max_connections=max_connections,
-            httpx_args=args,
-        ) as ark:
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        args = {"transport": AiohttpTransport(limits=limits)}
+    create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
+    async with AsyncArkBatch(
+        url,
+        credentials=Credentials(ACCESS_KEY, SECRET_KEY),
+        retry=NO_RETRY,
+        max_connections=pool,
+        httpx_args=args,
+    ) as ark:
+        yield {
+            "Create": lambda: ark.create_job(create),
+            "Get": lambda: ark.get_job(JOB_ID),
+            "List": lambda: ark.list_jobs(page_size=LIST_PAGE),
+        }
 
-            async def one() -> object:
-                if action == "get":
-                    return await ark.get_job("bi-20240918194641-00000")
-                return await ark.list_jobs(page_size=10)
 
-            async def worker(count: int) -> None:
+@contextlib.asynccontextmanager
+async def _async_generated(url: str, pool: int | None) -> Any:
+    from ark_batch import make_client  # noqa: PLC0415
+    from ark_batch.credentials import Credentials  # noqa: PLC0415
+    from ark_batch_client.api.batch_inference_job import (  # noqa: PLC0415
+        create_batch_inference_job,
+        list_batch_inference_jobs,
+    )
+    from ark_batch_client.models import (  # noqa: PLC0415
+        CreateBatchInferenceJobRequest,
+        ListBatchInferenceJobsRequest,
+    )
+
+    client = make_client(url, credentials=Credentials(ACCESS_KEY, SECRET_KEY))
+    create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
+    page = ListBatchInferenceJobsRequest(page_number=1, page_size=LIST_PAGE)
+    try:
+        yield {
+            "Create": lambda: create_batch_inference_job.asyncio(client=client, body=create),
+            "List": lambda: list_batch_inference_jobs.asyncio(client=client, body=page),
+        }
+    finally:
+        await client.get_async_httpx_client().aclose()
+
+
+def _async_setups() -> list[AsyncSetup]:
+    setups = [
+        AsyncSetup(f"AsyncArkBatch(max_connections={n})", n, _async_facade) for n in POOL_SIZES
+    ]
+    try:
+        import httpx_aiohttp  # noqa: F401, PLC0415
+    except ImportError:
+        pass
+    else:
+        setups += [
+            AsyncSetup(
+                f"AsyncArkBatch, httpx-aiohttp transport ({n} conn.)",
+                n,
+                lambda url, pool: _async_facade(url, pool, aiohttp=True),
+            )
+            for n in POOL_SIZES
+        ]
+    setups.append(AsyncSetup("generated asyncio on make_client()", None, _async_generated))
+    return setups
+
+
+# --- measurement ----------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Per-repeat figures of one client and action."""
+
+    rate: list[float] = field(default_factory=list)  # requests per wall second
+    cpu: list[float] = field(default_factory=list)  # client CPU seconds per request
+
+    def add(self, ops: int, wall: float, cpu: float) -> None:
+        self.rate.append(ops / wall)
+        self.cpu.append(cpu / ops)
+
+
+def _measure_sync(call: Call, ops: int, samples: Samples) -> None:
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(ops):
+        call()
+    samples.add(ops, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+async def _measure_async(
+    setup: AsyncSetup, url: str, ops: int, samples: dict[str, Samples]
+) -> None:
+    per_worker = max(1, ops // IN_FLIGHT)
+    async with setup.open(url, setup.pool) as calls:
+        for action in ASYNC_ACTIONS:
+            call = calls[action]
+
+            async def worker(count: int, call: AsyncCall = call) -> None:
                 for _ in range(count):
-                    await one()
+                    await call()
 
-            await asyncio.gather(*(worker(2) for _ in range(CONCURRENCY)))  # warm-up
-            start = time.perf_counter()
-            await asyncio.gather(*(worker(ops // CONCURRENCY) for _ in range(CONCURRENCY)))
-            return (ops // CONCURRENCY) * CONCURRENCY / (time.perf_counter() - start)
+            await asyncio.gather(*(worker(2) for _ in range(IN_FLIGHT)))  # connections up
+            cpu, wall = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker(per_worker) for _ in range(IN_FLIGHT)))
+            samples[action].add(
+                per_worker * IN_FLIGHT, time.perf_counter() - wall, time.process_time() - cpu
+            )
 
-    return asyncio.run(main())
+
+@contextlib.contextmanager
+def _pinned() -> Iterator[tuple[int | None, int | None]]:
+    """Pin this process to one core and leave another for the server, where there are two."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        yield None, None
+        return
+    if len(allowed) < 2:
+        yield None, None
+        return
+    client_core, server_core = allowed[0], allowed[1]
+    os.sched_setaffinity(0, {client_core})
+    try:
+        yield client_core, server_core
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
-def _startup_seconds(args: list[str], repeats: int = 7) -> float:
+def machine(client_core: int | None, server_core: int | None) -> list[str]:
+    """Where the figures come from: CPU, cores, pinning, Python and library versions."""
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = []
+    for name in VERSIONS:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    pinning = (
+        f"client on core {client_core}, server on core {server_core}"
+        if client_core is not None
+        else "not pinned (needs two cores and Linux)"
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return [
+        f"machine: {model}, {os.cpu_count()} logical cores; {pinning}; load average {load}",
+        f"python {platform.python_version()} ({platform.python_implementation()}) on "
+        f"{platform.system()} {platform.release()}",
+        "versions: " + ", ".join(versions),
+    ]
+
+
+def _startup_seconds(args: list[str], repeats: int) -> float:
     """Median wall time of a fresh interpreter running ``args``."""
     times = []
     for _ in range(repeats):
@@ -295,68 +423,98 @@ def _startup_seconds(args: list[str], repeats: int = 7) -> float:
     return statistics.median(times)
 
 
-def run(ops: int = 400, repeats: int = 5, startup_repeats: int = 7) -> list[str]:
-    """Measure both clients against one stub server; return printable lines."""
-    from ark_batch.credentials import Credentials  # noqa: PLC0415
-    from ark_batch.facade import ArkBatch  # noqa: PLC0415
-    from ark_batch.retries import NO_RETRY  # noqa: PLC0415
+# --- report ----------------------------------------------------------------------------------
 
-    lines: list[str] = []
-    with StubServer() as stub:
-        ark = ArkBatch(stub.url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), retry=NO_RETRY)
-        calls: dict[str, Callable[[], object]] = {
-            "official list": _official_list(stub.url),
-            "ours list": lambda: ark.list_jobs(page_size=10),
-            "ours get": lambda: ark.get_job("bi-20240918194641-00000"),
-        }
-        cpu: dict[str, list[float]] = {name: [] for name in calls}
-        sync_rates: dict[str, list[float]] = {"official list": [], "ours list": []}
-        async_rates: dict[tuple[str, str], list[float]] = {
-            (action, label): [] for action in ("list", "get") for label in POOLS
-        }
-        for call in calls.values():  # warm-up: imports, connections, signing keys
-            for _ in range(20):
-                call()
-        # Everything interleaved per repeat, so load from other processes hits all alike.
-        for _ in range(repeats):
-            for name, call in calls.items():
-                cpu[name].append(_cpu_per_call(call, ops))
-            for name, samples in sync_rates.items():
-                samples.append(_wall_rate(calls[name], ops))
-            for (action, label), samples in async_rates.items():
-                samples.append(_async_rate(stub.url, action, ops * 2, POOLS[label]))
-        ark.close()
-    official_rate = statistics.median(sync_rates["official list"])
-    ours_sync_rate = statistics.median(sync_rates["ours list"])
-    rates = {key: statistics.median(values) for key, values in async_rates.items()}
-    official, ours_list, ours_get = (
-        statistics.median(cpu[name]) * 1e6 for name in ("official list", "ours list", "ours get")
-    )
-    ratio = official / ours_list
-    verdict = "met" if ratio >= TARGET_CPU_RATIO else "NOT met"
-    lines.append(
-        f"client CPU/request (sync)  official List {official:.0f} us | ours List "
-        f"{ours_list:.0f} us | ours Get {ours_get:.0f} us | List ratio {ratio:.2f}x "
-        f"(target >= {TARGET_CPU_RATIO}x: {verdict})"
-    )
-    lines.append(
-        f"sync throughput            official List {official_rate:.0f} req/s | ours List "
-        f"{ours_sync_rate:.0f} req/s"
-    )
-    for (action, label), rate in rates.items():
+
+def _row(name: str, action: str, samples: Samples, versus: str) -> str:
+    rate = statistics.median(samples.rate)
+    cpu = statistics.median(samples.cpu) * 1e6
+    return f"{name:<48} {action:<6} {rate:>7,.0f} req/s {cpu:>6,.0f} us CPU/req  {versus}"
+
+
+def _report(
+    sync: dict[str, dict[str, Samples]], async_: dict[str, dict[str, Samples]]
+) -> list[str]:
+    def cpu(name: str, action: str) -> float:
+        return statistics.median(sync[name][action].cpu)
+
+    def rate(table: dict[str, dict[str, Samples]], name: str, action: str) -> float:
+        return statistics.median(table[name][action].rate)
+
+    def sdk_action(action: str) -> str:
+        return action if action in sync[OFFICIAL] else "Create"
+
+    lines = [f"{'client':<48} {'action':<6} {'throughput':>13} {'client CPU':>17}  vs official SDK"]
+    for name, actions in sync.items():
+        for action, samples in actions.items():
+            base = sdk_action(action)
+            ratio = cpu(OFFICIAL, base) / cpu(name, action)
+            note = "" if base == action else f" (vs SDK {base}: it has no {action})"
+            lines.append(_row(name, action, samples, f"{ratio:.2f}x less CPU{note}"))
+    for name, actions in async_.items():
+        for action, samples in actions.items():
+            ratio = rate(async_, name, action) / rate(sync, OFFICIAL, action)
+            lines.append(
+                _row(f"{name}, {IN_FLIGHT} in flight", action, samples, f"{ratio:.2f}x SDK req/s")
+            )
+    lines.append("targets:")
+    for action in ACTIONS:
+        base = sdk_action(action)
+        ratio = cpu(OFFICIAL, base) / cpu(GENERATED, action)
+        verdict = "met" if ratio >= TARGET_CPU_RATIO else "NOT met"
         lines.append(
-            f"async, {CONCURRENCY} in flight, {label:<40} ours {action.capitalize():4} "
-            f"{rate:.0f} req/s"
+            f"  generated {action}: {ratio:.2f}x less CPU than the SDK's {base} "
+            f"(target >= {TARGET_CPU_RATIO}x): {verdict}"
         )
-    default_list = rates[("list", DEFAULT_POOL)]
-    verdict = "met" if default_list >= official_rate else "NOT met"
+    for action in ASYNC_ACTIONS:
+        official = rate(sync, OFFICIAL, action)
+        facade_cpu = cpu(FACADE, action)
+        for n in POOL_SIZES:
+            name = f"AsyncArkBatch(max_connections={n})"
+            ratio = rate(async_, name, action) / official
+            async_cpu = statistics.median(async_[name][action].cpu)
+            met = ratio >= TARGET_ASYNC_RATIO and async_cpu <= facade_cpu
+            lines.append(
+                f"  {name} {action}: {ratio:.2f}x the SDK's sync req/s (target >= "
+                f"{TARGET_ASYNC_RATIO}x), {async_cpu * 1e6:.0f} us CPU/req vs ArkBatch "
+                f"{facade_cpu * 1e6:.0f} (target <=): {'met' if met else 'NOT met'}"
+            )
+    return lines
+
+
+def run(
+    ops: int = 300, async_ops: int = 320, repeats: int = 5, startup_repeats: int = 7
+) -> list[str]:
+    """Measure every client against one stub server; return printable lines."""
+    with _pinned() as (client_core, server_core):
+        lines = machine(client_core, server_core)
+        with StubServer(server_core) as stub:
+            official = _official(stub.url)
+            generated, close_generated = _generated(stub.url)
+            facade, close_facade = _facade(stub.url)
+            floor, close_floor = _floor(stub.url)
+            clients = {OFFICIAL: official, GENERATED: generated, FACADE: facade, FLOOR: floor}
+            sync = {
+                name: {action: Samples() for action in calls} for name, calls in clients.items()
+            }
+            setups = _async_setups()
+            async_ = {s.name: {a: Samples() for a in ASYNC_ACTIONS} for s in setups}
+            for calls in clients.values():  # warm-up: imports, connections, signing keys
+                for call in calls.values():
+                    for _ in range(20):
+                        call()
+            for _ in range(repeats):
+                for name, calls in clients.items():
+                    for action, call in calls.items():
+                        _measure_sync(call, ops, sync[name][action])
+                for setup in setups:
+                    asyncio.run(_measure_async(setup, stub.url, async_ops, async_[setup.name]))
+            for close in (close_generated, close_facade, close_floor):
+                close()
+    lines += _report(sync, async_)
     lines.append(
-        f"async List (default pool) {default_list:.0f} req/s vs official sync List "
-        f"{official_rate:.0f} req/s ({default_list / official_rate:.2f}x; target >= 1x: {verdict})"
-    )
-    lines.append(
-        f"medians of {repeats} interleaved repeats x {ops} requests; stub server in a "
-        "separate process verifies every signature"
+        f"medians of {repeats} interleaved repeats: {ops} sync requests, {async_ops} async "
+        f"requests ({IN_FLIGHT} in flight) per client and action"
     )
     bare = _startup_seconds(["-c", "pass"], startup_repeats)
     cli_help = _startup_seconds(["-m", "ark_batch.cli", "--help"], startup_repeats)
@@ -367,8 +525,5 @@ def run(ops: int = 400, repeats: int = 5, startup_repeats: int = 7) -> list[str]
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        serve()
-    else:
-        for line in run():
-            print(line)
+    for printed in run():
+        print(printed)

@@ -95,7 +95,7 @@ def test_an_api_version_bump_regenerates_with_the_new_names(tmp_path: Path) -> N
     assert stop_module.is_file()
     stop_source = stop_module.read_text()
     assert 'action: Literal["StopBatchInferenceJob"] = "StopBatchInferenceJob"' in stop_source
-    assert '"url": "/#Action=StopBatchInferenceJob"' in stop_source
+    assert '_PATH = "/#Action=StopBatchInferenceJob"' in stop_source
     assert (out / "models" / "stop_batch_inference_job_request.py").is_file()
     job_model = (out / "models" / "batch_inference_job.py").read_text()
     assert "priority: int | Unset = UNSET" in job_model

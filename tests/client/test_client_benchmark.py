@@ -6,12 +6,37 @@ import pytest
 
 
 @pytest.mark.slow
-def test_client_benchmark_runs() -> None:
+def test_client_benchmark_runs_every_client_and_action() -> None:
     from benchmarks import client  # noqa: PLC0415
 
-    lines = client.run(ops=40, repeats=1, startup_repeats=1)
+    lines = client.run(ops=20, async_ops=32, repeats=1, startup_repeats=1)
     text = "\n".join(lines)
-    assert "client CPU/request (sync)" in text
-    assert "official List" in text
-    assert "async List (default pool)" in text
+    assert text.startswith("machine: ")
+    assert "versions: " in text
+    for name in (client.OFFICIAL, client.GENERATED, client.FACADE, client.FLOOR):
+        for action in ("Create", "List"):
+            assert f"{name:<48} {action}" in text
+    for pool in client.POOL_SIZES:
+        assert f"AsyncArkBatch(max_connections={pool}) Create:" in text
+        assert f"AsyncArkBatch, httpx-aiohttp transport ({pool} conn.)" in text
+    assert "generated Create:" in text
     assert "ark-batch --help startup" in text
+
+
+def test_the_stub_refuses_a_bad_signature() -> None:
+    from ark_batch import ArkBatch  # noqa: PLC0415
+    from ark_batch.credentials import Credentials  # noqa: PLC0415
+    from ark_batch.errors import ApiError  # noqa: PLC0415
+    from ark_batch.retries import NO_RETRY  # noqa: PLC0415
+    from benchmarks.stub import ACCESS_KEY, JOB_ID, SECRET_KEY, StubServer  # noqa: PLC0415
+
+    with StubServer() as stub:
+        with ArkBatch(stub.url, credentials=Credentials(ACCESS_KEY, SECRET_KEY)) as ark:
+            assert ark.get_job(JOB_ID).id == JOB_ID
+        wrong = Credentials(ACCESS_KEY, "not-the-secret")
+        with (
+            ArkBatch(stub.url, credentials=wrong, retry=NO_RETRY) as ark,
+            pytest.raises(ApiError) as raised,
+        ):
+            ark.get_job(JOB_ID)
+    assert raised.value.status == 401

@@ -103,7 +103,7 @@ def test_the_generated_client_sends_the_new_field_and_version(
     body = CreateBatchInferenceJobRequest.from_dict(
         create_body("in/sent.jsonl", **{drill.request_field: 5})
     )
-    kwargs = create_batch_inference_job._get_kwargs(body=body)
+    kwargs = create_batch_inference_job._get_kwargs(None, body=body)
     assert kwargs["json"][drill.request_field] == 5
     assert kwargs["params"]["Version"] == drill.new_version
     created = create_batch_inference_job.sync(client=client, body=body)

@@ -9,8 +9,35 @@ from ...models.get_batch_inference_job_request import GetBatchInferenceJobReques
 from ...models.get_batch_inference_job_response import GetBatchInferenceJobResponse
 from ...types import UNSET, Response
 
+_PATH = "/#Action=GetBatchInferenceJob"
+#: The query parameters' defaults: the URL built once carries them.
+_DEFAULT_PARAMS: dict[str, Any] = {
+    "Action": "GetBatchInferenceJob",
+    "Version": "2024-01-01",
+}
+_urls: dict[int, tuple[httpx.URL, httpx.URL]] = {}
+
+
+def _url(base_url: httpx.URL) -> httpx.URL:
+    """The absolute URL with the default query on ``base_url``, built once per base URL."""
+    cached = _urls.get(id(base_url))
+    if cached is not None and cached[0] is base_url:
+        return cached[1]
+    # Joined as httpx joins a relative URL (base_url's path always ends in "/"), so the
+    # request is byte for byte what httpx would send.
+    relative = httpx.URL(_PATH, params=_DEFAULT_PARAMS)
+    url = base_url.copy_with(
+        raw_path=base_url.raw_path + relative.raw_path.lstrip(b"/")
+    )
+    if len(_urls) >= 64:
+        _urls.clear()
+    # The entry holds base_url itself, so its id cannot be reused while it is cached.
+    _urls[id(base_url)] = (base_url, url)
+    return url
+
 
 def _get_kwargs(
+    base_url: httpx.URL | None,
     *,
     body: GetBatchInferenceJobRequest,
     action: Literal["GetBatchInferenceJob"] = "GetBatchInferenceJob",
@@ -18,18 +45,9 @@ def _get_kwargs(
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
-    params: dict[str, Any] = {}
-
-    params["Action"] = action
-
-    params["Version"] = version
-
-    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/#Action=GetBatchInferenceJob",
-        "params": params,
+        "url": _PATH if base_url is None else _url(base_url),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -37,6 +55,18 @@ def _get_kwargs(
     headers["Content-Type"] = "application/json"
 
     _kwargs["headers"] = headers
+    if base_url is None or action != "GetBatchInferenceJob" or version != "2024-01-01":
+        # httpx replaces the URL's query with params whenever there are any (a value
+        # other than a default, or the client's own params): all of them go in.
+        params: dict[str, Any] = {}
+
+        params["Action"] = action
+
+        params["Version"] = version
+
+        params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+        _kwargs["params"] = params
     return _kwargs
 
 
@@ -136,13 +166,15 @@ def sync_detailed(
         Response[ErrorResponse | GetBatchInferenceJobResponse]
     """
 
+    http = client.get_httpx_client()
     kwargs = _get_kwargs(
+        base_url=None if http.params else http.base_url,
         body=body,
         action=action,
         version=version,
     )
 
-    response = client.get_httpx_client().request(
+    response = http.request(
         **kwargs,
     )
 
@@ -211,13 +243,15 @@ async def asyncio_detailed(
         Response[ErrorResponse | GetBatchInferenceJobResponse]
     """
 
+    http = client.get_async_httpx_client()
     kwargs = _get_kwargs(
+        base_url=None if http.params else http.base_url,
         body=body,
         action=action,
         version=version,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await http.request(**kwargs)
 
     return _build_response(client=client, response=response)
 

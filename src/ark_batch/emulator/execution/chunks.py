@@ -43,13 +43,22 @@ def model_name(job: Job) -> str:
     return job.model_name or "unknown"
 
 
-def _usage(body: object) -> tuple[int, int, int]:
-    usage = body.get("usage") if isinstance(body, dict) else None
-    if not isinstance(usage, dict):
-        return 0, 0, 0
-    values = [usage.get(name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    prompt, completion, total = (v if type(v) is int and v >= 0 else 0 for v in values)
-    return prompt, completion, total
+def _count(value: object) -> int:
+    return value if type(value) is int and value >= 0 else 0
+
+
+def _add(chunk: Chunk, custom_id: str, rid: str, result: ModelResult) -> None:
+    if isinstance(result, ModelResponse):
+        chunk.results.append(result_line(custom_id, result))
+        chunk.completed += 1
+        usage = result.body.get("usage")
+        if type(usage) is dict:
+            chunk.prompt_tokens += _count(usage.get("prompt_tokens"))
+            chunk.completion_tokens += _count(usage.get("completion_tokens"))
+            chunk.total_tokens += _count(usage.get("total_tokens"))
+    else:
+        chunk.errors.append(error_line(custom_id, rid, result))
+        chunk.failed += 1
 
 
 def process_chunk(
@@ -60,37 +69,37 @@ def process_chunk(
 ) -> Chunk:
     """Answer validated ``(line number, line)`` pairs, in input order.
 
-    Blocking backends run on `pool` (at most its size in flight); others in a plain loop,
-    which is what keeps the echo path fast.
+    Blocking backends run on `pool` (at most its size in flight). Others answer each line
+    as it is read, so a line's objects are freed before the next is parsed: holding a
+    whole chunk of parsed lines made the garbage collector rescan them over and over.
     """
     stamp = job.create_time.astimezone(UTC8).strftime("%Y%m%d%H%M%S")
     created = int(job.create_time.timestamp())
     model = model_name(job)
+    chunk = Chunk()
+    if pool is None or not backend.blocking:
+        complete = backend.complete
+        for line_no, raw in pending:
+            custom_id, body = parse_line(raw, line_no)
+            rid = request_id(stamp, job.id, custom_id)
+            if isinstance(body, dict):
+                result = complete(ModelRequest(custom_id, body, model, rid, created))
+            else:
+                result = _NOT_AN_OBJECT
+            _add(chunk, custom_id, rid, result)
+        return chunk
+    # The body is sent on as it is: integers beyond 64 bits must stay exact.
     requests: list[ModelRequest] = []
     outcomes: list[tuple[str, str, ModelResult | None]] = []
     for line_no, raw in pending:
-        custom_id, body = parse_line(raw, line_no)
+        custom_id, body = parse_line(raw, line_no, exact_numbers=True)
         rid = request_id(stamp, job.id, custom_id)
         if isinstance(body, dict):
             requests.append(ModelRequest(custom_id, body, model, rid, created))
             outcomes.append((custom_id, rid, None))
         else:
             outcomes.append((custom_id, rid, _NOT_AN_OBJECT))
-    if pool is not None and backend.blocking:
-        answers = iter(list(pool.map(backend.complete, requests)))
-    else:
-        answers = iter([backend.complete(request) for request in requests])
-    chunk = Chunk()
+    answers = iter(list(pool.map(backend.complete, requests)))
     for custom_id, rid, known in outcomes:
-        result = known if known is not None else next(answers)
-        if isinstance(result, ModelResponse):
-            chunk.results.append(result_line(custom_id, result))
-            chunk.completed += 1
-            prompt, completion, total = _usage(result.body)
-            chunk.prompt_tokens += prompt
-            chunk.completion_tokens += completion
-            chunk.total_tokens += total
-        else:
-            chunk.errors.append(error_line(custom_id, rid, result))
-            chunk.failed += 1
+        _add(chunk, custom_id, rid, known if known is not None else next(answers))
     return chunk

@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 from ark_batch.emulator.execution.model_backends import ModelError, ModelResponse
 
 __all__ = [
@@ -50,24 +52,56 @@ def is_blank(raw: bytes, line_no: int) -> bool:
     """
     if line_no == 1 and raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
-    return not raw.strip()
+    # isspace() stops at the first other byte and copies nothing, unlike strip().
+    return not raw or raw.isspace()
 
 
-def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
-    """``(custom_id, body)`` of a non-blank input line; raises `InputError`."""
+def parse_line(raw: bytes, line_no: int, *, exact_numbers: bool = False) -> tuple[str, Any]:
+    """``(custom_id, body)`` of a non-blank input line; raises `InputError`.
+
+    Integers beyond 64 bits come back as floats unless `exact_numbers` is set, which is
+    slower; a body that is forwarded as it is needs it. Either way a line is accepted or
+    refused alike, with the same message.
+    """
+    if line_no == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]  # the input is UTF-8; a BOM is tolerated on the first line
+    if exact_numbers:
+        return _parse_slowly(raw, line_no)
     try:
-        # Decoding first and calling the decoder directly skips json.loads' per-call
-        # encoding detection; the input is UTF-8 (a BOM is tolerated on the first line).
-        text = raw.decode()
-        if line_no == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        obj = _decode(text)
+        # orjson is about 5x faster than json and accepts a subset of what json does (it
+        # rejects NaN, invalid UTF-8 and lone surrogate escapes); anything it rejects
+        # goes through the json path, which decides and words the error.
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _parse_slowly(raw, line_no)
+    if type(obj) is not dict:
+        raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
+    custom_id = obj.get("custom_id")
+    if type(custom_id) is str and custom_id:
+        return custom_id, obj.get("body")
+    return _custom_id(obj, line_no), obj.get("body")  # raises: the right message
+
+
+def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
+    """`parse_line` for what orjson refused: the json module's verdict and message."""
+    try:
+        obj = _decode(raw.decode())
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
     except RecursionError:
         raise InputError(f"Invalid input file: line {line_no} is nested too deeply.") from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
+    custom_id = _custom_id(obj, line_no)
+    if not _is_utf8_text(custom_id):
+        # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
+        # indexed, hashed into a request id or written to an output file.
+        raise InputError(f"Invalid input file: line {line_no}: custom_id is not valid UTF-8 text.")
+    return custom_id, obj.get("body")
+
+
+def _custom_id(obj: dict[str, Any], line_no: int) -> str:
+    """The line's custom_id if it is a non-empty string; raises `InputError` if not."""
     if "custom_id" not in obj:
         raise InputError(f"Invalid input file: line {line_no} has no custom_id.")
     custom_id = obj["custom_id"]
@@ -75,11 +109,7 @@ def parse_line(raw: bytes, line_no: int) -> tuple[str, Any]:
         raise InputError(
             f"Invalid input file: line {line_no}: custom_id must be a non-empty string."
         )
-    if not _is_utf8_text(custom_id):
-        # A JSON escape such as "\udc00" decodes to a lone surrogate: it could not be
-        # indexed, hashed into a request id or written to an output file.
-        raise InputError(f"Invalid input file: line {line_no}: custom_id is not valid UTF-8 text.")
-    return custom_id, obj.get("body")
+    return custom_id
 
 
 def _is_utf8_text(text: str) -> bool:
@@ -124,6 +154,13 @@ def error_line(custom_id: str, request_id: str, error: ModelError) -> bytes:
 
 def _dump(line: dict[str, Any]) -> bytes:
     """One output line, newline included; valid UTF-8 JSON whatever its strings hold."""
+    try:
+        # The same compact UTF-8 JSON as json writes, several times faster. Concatenating
+        # the newline copies the line out of orjson's buffer, which stays 4 KiB however
+        # short the line: a chunk of lines would otherwise hold several times its size.
+        return orjson.dumps(line) + b"\n"
+    except orjson.JSONEncodeError:
+        pass  # e.g. an integer beyond 64 bits or a lone surrogate: json can write both
     try:
         return _encode(line).encode() + b"\n"
     except UnicodeEncodeError:
