@@ -18,11 +18,12 @@ from pathlib import Path
 
 
 @contextmanager
-def endpoint(*, execute: bool = True) -> Iterator[None]:
+def endpoint(*, execute: bool = True, latency: float = 0.0) -> Iterator[None]:
     """Make ``ArkBatch()`` and ``open_store(ARK_BATCH_STORE)`` reach a working service.
 
     ``execute=False`` leaves created jobs Queued (a pure API emulator), for examples
-    whose output must not depend on how fast jobs finish.
+    whose output must not depend on how fast jobs finish. ``latency`` (seconds per model
+    request) keeps jobs running long enough to be stopped.
     """
     if os.environ.get("ARK_BATCH_ENDPOINT"):
         yield
@@ -33,7 +34,11 @@ def endpoint(*, execute: bool = True) -> Iterator[None]:
 
     with tempfile.TemporaryDirectory() as data_dir:
         execution = ExecutionConfig(
-            enabled=execute, poll_interval=0.05, failure_rate=0.2, failure_seed="docs"
+            enabled=execute,
+            poll_interval=0.05,
+            failure_rate=0.2,
+            failure_seed="docs",
+            latency=latency,
         )
         config = EmulatorConfig(data_dir=Path(data_dir), execution=execution)
         with EmbeddedEmulator(config) as emulator:

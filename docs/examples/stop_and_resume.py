@@ -78,5 +78,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    with endpoint():
+    # 20 ms per line (16 in flight): a job runs for a few seconds, long enough to stop it on purpose.
+    with endpoint(latency=0.02):
         main()
