@@ -10,9 +10,13 @@ from typing import Any
 
 import httpx
 
+from ark_batch._flow import Flow, Sleep
 from ark_batch.auth import VolcengineAuth
 from ark_batch.credentials import Credentials
+from ark_batch.retries import DEFAULT_RETRY
+from ark_batch.waiter import wait_flow
 from ark_batch_client import Client
+from ark_batch_client.models import BatchInferenceJob
 
 DEV_ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
 DEV_SECRET_KEY = "ark-batch-emulator-development-secret"
@@ -183,3 +187,29 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def wait_for_job(
+    get: Callable[[str], BatchInferenceJob],
+    job_id: str,
+    *,
+    sleep: Callable[[float], None] = lambda seconds: None,
+    clock: Callable[[], float] = lambda: 0.0,
+    **options: Any,
+) -> BatchInferenceJob:
+    """Drive the waiter's flow over a plain ``get`` (no HTTP), sleeping with ``sleep``."""
+
+    def poll(job_id: str, deadline: float | None) -> Flow[BatchInferenceJob]:
+        return get(job_id)
+        yield  # a generator that never steps: the answer is immediate
+
+    flow = wait_flow(poll, job_id, clock=clock, policy=DEFAULT_RETRY, **options)
+    try:
+        step = next(flow)
+        while True:
+            assert isinstance(step, Sleep)
+            sleep(step.seconds)
+            step = flow.send(None)
+    except StopIteration as stop:
+        job: BatchInferenceJob = stop.value
+        return job

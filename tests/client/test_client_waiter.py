@@ -13,9 +13,8 @@ import pytest
 from ark_batch.emulator import EmulatorState
 from ark_batch.errors import JobFailedError, NotFoundError, WaitTimeoutError
 from ark_batch.facade import ArkBatch, AsyncArkBatch
-from ark_batch.waiter import async_wait_for_job, wait_for_job
 from ark_batch_client.models import BatchInferenceJob, JobStatus, RequestCounts
-from client.client_support import DEV, FakeTime, job_dict
+from client.client_support import DEV, FakeTime, job_dict, wait_for_job
 
 
 def _job(phase: str, completed: int = 0, failed: int = 0, message: str = "") -> BatchInferenceJob:
@@ -36,9 +35,6 @@ class Sequence:
         assert job_id == "bi-1"
         self.calls += 1
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
-
-    async def aget(self, job_id: str) -> BatchInferenceJob:
-        return self(job_id)
 
 
 def test_waits_until_completed_reporting_each_change(fake_time: FakeTime) -> None:
@@ -84,6 +80,7 @@ def test_timeout_raises_with_the_last_state_and_polls_at_the_deadline(
         )
     assert fake_time.sleeps == [4, 4, 2]  # the last sleep ends exactly at the deadline
     assert get.calls == 4
+    assert caught.value.job is not None
     assert caught.value.job.status.phase == "Running"
     assert caught.value.timeout == 10
     assert "still Running after 10s (3/10 requests done)" in str(caught.value)
@@ -111,24 +108,20 @@ def test_unknown_phases_are_not_terminal(fake_time: FakeTime) -> None:
     assert get.calls == 3
 
 
-def test_async_waiter_timeout_and_callback(fake_time: FakeTime) -> None:
+def test_waiter_timeout_and_callback_with_the_job(fake_time: FakeTime) -> None:
     get = Sequence(_job("Queued"), _job("Running", 1))
-    seen: list[str] = []
-
-    async def main() -> None:
-        await async_wait_for_job(
-            get.aget,
+    seen: list[tuple[str, str]] = []
+    with pytest.raises(WaitTimeoutError):
+        wait_for_job(
+            get,
             "bi-1",
             poll_interval=3,
             timeout=5,
-            on_update=lambda status, counts: seen.append(status.phase),
-            sleep=fake_time.async_sleep,
+            on_update=lambda job: seen.append((job.id, job.status.phase)),
+            sleep=fake_time.sleep,
             clock=fake_time.clock,
         )
-
-    with pytest.raises(WaitTimeoutError):
-        asyncio.run(main())
-    assert seen == ["Queued", "Running"]
+    assert seen == [("bi-1", "Queued"), ("bi-1", "Running")]
     assert fake_time.sleeps == [3, 2]
 
 
@@ -233,6 +226,7 @@ def test_emulator_async_wait_and_timeout(
         )
         with pytest.raises(WaitTimeoutError) as caught:
             ark.wait(other.id, poll_interval=1, timeout=3)
+        assert caught.value.job is not None
         assert caught.value.job.id == other.id
         assert caught.value.job.status.phase == "Queued"
         with pytest.raises(NotFoundError):
