@@ -127,6 +127,22 @@ def transport_error(exc: BaseException, action: str) -> TransportError:
     return TransportError(f"transport error ({action}): {detail}", action=action)
 
 
+def _read_result(action: str, result: Any) -> Any:
+    model = RESULT_MODELS.get(action)
+    cleaned = drop_nulls(result)
+    if model is None:
+        return cleaned
+    try:
+        return model.from_dict(cleaned)
+    except KeyError as missing:
+        # A field the model requires but the service sent as null: only a list can be
+        # null and still mean something (no items), so read it as empty.
+        key = missing.args[0] if missing.args else None
+        if not (isinstance(result, dict) and key in result and result[key] is None):
+            raise
+        return model.from_dict({**cleaned, key: []})
+
+
 #: How each action's ``Result`` is read. Actions with no entry answer an empty Result.
 RESULT_MODELS: dict[str, Any] = {
     CREATE: CreateBatchInferenceJobResult,
@@ -139,9 +155,7 @@ def parse(action: str, status: int, headers: Mapping[str, str], content: bytes) 
     """The ``Result`` model of a 2xx response; raise the right error otherwise."""
     if 200 <= status < 300:
         try:
-            result = drop_nulls(json.loads(content)["Result"])
-            model = RESULT_MODELS.get(action)
-            return result if model is None else model.from_dict(result)
+            return _read_result(action, json.loads(content)["Result"])
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             # A gateway that answers 200 with the error envelope still gets a typed error.
             error = error_from_response(status, headers, content, action=action)

@@ -322,7 +322,7 @@ class FacadeCore:
                     if action == CREATE:
                         _note_may_exist(error)
                     raise
-                logger.warning(
+                logger.info(
                     "%s attempt %d of %d failed (%s); retrying in %.2fs",
                     action,
                     attempt,

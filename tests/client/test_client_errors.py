@@ -170,3 +170,22 @@ def test_all_errors_derive_from_ark_batch_error() -> None:
         value = getattr(errors, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, errors.ArkBatchError), name
+
+
+def test_a_2xx_that_does_not_parse_keeps_the_log_id_as_request_id() -> None:
+    import httpx  # noqa: PLC0415
+
+    from ark_batch.facade import ArkBatch  # noqa: PLC0415
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService().then(
+        lambda request: httpx.Response(
+            200, content=b"<html>ok</html>", headers={"X-Tt-Logid": "L1"}
+        )
+    )
+    with (
+        ArkBatch(client=mock_client(service)) as ark,
+        pytest.raises(UnexpectedResponseError) as caught,
+    ):
+        ark.get_job("bi-1")
+    assert caught.value.request_id == "L1"

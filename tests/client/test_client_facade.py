@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,12 @@ from ark_batch_client.models import (
     GetBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest,
 )
-from client.client_support import DEV, ScriptedService, mock_client
+from client.client_support import (
+    DEV,
+    ScriptedService,
+    mock_client,
+    write_self_signed_certificate,
+)
 
 FIELDS: dict[str, Any] = {
     "name": "nightly-eval",
@@ -304,37 +308,6 @@ def test_native_async_backend_maps_transport_errors() -> None:
         error = asyncio.run(silent())
     assert isinstance(error, errors.RequestTimeoutError)
     assert error.sent is True
-
-
-def write_self_signed_certificate(host: str, cert_path: Path, key_path: Path) -> None:
-    """A one-day certificate for ``host`` and its key, as PEM files."""
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
 
 
 def test_both_clients_speak_tls_with_a_ca_given_as_an_ssl_context(tmp_path: Path) -> None:

@@ -308,3 +308,49 @@ def test_executed_job_async_wait_and_failed_input(
     assert phase == "Completed"
     assert message  # the server's reason
     assert count == 10
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_wait_rides_out_an_outage_longer_than_one_polls_retries(
+    asynchronous: bool, fake_time: FakeTime
+) -> None:
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService()
+    service.jobs.append(job_dict("bi-1", "Completed"))
+    for _ in range(12):  # three polls' worth of retries
+        service.then_error(500, "InternalError", "outage")
+    client = mock_client(service, asynchronous=asynchronous)
+    options: dict[str, Any] = {"poll_interval": 5, "timeout": 600}
+    if asynchronous:
+
+        async def main() -> BatchInferenceJob:
+            async with AsyncArkBatch(
+                client=client, sleep=fake_time.async_sleep, clock=fake_time.clock
+            ) as ark:
+                return await ark.wait("bi-1", **options)
+
+        job = asyncio.run(main())
+    else:
+        with ArkBatch(client=client, sleep=fake_time.sleep, clock=fake_time.clock) as ark:
+            job = ark.wait("bi-1", **options)
+    assert job.status.phase == "Completed"
+    assert len(service.requests) == 13
+    assert sum(fake_time.sleeps) < 600
+
+
+def test_wait_gives_up_at_its_deadline_during_an_outage(fake_time: FakeTime) -> None:
+    from ark_batch.errors import ServerError  # noqa: PLC0415
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService()
+    for _ in range(1000):
+        service.then_error(500, "InternalError", "outage")
+    with (
+        ArkBatch(client=mock_client(service), sleep=fake_time.sleep, clock=fake_time.clock) as ark,
+        pytest.raises(WaitTimeoutError) as caught,
+    ):
+        ark.wait("bi-1", poll_interval=5, timeout=30)
+    assert caught.value.job is None
+    assert isinstance(caught.value.last_error, ServerError)
+    assert 30 <= sum(fake_time.sleeps) <= 31  # the poll at the deadline gets its second
