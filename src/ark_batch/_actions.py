@@ -92,7 +92,7 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def _aiohttp_error(exc: BaseException, action: str) -> TransportError | None:
+def _aiohttp_error(exc: BaseException, action: str, where: str) -> TransportError | None:
     """Classify an aiohttp failure by its own type.
 
     httpx-aiohttp maps every ``ClientConnectionError`` (a server that hung up after the
@@ -105,23 +105,32 @@ def _aiohttp_error(exc: BaseException, action: str) -> TransportError | None:
 
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(f"cannot connect ({action}): {detail}", action=action, sent=False)
+        return ConnectError(
+            f"cannot connect{where} ({action}): {detail}", action=action, sent=False
+        )
     if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
         return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
     return TransportError(f"transport error ({action}): {detail}", action=action)
 
 
-def transport_error(exc: BaseException, action: str) -> TransportError:
-    """Our exception for an httpx (or aiohttp) transport failure."""
+def transport_error(exc: BaseException, action: str, origin: str | None = None) -> TransportError:
+    """Our exception for an httpx (or aiohttp) transport failure.
+
+    ``origin`` (scheme, host and port, no credentials) is named when the connection
+    could not be opened.
+    """
+    where = f" to {origin}" if origin else ""
     for candidate in (exc, exc.__cause__):
         if candidate is not None:
-            mapped = _aiohttp_error(candidate, action)
+            mapped = _aiohttp_error(candidate, action, where)
             if mapped is not None:
                 return mapped
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         # The connection was never established: the request did not leave the client.
-        return ConnectError(f"cannot connect ({action}): {detail}", action=action, sent=False)
+        return ConnectError(
+            f"cannot connect{where} ({action}): {detail}", action=action, sent=False
+        )
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
     return TransportError(f"transport error ({action}): {detail}", action=action)

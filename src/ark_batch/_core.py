@@ -85,10 +85,13 @@ class CallOptions(TypedDict, total=False):
 class BodyReader:
     """Collects a response body under the size cap and the deadline."""
 
-    __slots__ = ("action", "chunks", "clock", "deadline", "limit", "size", "status")
+    __slots__ = ("action", "chunks", "clock", "deadline", "limit", "origin", "size", "status")
 
-    def __init__(self, send: Send, clock: Callable[[], float], limit: int | None) -> None:
+    def __init__(
+        self, send: Send, clock: Callable[[], float], limit: int | None, origin: str
+    ) -> None:
         self.action = send.action
+        self.origin = origin
         self.deadline = send.deadline
         self.clock = clock
         self.limit = limit
@@ -123,7 +126,7 @@ class BodyReader:
             )
         if self.deadline is not None and self.clock() >= self.deadline:
             return self._deadline_error()
-        return _actions.transport_error(exc, self.action)
+        return _actions.transport_error(exc, self.action, self.origin)
 
     def _too_large(self) -> ResponseTooLargeError:
         return ResponseTooLargeError(
@@ -285,7 +288,9 @@ class FacadeCore:
             headers=_actions.JSON_HEADERS,
             timeout=send.timeout,
         )
-        return request, BodyReader(send, self._clock, self.max_response_bytes)
+        url = request.url
+        origin = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+        return request, BodyReader(send, self._clock, self.max_response_bytes, origin)
 
     # -- the call loop -------------------------------------------------------------------
 

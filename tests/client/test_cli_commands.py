@@ -141,7 +141,7 @@ def test_connection_refused_is_one_line() -> None:
     result = run("get", "bi-1", obj={"client_factory": factory})
     assert result.exit_code == 1
     assert _lines(result.stderr) == [
-        "Error: ConnectError: cannot connect (GetBatchInferenceJob): injected"
+        "Error: ConnectError: cannot connect to https://ark.test (GetBatchInferenceJob): injected"
     ]
 
 

@@ -312,9 +312,10 @@ def test_tls_verification_is_on_by_default_and_verify_false_turns_it_off(
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     write_self_signed_certificate("localhost", cert, key)
     with LoopbackServer(job_answer, tls=(cert, key)) as server:
-        with pytest.raises(ConnectError):
+        with pytest.raises(ConnectError) as caught:
             run(mode, server.url, lambda ark: ark.get_job("bi-1"))
         job = run(mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args={"verify": False})
+    assert server.url in str(caught.value)  # the message names where it tried
     assert job.id == "bi-1"
 
 
