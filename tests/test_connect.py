@@ -179,3 +179,14 @@ def test_event_hooks_reach_both_clients_after_the_redirect_guard() -> None:
         hooks = http.event_hooks["response"]
         assert hooks[-1] is hook
         assert len(hooks) == 2  # the redirect guard runs first
+
+
+def test_a_transport_serves_only_the_client_of_its_kind() -> None:
+    async_transport = httpx.AsyncHTTPTransport()
+    sync_http, async_http = _both({"transport": async_transport})
+    assert async_http._transport is async_transport
+    assert isinstance(sync_http._transport, httpx.HTTPTransport)
+    sync_transport = httpx.HTTPTransport()
+    sync_http, async_http = _both({"transport": sync_transport})
+    assert sync_http._transport is sync_transport
+    assert async_http._transport is not sync_transport

@@ -107,17 +107,26 @@ class SignedClient(Client):
     def get_httpx_client(self) -> httpx.Client:
         """The sync httpx client (made on first use)."""
         if self._client is None:
-            self._client = httpx.Client(**self._shared_args(_refuse_redirect))
+            self._client = httpx.Client(**self._shared_args(_refuse_redirect, httpx.BaseTransport))
         return self._client
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""
         if self._async_client is None:
             cls = async_client_class()
-            self._async_client = cls(**self._shared_args(_refuse_redirect_async))
+            args = self._shared_args(_refuse_redirect_async, httpx.AsyncBaseTransport)
+            self._async_client = cls(**args)
         return self._async_client
 
-    def _shared_args(self, hook: Any) -> dict[str, Any]:
+    def _shared_args(self, hook: Any, kind: type[Any]) -> dict[str, Any]:
+        """The httpx arguments for one client; a ``transport`` of the other kind is left out.
+
+        So ``httpx_args={"transport": httpx.AsyncHTTPTransport(...)}`` serves the async
+        client and leaves the sync one on its default transport (and the reverse).
+        """
+        args = dict(self._httpx_args)
+        if "transport" in args and not isinstance(args["transport"], kind):
+            del args["transport"]
         return _with_hook(
             {
                 "base_url": self._base_url,
@@ -126,7 +135,7 @@ class SignedClient(Client):
                 "timeout": self._timeout,
                 "verify": self._verify_ssl,
                 "follow_redirects": self._follow_redirects,
-                **self._httpx_args,
+                **args,
             },
             hook,
         )
