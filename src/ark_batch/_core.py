@@ -261,7 +261,9 @@ class FacadeCore:
     _default_sleep: Callable[[float], Any] = staticmethod(time.sleep)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.client._base_url!r})"
+        url = httpx.URL(self.client._base_url)  # without any user:password@
+        port = f":{url.port}" if url.port else ""
+        return f"{type(self).__name__}(endpoint='{url.scheme}://{url.host}{port}')"
 
     def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
         url = self._urls.get(action)

@@ -39,6 +39,7 @@ from client.client_support import (
     LoopbackServer,
     envelope,
     error_envelope,
+    free_port,
     job_dict,
     write_self_signed_certificate,
 )
@@ -55,19 +56,20 @@ CREATE_FIELDS: dict[str, Any] = {
 MODES = ["sync", "async"]
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
     """``op(ark)`` on a fresh ArkBatch or AsyncArkBatch (awaited) for ``url``."""
     kwargs.setdefault("credentials", STS)
+    sleeps: list[float] = kwargs.pop("sleeps", [])
+
+    async def async_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
     if mode == "sync":
-        with ArkBatch(url, sleep=lambda seconds: None, **kwargs) as ark:
+        with ArkBatch(url, sleep=sleeps.append, **kwargs) as ark:
             return op(ark)
 
     async def main() -> Any:
-        async with AsyncArkBatch(url, sleep=_no_sleep, **kwargs) as ark:
+        async with AsyncArkBatch(url, sleep=async_sleep, **kwargs) as ark:
             return await op(ark)
 
     return asyncio.run(main())
@@ -117,6 +119,20 @@ def test_a_hang_up_after_the_request_retries_reads_but_never_create(mode: str, r
     assert create.value.sent
     assert "may have been created" in str(create.value)
     assert_no_secret(read.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_refused_connection_is_retried_even_for_create_and_names_the_endpoint(
+    mode: str,
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    sleeps: list[float] = []
+    with pytest.raises(ConnectError) as caught:
+        run(mode, url, lambda ark: ark.create_job(**CREATE_FIELDS), sleeps=sleeps)
+    assert not caught.value.sent
+    assert len(sleeps) == 3  # four attempts: nothing was sent, so no second job
+    assert url in str(caught.value)
+    assert "may have been created" not in str(caught.value)
 
 
 @pytest.mark.parametrize("mode", MODES)
