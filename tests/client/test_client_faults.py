@@ -416,3 +416,54 @@ def test_retries_are_logged_without_secrets(caplog: pytest.LogCaptureFixture) ->
     assert "GetBatchInferenceJob attempt 1 of 4 failed" in record.getMessage()
     assert SECRET not in caplog.text
     assert TOKEN not in caplog.text
+
+
+# --- the command line: one line on stderr, no traceback, no secret ------------------------
+
+
+def _html_forbidden(exchange: Exchange) -> None:
+    exchange.respond(403, b"<html><body>Forbidden by proxy</body></html>")
+
+
+def _deep_json(exchange: Exchange) -> None:
+    exchange.respond(200, b'{"Result":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+
+def _corrupt_gzip(exchange: Exchange) -> None:
+    exchange.respond(200, b"\x1f\x8b\x08\x00" + b"\x00" * 30, {"Content-Encoding": "gzip"})
+
+
+def _redirect(exchange: Exchange) -> None:
+    exchange.respond(301, b"", {"Location": "http://elsewhere.invalid/"})
+
+
+@pytest.mark.parametrize(
+    "handler", [_html_forbidden, _deep_json, _corrupt_gzip, _redirect], ids=lambda h: h.__name__
+)
+def test_the_cli_reports_a_hostile_answer_in_one_line(handler: Callable[[Exchange], None]) -> None:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    env = {
+        **os.environ,
+        "VOLCENGINE_ACCESS_KEY": STS.access_key,
+        "VOLCENGINE_SECRET_KEY": SECRET,
+        "VOLCENGINE_SESSION_TOKEN": TOKEN,
+    }
+    with LoopbackServer(handler) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "ark_batch.cli", "get", "bi-1", "--endpoint", server.url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+    assert TOKEN not in result.stderr + result.stdout
