@@ -59,7 +59,21 @@ __all__ = [
 
 
 class ArkBatchError(Exception):
-    """Base class for every error raised by ark_batch."""
+    """Base class for every error raised by ark_batch.
+
+    Errors pickle with their attributes (for process pools and task queues), whatever
+    their constructor's signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[ArkBatchError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class MissingCredentialsError(ArkBatchError):
