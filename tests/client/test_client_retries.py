@@ -63,6 +63,9 @@ def test_retry_after_wins_over_backoff_and_above_the_cap_fails_fast() -> None:
     delay = next_delay(ignoring, get, above, 1, 0.0, 0.0)
     assert delay is not None
     assert delay <= 0.1
+    # A retry that would start past the call's deadline is not made, nor a fifth attempt.
+    assert next_delay(policy, get, hint, 1, 0.0, 0.0, deadline=1.5) is None
+    assert next_delay(policy, get, hint, 4, 0.0, 0.0) is None
 
 
 @pytest.mark.parametrize(
@@ -201,18 +204,6 @@ def test_async_get_retries_with_async_sleep(fake_time: FakeTime) -> None:
     assert asyncio.run(main()) == "bi-1"
     assert fake_time.sleeps == [1]
     assert service.requests[0].headers["X-Date"] != service.requests[1].headers["X-Date"]
-
-
-def test_next_delay_honours_retry_after_and_fails_fast_above_the_cap() -> None:
-    policy = RetryPolicy(max_retry_after=30)
-    get = "GetBatchInferenceJob"
-    short = ServerError(503, "ServiceUnavailable", "m", retry_after=0.25)
-    assert next_delay(policy, get, short, 1, 0.0, 0.0) == 0.25
-    long = ServerError(503, "ServiceUnavailable", "m", retry_after=31)
-    assert next_delay(policy, get, long, 1, 0.0, 0.0) is None
-    # A retry that would start past the call's deadline is not made.
-    assert next_delay(policy, get, short, 1, 0.0, 0.0, deadline=0.2) is None
-    assert next_delay(policy, get, short, 4, 0.0, 0.0) is None  # attempts spent
 
 
 # --- against the emulator: injected throttling, each attempt verified --------------------
