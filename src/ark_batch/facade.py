@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -46,6 +47,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def _present(method: Any, flow: Callable[..., Any], returns: str | None = None) -> None:
+    """Show ``method`` with ``flow``'s signature, returning what the method returns."""
+    signature = inspect.signature(flow)
+    if returns is None:
+        annotation = str(signature.return_annotation)
+        returns = annotation[5:-1] if annotation.startswith("Flow[") else annotation
+    method.__signature__ = signature.replace(return_annotation=returns)
+
+
 def _blocking(
     flow: Callable[Concatenate[Any, P], Flow[T]],
 ) -> Callable[Concatenate[ArkBatch, P], T]:
@@ -55,6 +65,7 @@ def _blocking(
     def method(self: ArkBatch, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._run(flow(self, *args, **kwargs))
 
+    _present(method, flow)
     return method
 
 
@@ -67,6 +78,7 @@ def _awaitable(
     async def method(self: AsyncArkBatch, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._run(flow(self, *args, **kwargs))
 
+    _present(method, flow)
     return method
 
 
@@ -85,6 +97,7 @@ def _paged(
             max_pages=plan.max_pages,
         )
 
+    _present(method, pages, "Iterator[BatchInferenceJob]")
     return method
 
 
@@ -106,6 +119,7 @@ def _async_paged(
             fetch, first_page=plan.first, page_size=plan.size, max_pages=plan.max_pages
         )
 
+    _present(method, pages, "AsyncIterator[BatchInferenceJob]")
     return method
 
 
@@ -129,6 +143,7 @@ def _streamed(
             if len(batch) < 512:
                 return
 
+    _present(method, flow, "AsyncIterator[ResultRecord]")
     return method
 
 

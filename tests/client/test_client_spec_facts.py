@@ -134,6 +134,10 @@ def test_async_facade_has_a_docstring_and_methods_keep_theirs() -> None:
     assert ArkBatch.get_job.__doc__ == AsyncArkBatch.get_job.__doc__
     assert "Id" in (ArkBatch.get_job.__doc__ or "")
     assert inspect.iscoroutinefunction(AsyncArkBatch.get_job)
+    # help() shows what the methods return, not the core's flows.
+    assert inspect.signature(ArkBatch.get_job).return_annotation == "BatchInferenceJob"
+    returned = inspect.signature(AsyncArkBatch.results).return_annotation
+    assert returned == "AsyncIterator[ResultRecord]"
 
 
 def test_access_key_and_secret_key_may_be_passed_directly() -> None:
