@@ -153,6 +153,28 @@ def test_a_truncated_body_is_a_transport_error_and_retried(mode: str) -> None:
     assert len(server.exchanges) == 2
 
 
+def _not_http(exchange: Exchange) -> None:
+    exchange.send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+    exchange.hang_up()
+
+
+def _huge_header(exchange: Exchange) -> None:
+    exchange.send(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 200_000 + b"\r\n\r\n")
+    exchange.hang_up()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("handler", [_not_http, _huge_header], ids=lambda h: h.__name__)
+def test_an_answer_that_is_not_http_is_a_transport_error(
+    mode: str, handler: Callable[[Exchange], None]
+) -> None:
+    with LoopbackServer(handler) as server:
+        with pytest.raises(TransportError) as caught:
+            run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
+    assert caught.value.sent  # it may have reached a server: Create is not retried
+    assert len(server.exchanges) == 1
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_5xx_on_create_says_the_job_may_exist(mode: str) -> None:
     def fail(exchange: Exchange) -> None:
