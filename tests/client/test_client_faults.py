@@ -168,9 +168,8 @@ def _huge_header(exchange: Exchange) -> None:
 def test_an_answer_that_is_not_http_is_a_transport_error(
     mode: str, handler: Callable[[Exchange], None]
 ) -> None:
-    with LoopbackServer(handler) as server:
-        with pytest.raises(TransportError) as caught:
-            run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
+    with LoopbackServer(handler) as server, pytest.raises(TransportError) as caught:
+        run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
     assert caught.value.sent  # it may have reached a server: Create is not retried
     assert len(server.exchanges) == 1
 
