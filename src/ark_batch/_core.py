@@ -47,6 +47,7 @@ from ark_batch_client.models import (
     BatchInferenceJob,
     CreateBatchInferenceJobRequest,
     CreateBatchInferenceJobResult,
+    GetBatchInferenceJobRequest,
     ListBatchInferenceJobsRequest,
     ListBatchInferenceJobsResult,
 )
@@ -417,9 +418,8 @@ class FacadeCore:
 
     def _get_job(self, job_id: str, **options: Unpack[CallOptions]) -> Flow[BatchInferenceJob]:
         """The job with this Id (:class:`~ark_batch.errors.NotFoundError` if none)."""
-        job: BatchInferenceJob = yield from self._call(
-            GET, _actions.encode({"Id": job_id}), options
-        )
+        body = _actions.encode(GetBatchInferenceJobRequest(id=job_id).to_dict())
+        job: BatchInferenceJob = yield from self._call(GET, body, options)
         return job
 
     def _list_jobs(
@@ -493,12 +493,11 @@ class FacadeCore:
     ) -> Pages:
         """Every matching job across all pages, fetched lazily page by page."""
         base = _list_request(request, filters, page_size=page_size)
-        template = {**base.to_dict(), **(extra_body or {})}
 
         def fetch(page_number: int, size: int) -> Flow[ListBatchInferenceJobsResult]:
-            body = {**template, "PageNumber": page_number, "PageSize": size}
+            body = attrs.evolve(base, page_number=page_number, page_size=size).to_dict()
             page: ListBatchInferenceJobsResult = yield from self._call(
-                LIST, _actions.encode(body), CallOptions(retry=retry)
+                LIST, _actions.encode(body, extra_body), CallOptions(retry=retry)
             )
             return page
 
