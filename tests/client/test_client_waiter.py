@@ -354,3 +354,37 @@ def test_wait_gives_up_at_its_deadline_during_an_outage(fake_time: FakeTime) -> 
     assert caught.value.job is None
     assert isinstance(caught.value.last_error, ServerError)
     assert 30 <= sum(fake_time.sleeps) <= 31  # the poll at the deadline gets its second
+
+
+def test_update_every_reports_phase_changes_at_once_and_otherwise_on_a_beat(
+    fake_time: FakeTime,
+) -> None:
+    started = fake_time.clock()
+    get = Sequence(
+        _job("Queued"),  # t=0: first state
+        _job("Running", 1),  # t=3: a new phase, at once
+        _job("Running", 2),  # t=6: counts moved, but only 3 s since the last report
+        _job("Running", 2),  # t=9
+        _job("Running", 2),  # t=12: nothing changed, 9 s since the last report
+        _job("Running", 2),  # t=15: 12 s: reported although nothing changed
+        _job("Running", 2),  # t=18
+        _job("Completed", 10),  # t=21: a new phase, at once
+    )
+    seen: list[tuple[float, str, int]] = []
+    wait_for_job(
+        get,
+        "bi-1",
+        poll_interval=3,
+        update_every=10,
+        on_update=lambda job: seen.append(
+            (fake_time.clock() - started, job.status.phase, job.request_counts.completed)
+        ),
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    )
+    assert seen == [(0, "Queued", 0), (3, "Running", 1), (15, "Running", 2), (21, "Completed", 10)]
+
+
+def test_update_every_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="update_every"):
+        wait_for_job(Sequence(_job("Running")), "bi-1", update_every=0)
