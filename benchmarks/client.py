@@ -11,14 +11,14 @@ Run with ``python -m benchmarks client`` (or ``nox -s bench -- client``).
 * Sync: the official SDK (``ARKApi``, auto-retry off), the generated functions on
   ``make_client()``, ``ArkBatch``, and the floor (stdlib ``http.client`` + our signer,
   ``json.loads`` only).
-* Async, 32 requests in flight: ``AsyncArkBatch(max_connections=N)`` as it is, and with
-  the ``httpx-aiohttp`` transport when installed, at N = 8, 32 and 100; the generated
-  ``asyncio`` functions on ``make_client()``. Throughput is set against the SDK's sync
-  throughput (it has no async client).
+* Async, 32 requests in flight: ``AsyncArkBatch(max_connections=N)`` with its defaults
+  (the ``httpx-aiohttp`` transport when installed), and on httpx's stock transport, at
+  N = 8, 32 and 100; the generated ``asyncio`` functions on ``make_client()``.
+  Throughput is set against the SDK's sync throughput (it has no async client).
 * All of it interleaved per repeat, so load from other processes hits every client alike;
   the figures are medians. The machine it ran on is printed first.
 
-The official SDK and httpx-aiohttp are imported lazily: neither is a package dependency.
+The official SDK is imported lazily: it is not a package dependency.
 """
 
 from __future__ import annotations
@@ -248,8 +248,9 @@ class AsyncSetup:
 
 @contextlib.asynccontextmanager
 async def _async_facade(
-    url: str, pool: int | None, *, aiohttp: bool = False
+    url: str, pool: int | None, *, stock: bool = False
 ) -> Any:  # AsyncIterator[dict[str, AsyncCall]]
+    """``AsyncArkBatch`` as a user gets it, or (``stock``) on httpx's own transport."""
     import httpx  # noqa: PLC0415
 
     from ark_batch.credentials import Credentials  # noqa: PLC0415
@@ -258,11 +259,9 @@ async def _async_facade(
     from ark_batch_client.models import CreateBatchInferenceJobRequest  # noqa: PLC0415
 
     args: dict[str, Any] | None = None
-    if aiohttp:
-        from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415
-
+    if stock:
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-        args = {"transport": AiohttpTransport(limits=limits)}
+        args = {"transport": httpx.AsyncHTTPTransport(limits=limits)}
     create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
     async with AsyncArkBatch(
         url,
@@ -304,19 +303,20 @@ async def _async_generated(url: str, pool: int | None) -> Any:
 
 
 def _async_setups() -> list[AsyncSetup]:
+    import httpx  # noqa: PLC0415
+
+    from ark_batch.connect import async_client_class  # noqa: PLC0415
+
     setups = [
         AsyncSetup(f"AsyncArkBatch(max_connections={n})", n, _async_facade) for n in POOL_SIZES
     ]
-    try:
-        import httpx_aiohttp  # noqa: F401, PLC0415
-    except ImportError:
-        pass
-    else:
+    if async_client_class() is not httpx.AsyncClient:
+        # The default runs on httpx-aiohttp: measure the stock transport beside it.
         setups += [
             AsyncSetup(
-                f"AsyncArkBatch, httpx-aiohttp transport ({n} conn.)",
+                f"AsyncArkBatch, stock httpx transport ({n} conn.)",
                 n,
-                lambda url, pool: _async_facade(url, pool, aiohttp=True),
+                lambda url, pool: _async_facade(url, pool, stock=True),
             )
             for n in POOL_SIZES
         ]

@@ -49,7 +49,7 @@ def main() -> None:
         try:
             ark.wait(first.id, poll_interval=0.05, timeout=0)
         except errors.WaitTimeoutError as exc:
-            print(f"timed out while {exc.job.status.phase}")
+            print(f"timed out while {exc.job.status.phase if exc.job else 'unanswered'}")
         except errors.JobFailedError as exc:
             print(f"job failed: {exc.message}")
 

@@ -78,6 +78,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # 20 ms per line (16 in flight): a job runs for a few seconds, long enough to stop it on purpose.
+    # 20 ms per line (16 in flight): a job runs for a few seconds, long enough to stop it
+    # on purpose.
     with endpoint(latency=0.02):
         main()

@@ -8,9 +8,24 @@ from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
+from ark_batch._api import (
+    ACTIONS,
+    CREATE,
+    DELETE,
+    FAILED_PHASES,
+    GET,
+    LIST,
+    RESUME,
+    STOP,
+    TERMINAL_PHASES,
+    UPDATE,
+    VERSION,
+    action_url,
+)
 from ark_batch.errors import (
     ApiError,
     ConnectError,
+    RedirectError,
     RequestTimeoutError,
     TransportError,
     UnexpectedResponseError,
@@ -47,21 +62,124 @@ from ark_batch_client.models.list_batch_inference_jobs_request_sort_order import
 )
 from ark_batch_client.types import UNSET, Unset
 
-CREATE: Final = "CreateBatchInferenceJob"
-GET: Final = "GetBatchInferenceJob"
-LIST: Final = "ListBatchInferenceJobs"
-STOP: Final = "StopBatchInferenceJob"
-RESUME: Final = "ResumeBatchInferenceJob"
-UPDATE: Final = "UpdateBatchInferenceJob"
-DELETE: Final = "DeleteBatchInferenceJob"
-API_VERSION: Final = "2024-01-01"
+__all__ = [
+    "API_VERSION",
+    "CREATE",
+    "DELETE",
+    "FAILED_PHASES",
+    "GET",
+    "JSON_HEADERS",
+    "LIST",
+    "RESUME",
+    "STOP",
+    "TERMINAL_PHASES",
+    "UPDATE",
+    "action_urls",
+    "create_request",
+    "encode",
+    "list_request",
+    "parse",
+    "transport_error",
+]
+
+#: The Version the generated client targets (from the generated code, see ``_api``).
+API_VERSION: Final = VERSION
 JSON_HEADERS: Final = {"Content-Type": "application/json"}
-TERMINAL_PHASES: Final = frozenset({"Completed", "Failed", "Terminated"})
-FAILED_PHASES: Final = frozenset({"Failed", "Terminated"})
 
 
-#: The ``Result`` model of each lifecycle action.
-LIFECYCLE_RESULTS: Final[dict[str, Any]] = {
+def action_urls(base_url: httpx.URL, actions: Iterable[str] = ACTIONS) -> dict[str, httpx.URL]:
+    """The full URL of each action, built once per client (no per-call ``params`` merge)."""
+    return {action: action_url(base_url, action) for action in actions}
+
+
+def encode(body: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes sent and signed.
+
+    ``extra_body`` is merged over the top-level fields: a pass-through for fields the
+    facade does not know by name (openai-python's convention).
+    """
+    if extra_body:
+        body = {**body, **extra_body}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def drop_nulls(value: Any) -> Any:
+    """``value`` without null-valued object keys, at any depth.
+
+    An explicit JSON null in an optional response field reads as absent (decision 0002).
+    """
+    if isinstance(value, dict):
+        return {key: drop_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [drop_nulls(item) for item in value]
+    return value
+
+
+def _aiohttp_error(exc: BaseException, action: str, where: str) -> TransportError | None:
+    """Classify an aiohttp failure by its own type.
+
+    httpx-aiohttp maps every ``ClientConnectionError`` (a server that hung up after the
+    request was sent included) to ``httpx.ConnectTimeout``; only a failure to connect
+    means the request was not sent, so Create must not be retried on the others.
+    """
+    if not type(exc).__module__.startswith("aiohttp"):
+        return None
+    import aiohttp  # noqa: PLC0415  # only reached when the aiohttp transport is in use
+
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(
+            f"cannot connect{where} ({action}): {detail}", action=action, sent=False
+        )
+    if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+        return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
+    return TransportError(f"transport error ({action}): {detail}", action=action)
+
+
+def transport_error(exc: BaseException, action: str, origin: str | None = None) -> TransportError:
+    """Our exception for an httpx (or aiohttp) transport failure.
+
+    ``origin`` (scheme, host and port, no credentials) is named when the connection
+    could not be opened.
+    """
+    where = f" to {origin}" if origin else ""
+    for candidate in (exc, exc.__cause__):
+        if candidate is not None:
+            mapped = _aiohttp_error(candidate, action, where)
+            if mapped is not None:
+                return mapped
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        # The connection was never established: the request did not leave the client.
+        return ConnectError(
+            f"cannot connect{where} ({action}): {detail}", action=action, sent=False
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
+    return TransportError(f"transport error ({action}): {detail}", action=action)
+
+
+def _read_result(action: str, result: Any) -> Any:
+    model = RESULT_MODELS.get(action)
+    cleaned = drop_nulls(result)
+    if model is None:
+        return cleaned
+    try:
+        return model.from_dict(cleaned)
+    except KeyError as missing:
+        # A field the model requires but the service sent as null: only a list can be
+        # null and still mean something (no items), so read it as empty.
+        key = missing.args[0] if missing.args else None
+        if not (isinstance(result, dict) and key in result and result[key] is None):
+            raise
+        return model.from_dict({**cleaned, key: []})
+
+
+#: How each action's ``Result`` is read. Actions with no entry answer an empty Result.
+RESULT_MODELS: dict[str, Any] = {
+    CREATE: CreateBatchInferenceJobResult,
+    GET: BatchInferenceJob,
+    LIST: ListBatchInferenceJobsResult,
     STOP: StopBatchInferenceJobResult,
     RESUME: ResumeBatchInferenceJobResult,
     UPDATE: UpdateBatchInferenceJobResult,
@@ -69,57 +187,27 @@ LIFECYCLE_RESULTS: Final[dict[str, Any]] = {
 }
 
 
-def action_urls(base_url: httpx.URL) -> dict[str, httpx.URL]:
-    """The full URL of each action, built once per client (no per-call ``params`` merge)."""
-    base = str(base_url).rstrip("/")
-    return {
-        action: httpx.URL(f"{base}/?Action={action}&Version={API_VERSION}")
-        for action in (CREATE, GET, LIST, *LIFECYCLE_RESULTS)
-    }
-
-
-def encode(body: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON: the exact bytes sent and signed."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def transport_error(exc: httpx.TransportError, action: str) -> TransportError:
-    """Our exception for an httpx transport failure."""
-    detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        # The connection was never established: the request did not leave the client.
-        return ConnectError(f"cannot connect ({action}): {detail}", action=action, sent=False)
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(f"timed out ({action}): {detail}", action=action)
-    return TransportError(f"transport error ({action}): {detail}", action=action)
-
-
-def parse(action: str, response: httpx.Response) -> Any:
+def parse(action: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
     """The ``Result`` model of a 2xx response; raise the right error otherwise."""
-    status = response.status_code
-    content = response.content
     if 200 <= status < 300:
         try:
-            result = json.loads(content)["Result"]
-            if action == GET:
-                return BatchInferenceJob.from_dict(result)
-            if action == LIST:
-                return ListBatchInferenceJobsResult.from_dict(result)
-            if action in LIFECYCLE_RESULTS:
-                return LIFECYCLE_RESULTS[action].from_dict(result)
-            return CreateBatchInferenceJobResult.from_dict(result)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _read_result(action, json.loads(content)["Result"])
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             # A gateway that answers 200 with the error envelope still gets a typed error.
-            error = error_from_response(status, response.headers, content, action=action)
+            error = error_from_response(status, headers, content, action=action)
             if isinstance(error, ApiError):
                 raise error from None
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             raise UnexpectedResponseError(
-                f"2xx body does not match {action}Response ({type(exc).__name__}: {exc})",
+                f"2xx body does not match {action}Response ({type(exc).__name__}: {detail})",
                 status=status,
                 body=content,
                 action=action,
-            ) from exc
-    raise error_from_response(status, response.headers, content, action=action)
+                request_id=error.request_id,
+            ) from None
+    if 300 <= status < 400 and "location" in headers:
+        raise RedirectError(status=status, location=headers["location"], action=action)
+    raise error_from_response(status, headers, content, action=action)
 
 
 # --- request builders --------------------------------------------------------------------
@@ -224,12 +312,16 @@ def _opt(values: Iterable[str] | None) -> list[str] | Unset:
 
 
 def list_request(
-    *, page_number: int = 1, page_size: int = 10, **filters: Unpack[ListFilters]
+    *,
+    page_number: int | None = None,
+    page_size: int | None = None,
+    **filters: Unpack[ListFilters],
 ) -> ListBatchInferenceJobsRequest:
     """A :class:`ListBatchInferenceJobsRequest` from plain values.
 
     ``foundation_models`` maps a model name to its versions (``None``: any version);
     ``tags`` maps a tag key to accepted values (``None`` or empty: any value).
+    ``page_number``/``page_size`` default to the generated model's (the spec's) defaults.
     """
     project_name = filters.get("project_name")
     phases = filters.get("phases")
@@ -256,13 +348,15 @@ def list_request(
         )
     request = ListBatchInferenceJobsRequest(
         project_name=UNSET if project_name is None else project_name,
-        page_number=page_number,
-        page_size=page_size,
         tag_filters=UNSET
         if tags is None
         else [TagFilter(key=k, values=_opt(v)) for k, v in tags.items()],
         filter_=filter_,
     )
+    if page_number is not None:
+        request.page_number = page_number
+    if page_size is not None:
+        request.page_size = page_size
     if sort_by is not None:
         request.sort_by = check_list_batch_inference_jobs_request_sort_by(sort_by)
     if sort_order is not None:

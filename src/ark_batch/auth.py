@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -81,6 +81,8 @@ class VolcengineAuth(httpx.Auth):
     Host header httpx (or the caller) set. Signing lives in ``auth_flow`` because httpx
     runs event hooks and transports after auth, too late to sign. ``clock=None`` means
     the system clock; tests inject one returning an aware datetime.
+    ``clock_offset`` (seconds) is added to that clock: the facade sets it from the
+    server's ``Date`` when the service reports ``InvalidTimestamp`` (clock skew).
     """
 
     requires_request_body = True
@@ -98,6 +100,7 @@ class VolcengineAuth(httpx.Auth):
         self.region = resolve_region(region)
         self.service = service
         self.clock = clock
+        self.clock_offset = 0.0
         # Per instance by default, so a derived key lives no longer than its auth.
         self.key_cache = SigningKeyCache(maxsize=4) if key_cache is None else key_cache
 
@@ -125,6 +128,16 @@ class VolcengineAuth(httpx.Auth):
             f"VolcengineAuth(credentials={self.credentials!r}, region={self.region!r}, "
             f"service={self.service!r})"
         )
+
+    def now(self) -> datetime:
+        """The signing time: the clock (or the system's) plus ``clock_offset``."""
+        now = datetime.now(UTC) if self.clock is None else self.clock()
+        return now + timedelta(seconds=self.clock_offset) if self.clock_offset else now
+
+    def _x_date(self) -> str:
+        if self.clock is None and not self.clock_offset:
+            return _system_x_date()
+        return format_x_date(self.now())
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign ``request`` in place and send it; no I/O, so sync and async alike."""
@@ -162,7 +175,7 @@ class VolcengineAuth(httpx.Auth):
             credentials.secret_key,
             self.region,
             self.service,
-            _system_x_date() if self.clock is None else format_x_date(self.clock()),
+            self._x_date(),
             credentials.session_token,
             self.key_cache,
         )

@@ -36,13 +36,16 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "ConnectError",
+    "DeadlineExceededError",
     "DryRunSucceeded",
     "InvalidParameterError",
     "JobFailedError",
     "MissingCredentialsError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RedirectError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "ThrottledError",
@@ -56,7 +59,21 @@ __all__ = [
 
 
 class ArkBatchError(Exception):
-    """Base class for every error raised by ark_batch."""
+    """Base class for every error raised by ark_batch.
+
+    Errors pickle with their attributes (for process pools and task queues), whatever
+    their constructor's signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[ArkBatchError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class MissingCredentialsError(ArkBatchError):
@@ -298,6 +315,10 @@ class RequestTimeoutError(TransportError):
     """The request timed out after it may have been sent."""
 
 
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's total deadline passed (however slowly the server kept sending)."""
+
+
 class UnexpectedResponseError(ArkBatchError):
     """A response that is not the documented JSON (non-JSON body, missing fields, ...).
 
@@ -326,17 +347,56 @@ class UnexpectedResponseError(ArkBatchError):
         super().__init__(f"unexpected HTTP {status} response: {reason}{where}: {snippet!r}")
 
 
-class WaitTimeoutError(ArkBatchError):
-    """The job did not reach a terminal phase in time; ``job`` is the last state seen."""
+class RedirectError(UnexpectedResponseError):
+    """A 3xx answer to a signed call; ``location`` is where it pointed.
 
-    def __init__(self, job: BatchInferenceJob, timeout: float) -> None:
-        self.job = job
-        self.timeout = timeout
-        counts = job.request_counts
+    Signed calls never follow redirects: the request would go unsigned, or with its
+    session token, to another place.
+    """
+
+    def __init__(self, *, status: int, location: str, action: str | None = None) -> None:
+        self.location = location
         super().__init__(
-            f"job {job.id} still {job.status.phase} after {timeout:g}s "
-            f"({counts.completed + counts.failed}/{counts.total} requests done)"
+            f"redirected to {location!r}; signed calls do not follow redirects "
+            "(check the endpoint)",
+            status=status,
+            action=action,
         )
+
+
+class ResponseTooLargeError(UnexpectedResponseError):
+    """The response body passed the client's ``max_response_bytes``."""
+
+
+class WaitTimeoutError(ArkBatchError):
+    """The job did not reach a terminal phase in time.
+
+    ``job`` is the last state seen (``None`` if no poll was answered in time), ``job_id``
+    the job waited for, and ``last_error`` the error of the last failed poll, if any.
+    """
+
+    def __init__(
+        self,
+        job: BatchInferenceJob | None,
+        timeout: float,
+        *,
+        job_id: str | None = None,
+        last_error: BaseException | None = None,
+    ) -> None:
+        self.job = job
+        self.job_id = job.id if job is not None else job_id
+        self.timeout = timeout
+        self.last_error = last_error
+        if job is not None:
+            counts = job.request_counts
+            state = (
+                f"still {job.status.phase} after {timeout:g}s "
+                f"({counts.completed + counts.failed}/{counts.total} requests done)"
+            )
+        else:
+            state = f"not seen within {timeout:g}s"
+        cause = f"; last error: {last_error}" if last_error is not None else ""
+        super().__init__(f"job {self.job_id} {state}{cause}")
 
 
 class JobFailedError(ArkBatchError):
@@ -362,15 +422,16 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        from datetime import UTC, datetime  # noqa: PLC0415  # rare path
         from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rare, slow import
 
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+            if when.tzinfo is None:  # "-0000" means UTC with no stated zone (RFC 5322)
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        from datetime import UTC, datetime  # noqa: PLC0415  # rare path
-
-        seconds = (when - datetime.now(UTC)).total_seconds()
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)
@@ -392,7 +453,7 @@ def error_from_response(
     header_request_id = headers.get("x-tt-logid") or headers.get("x-request-id")
     try:
         document = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested absurdly deep
         document = None
     error: Any = None
     metadata: Any = None

@@ -44,7 +44,7 @@ class _Cursor:
     def take(self, page: ListBatchInferenceJobsResult) -> list[BatchInferenceJob]:
         """The new jobs of ``page``; sets ``done`` when no further page is needed."""
         self.pages += 1
-        items = page.items or []  # absent or null Items: an empty page
+        items = page.items if isinstance(page.items, list) else []  # absent: no items
         fresh = [job for job in items if job.id not in self.seen]
         self.seen.update(job.id for job in fresh)
         # Position-based, not Id-based: a shifted page still counts as a full page.

@@ -9,7 +9,8 @@ What is retried (see :func:`is_retryable`):
 
 * Get and List (idempotent reads): throttling (429), every 5xx (documented or not),
   transport errors (connection refused/reset, timeouts).
-* Stop, Update and Delete (idempotent, decision 0012): as Get and List.
+* Stop, Update and Delete (idempotent, decision 0012): as Get and List. A Delete retry
+  answered NotFound counts as done: an earlier attempt deleted the job.
 * Create and Resume: only errors where the service cannot have created or resumed a
   job: the connection could not be opened (:class:`~ark_batch.errors.ConnectError`) or
   the request was throttled (429 ``FlowLimitExceeded`` is answered before the action
@@ -17,21 +18,19 @@ What is retried (see :func:`is_retryable`):
   after a 5xx or a timeout once the request may have been sent. Separately, the facade
   turns ``OperationDenied.ActiveJobExists`` into the Id of the job already running.
 
-Every attempt goes through ``httpx`` again, so :class:`~ark_batch.auth.VolcengineAuth`
-signs it afresh with a new ``X-Date``.
+Each retry is logged on the ``ark_batch`` logger (action, attempt, wait, error; the
+error text never holds a credential). Every attempt goes through ``httpx`` again,
+so :class:`~ark_batch.auth.VolcengineAuth` signs it afresh with a new ``X-Date``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
+from ark_batch._api import IDEMPOTENT_ACTIONS
 from ark_batch.errors import (
-    ApiError,
     ConnectError,
     ServerError,
     ThrottledError,
@@ -43,27 +42,10 @@ __all__ = [
     "DEFAULT_RETRY",
     "IDEMPOTENT_ACTIONS",
     "NO_RETRY",
-    "OnRetry",
     "RetryPolicy",
     "is_retryable",
-    "retry_async",
-    "retry_sync",
+    "next_delay",
 ]
-
-T = TypeVar("T")
-
-#: Actions that may be repeated freely.
-IDEMPOTENT_ACTIONS = frozenset(
-    {
-        "GetBatchInferenceJob",
-        "ListBatchInferenceJobs",
-        # Repeating these lands in the same state (decision 0012); Resume is not here:
-        # a repeat could start a second run of a job that ended again in between.
-        "StopBatchInferenceJob",
-        "UpdateBatchInferenceJob",
-        "DeleteBatchInferenceJob",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +54,9 @@ class RetryPolicy:
 
     The wait before retry ``n`` (1-based) is uniform in ``[0, min(max_backoff,
     initial_backoff * multiplier ** (n - 1))]`` (full jitter), or the server's
-    ``Retry-After`` when present (capped at ``max_retry_after``). No retry starts if it
-    would end past ``total_timeout`` seconds after the first attempt began.
+    ``Retry-After`` when present (a longer ``Retry-After`` than ``max_retry_after`` fails
+    at once). No retry starts past ``total_timeout`` seconds after the first attempt
+    began; without a per-call ``deadline``, ``total_timeout`` is also the call's deadline.
     """
 
     max_attempts: int = 4
@@ -121,13 +104,6 @@ class RetryPolicy:
         )
         return ceiling * rng()
 
-    def delay(self, retry_number: int, error: BaseException) -> float:
-        """Seconds to wait before the next attempt after ``error``."""
-        hint = getattr(error, "retry_after", None)
-        if self.respect_retry_after and isinstance(hint, int | float):
-            return min(float(hint), self.max_retry_after)
-        return self.backoff(retry_number)
-
 
 DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -146,83 +122,41 @@ def is_retryable(action: str, error: BaseException, *, throttled_create: bool = 
         if isinstance(error, UnexpectedResponseError):
             return error.status >= 500 or error.status == 429
         return False
-    # Create (and any unknown action): only when nothing can have been created.
+    # Create, Resume (and any unknown action): only when nothing can have been started.
     if isinstance(error, UnexpectedResponseError):
         return throttled_create and error.status == 429
     return isinstance(error, ConnectError) and not error.sent
 
 
-#: Called before each retry with (attempt number, the error, the delay in seconds).
-OnRetry = Callable[[int, BaseException, float], None]
-Sleep = Callable[[float], None]
-AsyncSleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-
-
-def _next_delay(
+def next_delay(
     policy: RetryPolicy,
     action: str,
     error: BaseException,
     attempt: int,
     started: float,
     now: float,
+    deadline: float | None = None,
 ) -> float | None:
-    """The wait before another attempt, or None to give up."""
+    """The wait before attempt ``attempt + 1``, or None to give up.
+
+    Gives up when the error is not retryable, the attempts are spent, the server asks
+    for a longer pause than ``max_retry_after`` (waiting less would only be refused
+    again), or the next attempt would start past ``total_timeout`` or ``deadline``
+    (a clock reading).
+    """
     if attempt >= policy.max_attempts or not is_retryable(
         action, error, throttled_create=policy.retry_throttled_create
     ):
         return None
-    delay = policy.delay(attempt, error)
+    hint = getattr(error, "retry_after", None)
+    if policy.respect_retry_after and isinstance(hint, int | float):
+        if hint > policy.max_retry_after:
+            return None
+        delay = float(hint)
+    else:
+        delay = policy.backoff(attempt)
     if policy.total_timeout is not None and now + delay - started > policy.total_timeout:
         return None
+    if deadline is not None and now + delay >= deadline:
+        return None
     return delay
-
-
-def retry_sync(
-    call: Callable[[], T],
-    *,
-    action: str,
-    policy: RetryPolicy,
-    sleep: Sleep = time.sleep,
-    clock: Clock = time.monotonic,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
-) -> T:
-    """Run ``call`` until it returns, retrying as :func:`is_retryable` allows."""
-    started = clock()
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except (ApiError, TransportError, UnexpectedResponseError) as error:
-            delay = _next_delay(policy, action, error, attempt, started, clock())
-            if delay is None:
-                raise
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            sleep(delay)
-            attempt += 1
-
-
-async def retry_async(
-    call: Callable[[], Awaitable[T]],
-    *,
-    action: str,
-    policy: RetryPolicy,
-    sleep: AsyncSleep = asyncio.sleep,
-    clock: Clock = time.monotonic,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
-) -> T:
-    """The async twin of :func:`retry_sync`."""
-    started = clock()
-    attempt = 1
-    while True:
-        try:
-            return await call()
-        except (ApiError, TransportError, UnexpectedResponseError) as error:
-            delay = _next_delay(policy, action, error, attempt, started, clock())
-            if delay is None:
-                raise
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            await sleep(delay)
-            attempt += 1

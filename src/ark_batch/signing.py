@@ -26,6 +26,8 @@ from urllib.parse import quote, unquote_to_bytes
 __all__ = [
     "ALGORITHM",
     "EMPTY_BODY_SHA256",
+    "PAYLOAD_HOLE",
+    "CanonicalTemplate",
     "KeyChain",
     "ParsedAuthorization",
     "SigningKeyCache",
@@ -34,6 +36,7 @@ __all__ = [
     "canonical_query",
     "canonical_query_from_pairs",
     "canonical_request",
+    "canonical_template",
     "compute_signature",
     "credential_scope",
     "default_key_cache",
@@ -142,13 +145,71 @@ def canonical_request(
     signed_headers: str,
     body_sha256: str,
 ) -> str:
-    """The six parts joined by newlines; an empty path becomes ``/``.
+    """The six parts, already canonical, joined by newlines; an empty path becomes ``/``.
 
-    The header block ends in a newline, so a blank line follows it.
+    The header block ends in a newline, so a blank line follows it. This states the
+    layout; requests are built by :func:`canonical_template`.
     """
     return "\n".join(
         (method, path or "/", canonical_query, canonical_headers, signed_headers, body_sha256)
     )
+
+
+class CanonicalTemplate(NamedTuple):
+    """A canonical request with holes: ``fragments`` around the values of ``holes``.
+
+    ``holes`` names the signed headers whose values are filled in per request, then
+    the payload hash (the empty name) last; ``len(fragments) == len(holes) + 1``.
+    """
+
+    fragments: tuple[str, ...]
+    holes: tuple[str, ...]
+    signed_headers: str
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The canonical request, with ``values`` by hole name (``""``: payload hash)."""
+        parts = [self.fragments[0]]
+        for name, fragment in zip(self.holes, self.fragments[1:], strict=True):
+            parts.append(values[name])
+            parts.append(fragment)
+        return "".join(parts)
+
+
+#: The hole name of the payload hash in a :class:`CanonicalTemplate`.
+PAYLOAD_HOLE = ""
+
+
+def canonical_template(
+    method: str,
+    path: str,
+    query: str,
+    values: Mapping[str, str],
+    names: Sequence[str],
+    holes: Iterable[str] = (),
+) -> CanonicalTemplate:
+    """The one builder of canonical requests, for the signer and the verifier alike.
+
+    ``query`` is raw; ``names`` are the signed headers (lowercase, in signing order)
+    and ``values`` their values by name, except those listed in ``holes``, which are
+    left open for :meth:`CanonicalTemplate.fill` (the signer fills X-Date and the body
+    hash per send; the verifier leaves only the payload hash open). The layout is
+    :func:`canonical_request`'s.
+    """
+    open_names = frozenset(holes)
+    fragments = [f"{method}\n{path or '/'}\n{canonical_query(query)}\n"]
+    hole_names: list[str] = []
+    for name in names:
+        if name in open_names:
+            fragments[-1] += f"{name}:"
+            hole_names.append(name)
+            fragments.append("\n")
+        else:
+            fragments[-1] += canonical_headers(values, (name,))
+    signed_headers = ";".join(names)
+    fragments[-1] += f"\n{signed_headers}\n"
+    hole_names.append(PAYLOAD_HOLE)
+    fragments.append("")
+    return CanonicalTemplate(tuple(fragments), tuple(hole_names), signed_headers)
 
 
 def credential_scope(date: str, region: str, service: str) -> str:
@@ -290,31 +351,10 @@ default_key_cache = SigningKeyCache()
 
 # --- signing ----------------------------------------------------------------------------
 
-# Canonical request split around the parts that change per send (body hash, X-Date,
-# session token), per (method, path, query, signed headers, has token). Real traffic
+# Signer templates, per (method, path, query, signed headers, has token). Real traffic
 # has a few such shapes, so the sort, host and query canonicalisation run once each.
-_Template = tuple[str, str, str, str, str]
-_templates: dict[tuple[object, ...], _Template] = {}
+_templates: dict[tuple[object, ...], CanonicalTemplate] = {}
 _TEMPLATES_MAX = 128
-
-
-def _template(
-    method: str, path: str, query: str, selected: dict[str, str], with_token: bool
-) -> _Template:
-    names = sorted([*selected, *(_ADDED if with_token else _ADDED[:2])])
-    parts = [f"{method}\n{path or '/'}\n{canonical_query(query)}\n"]
-    for name in names:
-        if name in _ADDED:
-            parts[-1] += f"{name}:"
-            parts.append("\n")
-        else:
-            value = selected[name]
-            parts[-1] += f"{name}:{canonical_host(value) if name == 'host' else value}\n"
-    signed_headers = ";".join(names)
-    parts[-1] += f"\n{signed_headers}\n"
-    if not with_token:
-        parts.append("")
-    return parts[0], parts[1], parts[2], parts[3], signed_headers
 
 
 def _mask_access_key(access_key: str) -> str:
@@ -410,17 +450,21 @@ def sign_selected(
     if template is None:
         if len(_templates) >= _TEMPLATES_MAX:
             _templates.clear()
-        template = _templates[template_key] = _template(
-            method, path, query, selected, bool(session_token)
+        added = _ADDED if session_token else _ADDED[:2]
+        template = _templates[template_key] = canonical_template(
+            method, path, query, selected, sorted([*selected, *added]), added
         )
-    head, after_hash, after_date, after_token, signed_headers = template
+    # The holes are x-content-sha256, x-date[, x-security-token] (in sorted order) and
+    # the payload hash: filled positionally, the fastest way on this per-send path.
+    fragments = template.fragments
+    signed_headers = template.signed_headers
     if session_token:
         canonical = (
-            f"{head}{body_sha256}{after_hash}{x_date}{after_date}{session_token}"
-            f"{after_token}{body_sha256}"
+            f"{fragments[0]}{body_sha256}{fragments[1]}{x_date}{fragments[2]}{session_token}"
+            f"{fragments[3]}{body_sha256}"
         )
     else:
-        canonical = f"{head}{body_sha256}{after_hash}{x_date}{after_date}{body_sha256}"
+        canonical = f"{fragments[0]}{body_sha256}{fragments[1]}{x_date}{fragments[2]}{body_sha256}"
     date = x_date[:8]
     scope = f"{date}/{region}/{service}/request"
     canonical_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -474,14 +518,8 @@ def compute_signature(
         if value is None:
             raise ValueError(f"SignedHeaders lists {name!r} but the request has no such header")
         values[name] = value
-    canonical = canonical_request(
-        method,
-        path,
-        canonical_query(query),
-        canonical_headers(values, signed_headers),
-        ";".join(signed_headers),
-        body_sha256,
-    )
+    template = canonical_template(method, path, query, values, signed_headers)
+    canonical = template.fill({PAYLOAD_HOLE: body_sha256})
     to_sign = string_to_sign(x_date, credential_scope(date, region, service), canonical)
     cache = default_key_cache if key_cache is None else key_cache  # an empty cache is falsy
     return cache._prepared(secret_key, date, region, service).hexdigest(to_sign.encode("utf-8"))

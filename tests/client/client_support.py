@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ark_batch._flow import Flow, Sleep
 from ark_batch.auth import VolcengineAuth
 from ark_batch.credentials import Credentials
+from ark_batch.retries import DEFAULT_RETRY
+from ark_batch.waiter import wait_flow
 from ark_batch_client import Client
+from ark_batch_client.models import BatchInferenceJob
 
 DEV_ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
 DEV_SECRET_KEY = "ark-batch-emulator-development-secret"
@@ -191,3 +198,208 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def wait_for_job(
+    get: Callable[[str], BatchInferenceJob],
+    job_id: str,
+    *,
+    sleep: Callable[[float], None] = lambda seconds: None,
+    clock: Callable[[], float] = lambda: 0.0,
+    **options: Any,
+) -> BatchInferenceJob:
+    """Drive the waiter's flow over a plain ``get`` (no HTTP), sleeping with ``sleep``."""
+
+    def poll(job_id: str, deadline: float | None) -> Flow[BatchInferenceJob]:
+        return get(job_id)
+        yield  # a generator that never steps: the answer is immediate
+
+    flow = wait_flow(poll, job_id, clock=clock, policy=DEFAULT_RETRY, **options)
+    try:
+        step = next(flow)
+        while True:
+            assert isinstance(step, Sleep)
+            sleep(step.seconds)
+            step = flow.send(None)
+    except StopIteration as stop:
+        job: BatchInferenceJob = stop.value
+        return job
+
+
+def write_self_signed_certificate(host: str, cert_path: Path, key_path: Path) -> None:
+    """A one-day certificate for ``host`` and its key, as PEM files."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+class Exchange:
+    """One request received by :class:`LoopbackServer`, and its raw connection."""
+
+    def __init__(self, server: LoopbackServer, conn: socket.socket, head: bytes, body: bytes):
+        self.server = server
+        self.conn = conn
+        lines = head.decode("latin-1").split("\r\n")
+        self.request_line = lines[0]
+        self.headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines[1:] if line)
+        }
+        self.body = body
+        self.closed = False
+
+    @property
+    def action(self) -> str:
+        action: str = httpx.URL(self.request_line.split(" ")[1]).params.get("Action", "")
+        return action
+
+    def send(self, data: bytes) -> None:
+        self.conn.sendall(data)
+
+    def hang_up(self, *, reset: bool = False) -> None:
+        """Close the connection after this exchange; ``reset`` sends a TCP RST."""
+        self.closed = True
+        if reset:
+            import struct  # noqa: PLC0415
+
+            self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def respond(
+        self,
+        status: int,
+        body: bytes | Any,
+        headers: dict[str, str] | None = None,
+        *,
+        length: int | None = None,
+    ) -> None:
+        """A whole response; ``body`` is bytes or JSON; ``length`` overrides Content-Length."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        fields = {"Content-Type": "application/json", **(headers or {})}
+        fields["Content-Length"] = str(len(data) if length is None else length)
+        head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        self.send(f"HTTP/1.1 {status} X\r\n{head}\r\n".encode() + data)
+
+
+Handler = Callable[[Exchange], None]
+
+
+class LoopbackServer:
+    """A raw HTTP/1.1 server on loopback whose answers a test scripts byte by byte.
+
+    ``handler(exchange)`` answers each request (or hangs up, stalls, drips...). Handlers
+    that wait do so on :attr:`stopped`, which is set when the server stops, so nothing
+    is left hanging. ``exchanges`` lists every request received.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        tls: tuple[Path, Path] | None = None,
+        client_ca: Path | None = None,
+    ) -> None:
+        self.handler = handler
+        self.exchanges: list[Exchange] = []
+        self.stopped = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._tls = tls
+        self._client_ca = client_ca
+        self._threads: list[threading.Thread] = []
+        self._connections: list[socket.socket] = []
+        self.port = self._listener.getsockname()[1]
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LoopbackServer:
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self._listener.close()
+        for conn in self._connections:  # wake handlers blocked reading a kept-alive connection
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._tls:
+                import ssl  # noqa: PLC0415
+
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(str(self._tls[0]), str(self._tls[1]))
+                if self._client_ca is not None:  # mutual TLS: the client must show this
+                    context.verify_mode = ssl.CERT_REQUIRED
+                    context.load_verify_locations(str(self._client_ca))
+                try:
+                    conn = context.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError):
+                    conn.close()
+                    continue
+            self._connections.append(conn)
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while not self.stopped.is_set():
+                while b"\r\n\r\n" not in buffer:
+                    try:
+                        chunk = conn.recv(65536)
+                    except OSError:
+                        return
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                exchange = Exchange(self, conn, head, b"")
+                length = int(exchange.headers.get("content-length", "0"))
+                while len(buffer) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                exchange.body, buffer = buffer[:length], buffer[length:]
+                self.exchanges.append(exchange)
+                try:
+                    self.handler(exchange)
+                except OSError:
+                    return
+                if exchange.closed:
+                    return

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ark_batch.cli.waiting import PROGRESS_LINE_SECONDS, wait_with_progress
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
 from client.cli_support import CREATE_ARGS, input_file, lines, run
-from client.client_support import DEV, free_port
+from client.client_support import DEV, FakeTime, ScriptedService, free_port, job_dict, mock_client
 
 
 def test_create_get_and_list_json(emulator_url: str) -> None:
@@ -117,8 +120,8 @@ def test_connection_refused_is_one_line_naming_the_endpoint() -> None:
     result = run("get", "bi-1", "--endpoint", url)
     assert result.exit_code == 1
     [line] = lines(result.stderr)
-    assert line.startswith("Error: ConnectError: cannot connect (GetBatchInferenceJob): ")
-    assert line.endswith(f"(endpoint {url})")
+    assert line.startswith(f"Error: ConnectError: cannot connect to {url} (GetBatchInferenceJob): ")
+    assert line.count(url) == 1
 
 
 def test_wait_times_out_with_exit_4(emulator_url: str) -> None:
@@ -392,3 +395,32 @@ def test_submit_downloads_what_a_terminated_job_kept_then_exits_3(
     summary = json.loads(result.stdout)
     assert summary["Job"]["Status"]["Phase"] == "Terminated"
     assert (downloads / f"{summary['Id']}.results.jsonl").read_text() == kept
+
+
+def test_wait_off_a_terminal_prints_a_line_on_a_beat_even_when_nothing_changes(
+    fake_time: FakeTime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = ScriptedService()
+    counts = {"Total": 10, "Completed": 1, "Failed": 0}
+    for _ in range(6):  # polled at 0, 5, ..., 25 s: the same state every time
+        service.then_ok(job_dict("bi-1", "Running", RequestCounts=counts))
+    service.then_ok(job_dict("bi-1", "Completed", RequestCounts={**counts, "Completed": 10}))
+    with ArkBatch(
+        client=mock_client(service, clock=fake_time.now),
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    ) as ark:
+        job = wait_with_progress(ark, "bi-1", poll_interval=5, timeout=None, progress=True)
+    assert job.status.phase == "Completed"
+    assert sum(fake_time.sleeps) == 30
+    assert PROGRESS_LINE_SECONDS == 10
+    shown = [line.split(",")[0] for line in lines(capsys.readouterr().err)]
+    # At 0, 10 and 20 s for Running (stderr is not a terminal here), at once for Completed,
+    # then the summary.
+    assert shown == [
+        "bi-1 Running: 1/10 done",
+        "bi-1 Running: 1/10 done",
+        "bi-1 Running: 1/10 done",
+        "bi-1 Completed: 10/10 done",
+        "bi-1 Completed: 10 completed",
+    ]

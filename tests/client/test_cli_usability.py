@@ -276,9 +276,9 @@ def test_https_to_a_plain_http_server_says_to_use_http(emulator_url: str) -> Non
     result = run("list", "--endpoint", f"https://{address}")
     assert result.exit_code == 1
     [line] = lines(result.stderr)
-    assert line.endswith(
-        f"(endpoint https://{address}); it does not speak HTTPS: try http://{address}"
-    )
+    # The client names where it tried to connect; the CLI adds the hint.
+    assert line.startswith(f"Error: ConnectError: cannot connect to https://{address} ")
+    assert line.endswith(f"; it does not speak HTTPS: try http://{address}")
 
 
 # --- conveniences ---------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_the_default_profile_sits_beneath_the_environment(
     env = _config(tmp_path, '[default]\nendpoint = "http://127.0.0.1:9"\n')
     from_default = run("list", env=env)
     assert from_default.exit_code == 1
-    assert "(endpoint http://127.0.0.1:9)" in from_default.stderr
+    assert "cannot connect to http://127.0.0.1:9 " in from_default.stderr
     from_env = run("list", "--json", env={**env, "ARK_BATCH_ENDPOINT": emulator_url})
     assert from_env.exit_code == 0, from_env.output
 

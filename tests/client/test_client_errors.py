@@ -170,3 +170,48 @@ def test_all_errors_derive_from_ark_batch_error() -> None:
         value = getattr(errors, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, errors.ArkBatchError), name
+
+
+def test_a_2xx_that_does_not_parse_keeps_the_log_id_as_request_id() -> None:
+    import httpx  # noqa: PLC0415
+
+    from ark_batch.facade import ArkBatch  # noqa: PLC0415
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService().then(
+        lambda request: httpx.Response(
+            200, content=b"<html>ok</html>", headers={"X-Tt-Logid": "L1"}
+        )
+    )
+    with (
+        ArkBatch(client=mock_client(service)) as ark,
+        pytest.raises(UnexpectedResponseError) as caught,
+    ):
+        ark.get_job("bi-1")
+    assert caught.value.request_id == "L1"
+
+
+def test_every_kind_of_error_survives_pickling() -> None:
+    import pickle  # noqa: PLC0415
+
+    from ark_batch.errors import (  # noqa: PLC0415
+        ConnectError,
+        DeadlineExceededError,
+        RedirectError,
+        ResponseTooLargeError,
+        WaitTimeoutError,
+    )
+
+    cases: list[Exception] = [
+        ConnectError("cannot connect", action="GetBatchInferenceJob", sent=False),
+        DeadlineExceededError("late", action="GetBatchInferenceJob"),
+        RedirectError(status=301, location="https://elsewhere/", action="GetBatchInferenceJob"),
+        ResponseTooLargeError("big", status=200, body=b"x"),
+        UnexpectedResponseError("odd", status=502, body=b"<html>", request_id="L1"),
+        WaitTimeoutError(None, 5.0, job_id="bi-1"),
+    ]
+    for error in cases:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert copy.__dict__ == error.__dict__

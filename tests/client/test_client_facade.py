@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from ark_batch import ArkBatch, AsyncArkBatch, Credentials, errors, list_request
 from ark_batch.errors import (
     ActiveJobExistsError,
     AuthenticationError,
+    ConnectError,
     InvalidParameterError,
     NotFoundError,
 )
@@ -26,7 +26,12 @@ from ark_batch_client.models import (
     GetBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest,
 )
-from client.client_support import DEV, ScriptedService, mock_client
+from client.client_support import (
+    DEV,
+    ScriptedService,
+    mock_client,
+    write_self_signed_certificate,
+)
 
 FIELDS: dict[str, Any] = {
     "name": "nightly-eval",
@@ -205,15 +210,39 @@ def test_validate_job_does_not_mutate_the_request() -> None:
     assert "DryRun" not in request.to_dict()
 
 
-def test_async_facade_caps_its_pool_at_eight_connections(emulator_url: str) -> None:
-    ark = AsyncArkBatch(emulator_url, credentials=DEV)
-    pool = ark.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == 8
-    assert type(pool._network_backend).__name__ == "AsyncioBackend"
-    assert ark.client.get_httpx_client()._transport is not None  # the sync side still works
-    wide = AsyncArkBatch(emulator_url, credentials=DEV, max_connections=None)
-    pool = wide.client.get_async_httpx_client()._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == 100  # httpx's default
+def test_async_facade_runs_on_the_aiohttp_transport_with_the_pool_asked_for(
+    emulator_url: str,
+) -> None:
+    from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415
+
+    ark = AsyncArkBatch(emulator_url, credentials=DEV, max_connections=32)
+    transport = ark.client.get_async_httpx_client()._transport
+    assert isinstance(transport, AiohttpTransport)
+    assert transport.limits.max_connections == 32
+    sync = ark.client.get_httpx_client()._transport._pool  # type: ignore[attr-defined]
+    assert sync._max_connections == 32  # one construction path: the same limits
+    default = AsyncArkBatch(emulator_url, credentials=DEV)
+    transport = default.client.get_async_httpx_client()._transport
+    assert isinstance(transport, AiohttpTransport)
+    assert transport.limits.max_connections == 100  # httpx's default
+
+
+def test_async_facade_falls_back_to_the_stock_transport(
+    emulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys  # noqa: PLC0415
+
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # as if not installed
+
+    async def main() -> tuple[type[object], int]:
+        async with AsyncArkBatch(emulator_url, credentials=DEV) as ark:
+            created = await ark.create_job(**FIELDS)
+            page = await ark.list_jobs(ids=[created.id])
+            return type(ark.client.get_async_httpx_client()._transport), page.total_count
+
+    transport_type, total = asyncio.run(main())
+    assert transport_type is httpx.AsyncHTTPTransport
+    assert total == 1
 
 
 def test_import_ark_batch_stays_light() -> None:
@@ -281,46 +310,12 @@ def test_native_async_backend_maps_transport_errors() -> None:
     assert error.sent is True
 
 
-def write_self_signed_certificate(host: str, cert_path: Path, key_path: Path) -> None:
-    """A one-day certificate for ``host`` and its key, as PEM files."""
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
-def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
-    """start_tls on the asyncio backend, against the emulator served over HTTPS."""
+def test_both_clients_speak_tls_with_a_ca_given_as_an_ssl_context(tmp_path: Path) -> None:
+    """``httpx_args={"verify": SSLContext}`` reaches the sync and the async client."""
     import ssl  # noqa: PLC0415
 
-    from ark_batch._asyncio_backend import asyncio_transport  # noqa: PLC0415
-    from ark_batch.auth import VolcengineAuth  # noqa: PLC0415
     from ark_batch.emulator import EmulatorConfig  # noqa: PLC0415
     from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
-    from ark_batch_client import Client  # noqa: PLC0415
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     write_self_signed_certificate("localhost", cert, key)
@@ -328,24 +323,21 @@ def test_native_async_backend_speaks_tls(tmp_path: Path) -> None:
         EmulatorConfig(data_dir=tmp_path / "emu"), ssl_certfile=str(cert), ssl_keyfile=str(key)
     )
     context = ssl.create_default_context(cafile=str(cert))
-    auth = VolcengineAuth(DEV, "cn-beijing")
+    args = {"verify": context}
 
     async def main(url: str) -> int:
-        client = Client(base_url=url).set_async_httpx_client(
-            httpx.AsyncClient(
-                base_url=url,
-                auth=auth,
-                transport=asyncio_transport(limits=httpx.Limits(max_connections=2), verify=context),
-            )
-        )
-        async with client, AsyncArkBatch(client=client) as ark:  # the caller closes its client
+        async with AsyncArkBatch(url, credentials=DEV, httpx_args=args) as ark:
             created = await ark.create_job(**FIELDS)
             return (await ark.list_jobs(ids=[created.id])).total_count
 
     with server:
         assert server.url.startswith("https://127.0.0.1:")
-        # The certificate names localhost.
-        assert asyncio.run(main(server.url.replace("127.0.0.1", "localhost"))) == 1
+        url = server.url.replace("127.0.0.1", "localhost")  # the certificate names localhost
+        assert asyncio.run(main(url)) == 1
+        with ArkBatch(url, credentials=DEV, httpx_args=args) as ark:
+            assert ark.list_jobs().total_count == 1
+        with ArkBatch(url, credentials=DEV) as ark, pytest.raises(ConnectError):
+            ark.list_jobs()  # not trusted without the CA
 
 
 def test_a_generated_request_and_keyword_filters_do_not_mix(ark: ArkBatch) -> None:

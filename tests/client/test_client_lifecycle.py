@@ -211,3 +211,23 @@ def test_delete_of_a_missing_job_raises(fake_time: FakeTime) -> None:
     service = ScriptedService().then_error(404, "InvalidBatchInferenceJob.NotFound")
     with pytest.raises(NotFoundError):
         _scripted(service, fake_time).delete_job("bi-1")
+
+
+async def test_async_lifecycle_retry_rules(fake_time: FakeTime) -> None:
+    """The async facade runs the same flows: Delete's NotFound after a retry, Resume's rule."""
+    service = (
+        ScriptedService()
+        .then_error(500, "InternalError")
+        .then_error(404, "InvalidBatchInferenceJob.NotFound")
+        .then_error(500, "InternalError")
+    )
+    async with AsyncArkBatch(
+        client=mock_client(service, clock=fake_time.now, asynchronous=True),
+        sleep=fake_time.async_sleep,
+        clock=fake_time.clock,
+    ) as ark:
+        await ark.delete_job("bi-1")
+        assert len(service.requests) == 2
+        with pytest.raises(ServerError):
+            await ark.resume_job("bi-1")
+    assert len(service.requests) == 3

@@ -18,7 +18,7 @@ from ark_batch.errors import (
     UnexpectedResponseError,
 )
 from ark_batch.facade import ArkBatch, AsyncArkBatch
-from ark_batch.retries import NO_RETRY, RetryPolicy, is_retryable, retry_sync
+from ark_batch.retries import NO_RETRY, RetryPolicy, is_retryable, next_delay
 from ark_batch.signing import parse_authorization
 from client.client_support import DEV, FakeTime, ScriptedService, job_dict, mock_client
 
@@ -52,12 +52,20 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
     assert all(0 <= s <= 2.0 for s in samples)
 
 
-def test_retry_after_wins_over_backoff_and_is_capped() -> None:
+def test_retry_after_wins_over_backoff_and_above_the_cap_fails_fast() -> None:
     policy = RetryPolicy(max_retry_after=5)
-    assert policy.delay(1, ThrottledError(429, "FlowLimitExceeded", "m", retry_after=2)) == 2
-    assert policy.delay(1, ThrottledError(429, "FlowLimitExceeded", "m", retry_after=60)) == 5
+    get = "GetBatchInferenceJob"
+    hint = ThrottledError(429, "FlowLimitExceeded", "m", retry_after=2)
+    assert next_delay(policy, get, hint, 1, 0.0, 0.0) == 2
+    above = ThrottledError(429, "FlowLimitExceeded", "m", retry_after=60)
+    assert next_delay(policy, get, above, 1, 0.0, 0.0) is None
     ignoring = RetryPolicy(respect_retry_after=False, initial_backoff=0.1)
-    assert ignoring.delay(1, ThrottledError(429, "F", "m", retry_after=60)) <= 0.1
+    delay = next_delay(ignoring, get, above, 1, 0.0, 0.0)
+    assert delay is not None
+    assert delay <= 0.1
+    # A retry that would start past the call's deadline is not made, nor a fifth attempt.
+    assert next_delay(policy, get, hint, 1, 0.0, 0.0, deadline=1.5) is None
+    assert next_delay(policy, get, hint, 4, 0.0, 0.0) is None
 
 
 @pytest.mark.parametrize(
@@ -196,27 +204,6 @@ def test_async_get_retries_with_async_sleep(fake_time: FakeTime) -> None:
     assert asyncio.run(main()) == "bi-1"
     assert fake_time.sleeps == [1]
     assert service.requests[0].headers["X-Date"] != service.requests[1].headers["X-Date"]
-
-
-def test_retry_sync_reports_each_retry() -> None:
-    calls: list[int] = []
-    seen: list[tuple[int, float]] = []
-
-    def flaky() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise ServerError(500, "InternalError", "m", retry_after=0.25)
-        return "ok"
-
-    result = retry_sync(
-        flaky,
-        action="GetBatchInferenceJob",
-        policy=RetryPolicy(),
-        sleep=lambda s: None,
-        on_retry=lambda n, e, d: seen.append((n, d)),
-    )
-    assert result == "ok"
-    assert seen == [(1, 0.25), (2, 0.25)]
 
 
 # --- against the emulator: injected throttling, each attempt verified --------------------

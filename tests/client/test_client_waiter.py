@@ -13,9 +13,8 @@ import pytest
 from ark_batch.emulator import EmulatorState
 from ark_batch.errors import JobFailedError, NotFoundError, WaitTimeoutError
 from ark_batch.facade import ArkBatch, AsyncArkBatch
-from ark_batch.waiter import async_wait_for_job, wait_for_job
 from ark_batch_client.models import BatchInferenceJob, JobStatus, RequestCounts
-from client.client_support import DEV, FakeTime, job_dict
+from client.client_support import DEV, FakeTime, job_dict, wait_for_job
 
 
 def _job(phase: str, completed: int = 0, failed: int = 0, message: str = "") -> BatchInferenceJob:
@@ -36,9 +35,6 @@ class Sequence:
         assert job_id == "bi-1"
         self.calls += 1
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
-
-    async def aget(self, job_id: str) -> BatchInferenceJob:
-        return self(job_id)
 
 
 def test_waits_until_completed_reporting_each_change(fake_time: FakeTime) -> None:
@@ -84,6 +80,7 @@ def test_timeout_raises_with_the_last_state_and_polls_at_the_deadline(
         )
     assert fake_time.sleeps == [4, 4, 2]  # the last sleep ends exactly at the deadline
     assert get.calls == 4
+    assert caught.value.job is not None
     assert caught.value.job.status.phase == "Running"
     assert caught.value.timeout == 10
     assert "still Running after 10s (3/10 requests done)" in str(caught.value)
@@ -111,24 +108,20 @@ def test_unknown_phases_are_not_terminal(fake_time: FakeTime) -> None:
     assert get.calls == 3
 
 
-def test_async_waiter_timeout_and_callback(fake_time: FakeTime) -> None:
+def test_waiter_timeout_and_callback_with_the_job(fake_time: FakeTime) -> None:
     get = Sequence(_job("Queued"), _job("Running", 1))
-    seen: list[str] = []
-
-    async def main() -> None:
-        await async_wait_for_job(
-            get.aget,
+    seen: list[tuple[str, str]] = []
+    with pytest.raises(WaitTimeoutError):
+        wait_for_job(
+            get,
             "bi-1",
             poll_interval=3,
             timeout=5,
-            on_update=lambda status, counts: seen.append(status.phase),
-            sleep=fake_time.async_sleep,
+            on_update=lambda job: seen.append((job.id, job.status.phase)),
+            sleep=fake_time.sleep,
             clock=fake_time.clock,
         )
-
-    with pytest.raises(WaitTimeoutError):
-        asyncio.run(main())
-    assert seen == ["Queued", "Running"]
+    assert seen == [("bi-1", "Queued"), ("bi-1", "Running")]
     assert fake_time.sleeps == [3, 2]
 
 
@@ -233,6 +226,7 @@ def test_emulator_async_wait_and_timeout(
         )
         with pytest.raises(WaitTimeoutError) as caught:
             ark.wait(other.id, poll_interval=1, timeout=3)
+        assert caught.value.job is not None
         assert caught.value.job.id == other.id
         assert caught.value.job.status.phase == "Queued"
         with pytest.raises(NotFoundError):
@@ -314,3 +308,83 @@ def test_executed_job_async_wait_and_failed_input(
     assert phase == "Completed"
     assert message  # the server's reason
     assert count == 10
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_wait_rides_out_an_outage_longer_than_one_polls_retries(
+    asynchronous: bool, fake_time: FakeTime
+) -> None:
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService()
+    service.jobs.append(job_dict("bi-1", "Completed"))
+    for _ in range(12):  # three polls' worth of retries
+        service.then_error(500, "InternalError", "outage")
+    client = mock_client(service, asynchronous=asynchronous)
+    options: dict[str, Any] = {"poll_interval": 5, "timeout": 600}
+    if asynchronous:
+
+        async def main() -> BatchInferenceJob:
+            async with AsyncArkBatch(
+                client=client, sleep=fake_time.async_sleep, clock=fake_time.clock
+            ) as ark:
+                return await ark.wait("bi-1", **options)
+
+        job = asyncio.run(main())
+    else:
+        with ArkBatch(client=client, sleep=fake_time.sleep, clock=fake_time.clock) as ark:
+            job = ark.wait("bi-1", **options)
+    assert job.status.phase == "Completed"
+    assert len(service.requests) == 13
+    assert sum(fake_time.sleeps) < 600
+
+
+def test_wait_gives_up_at_its_deadline_during_an_outage(fake_time: FakeTime) -> None:
+    from ark_batch.errors import ServerError  # noqa: PLC0415
+    from client.client_support import ScriptedService, mock_client  # noqa: PLC0415
+
+    service = ScriptedService()
+    for _ in range(1000):
+        service.then_error(500, "InternalError", "outage")
+    with (
+        ArkBatch(client=mock_client(service), sleep=fake_time.sleep, clock=fake_time.clock) as ark,
+        pytest.raises(WaitTimeoutError) as caught,
+    ):
+        ark.wait("bi-1", poll_interval=5, timeout=30)
+    assert caught.value.job is None
+    assert isinstance(caught.value.last_error, ServerError)
+    assert 30 <= sum(fake_time.sleeps) <= 31  # the poll at the deadline gets its second
+
+
+def test_update_every_reports_phase_changes_at_once_and_otherwise_on_a_beat(
+    fake_time: FakeTime,
+) -> None:
+    started = fake_time.clock()
+    get = Sequence(
+        _job("Queued"),  # t=0: first state
+        _job("Running", 1),  # t=3: a new phase, at once
+        _job("Running", 2),  # t=6: counts moved, but only 3 s since the last report
+        _job("Running", 2),  # t=9
+        _job("Running", 2),  # t=12: nothing changed, 9 s since the last report
+        _job("Running", 2),  # t=15: 12 s: reported although nothing changed
+        _job("Running", 2),  # t=18
+        _job("Completed", 10),  # t=21: a new phase, at once
+    )
+    seen: list[tuple[float, str, int]] = []
+    wait_for_job(
+        get,
+        "bi-1",
+        poll_interval=3,
+        update_every=10,
+        on_update=lambda job: seen.append(
+            (fake_time.clock() - started, job.status.phase, job.request_counts.completed)
+        ),
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    )
+    assert seen == [(0, "Queued", 0), (3, "Running", 1), (15, "Running", 2), (21, "Completed", 10)]
+
+
+def test_update_every_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="update_every"):
+        wait_for_job(Sequence(_job("Running")), "bi-1", update_every=0)

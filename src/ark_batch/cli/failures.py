@@ -66,7 +66,8 @@ def error_line(exc: BaseException, endpoint: str | None = None) -> str:
         return f"Error: UnexpectedResponse: {one_line(str(exc))}"
     text = one_line(str(exc))
     if isinstance(exc, TransportError) and endpoint:
-        text = f"{text} (endpoint {endpoint})"
+        if endpoint.rstrip("/") not in text:  # a refused connection names it already
+            text = f"{text} (endpoint {endpoint})"
         if "WRONG_VERSION_NUMBER" in text and endpoint.startswith("https://"):
             text += f"; it does not speak HTTPS: try http://{endpoint.removeprefix('https://')}"
     return f"Error: {type(exc).__name__}: {text}"

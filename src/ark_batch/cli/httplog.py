@@ -69,7 +69,7 @@ def _request_id(response: httpx.Response) -> str:
     try:
         meta = json.loads(response.content).get("ResponseMetadata", {})
         request_id = meta.get("RequestId")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not an envelope (or hostile)
         request_id = None
     if isinstance(request_id, str) and request_id:
         return request_id

@@ -1,8 +1,9 @@
 """``wait``: poll a job until it ends, showing progress on stderr.
 
 On a terminal: a live bar (phase, done/total, failed, elapsed, ETA). Otherwise (stderr
-redirected to a file or a pipe): one line at each phase change and at most one line per
-:data:`PROGRESS_LINE_SECONDS` while the counts move, then a summary. Ctrl-C stops waiting
+redirected to a file or a pipe): one line at each phase change and one line every
+:data:`PROGRESS_LINE_SECONDS` in between, changed or not (the facade's ``wait`` paces
+them), then a summary. Ctrl-C stops waiting
 (the job keeps running) and prints the command that resumes it.
 """
 
@@ -22,11 +23,11 @@ from ark_batch.cli.output import print_json
 
 if TYPE_CHECKING:
     from ark_batch.facade import ArkBatch
-    from ark_batch_client.models import BatchInferenceJob, JobStatus, RequestCounts
+    from ark_batch_client.models import BatchInferenceJob
 
 __all__ = ["PROGRESS_LINE_SECONDS", "fail_if_unsuccessful", "register", "wait_with_progress"]
 
-#: Off a terminal, the least time between two progress lines of the same phase.
+#: Off a terminal, the time between two progress lines of the same phase.
 PROGRESS_LINE_SECONDS = 10.0
 
 PollOpt = Annotated[float, typer.Option(min=0.01, help="Seconds between status checks.")]
@@ -43,23 +44,18 @@ ProgressOpt = Annotated[
 
 
 class _Lines:
-    """Progress as plain lines, rate-limited within a phase."""
+    """Progress as plain lines, one per update it is given."""
 
     def __init__(self, job_id: str, started: float) -> None:
         self.job_id = job_id
         self.started = started
-        self.phase: str | None = None
-        self.printed_at = 0.0
 
-    def __call__(self, status: JobStatus, counts: RequestCounts) -> None:
-        now = time.monotonic()
-        if status.phase == self.phase and now - self.printed_at < PROGRESS_LINE_SECONDS:
-            return
-        self.phase = status.phase
-        self.printed_at = now
+    def __call__(self, job: BatchInferenceJob) -> None:
+        counts = job.request_counts
         typer.echo(
-            f"{self.job_id} {status.phase}: {counts.completed + counts.failed}/{counts.total} "
-            f"done, {counts.failed} failed, {now - self.started:.0f}s elapsed",
+            f"{self.job_id} {job.status.phase}: {counts.completed + counts.failed}/"
+            f"{counts.total} done, {counts.failed} failed, "
+            f"{time.monotonic() - self.started:.0f}s elapsed",
             err=True,
         )
 
@@ -89,7 +85,8 @@ def _wait_with_bar(
     ) as bar:
         task = bar.add_task(f"{job_id} …", total=None, failed=0)
 
-        def on_update(status: JobStatus, counts: RequestCounts) -> None:
+        def on_update(job: BatchInferenceJob) -> None:
+            status, counts = job.status, job.request_counts
             seen.append(status.phase)
             bar.update(
                 task,
@@ -129,10 +126,10 @@ def wait_with_progress(
         else:
             lines = _Lines(job_id, started)
 
-            def on_update(status: JobStatus, counts: RequestCounts) -> None:
-                seen.append(status.phase)
+            def on_update(job: BatchInferenceJob) -> None:
+                seen.append(job.status.phase)
                 if progress:
-                    lines(status, counts)
+                    lines(job)
 
             job = ark.wait(
                 job_id,
@@ -140,6 +137,7 @@ def wait_with_progress(
                 timeout=timeout,
                 on_update=on_update,
                 raise_on_failure=False,
+                update_every=PROGRESS_LINE_SECONDS,
             )
     except KeyboardInterrupt:
         if cancel_on_interrupt:

@@ -1,0 +1,490 @@
+"""The client against misbehaving loopback servers: typed errors, retries, deadlines, no leaks.
+
+Every server here is a :class:`LoopbackServer` answering byte by byte. Each case runs
+through ``ArkBatch`` and ``AsyncArkBatch`` alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ark_batch import ArkBatch, AsyncArkBatch, Credentials, make_client
+from ark_batch.errors import (
+    ArkBatchError,
+    ConnectError,
+    DeadlineExceededError,
+    RedirectError,
+    ResponseTooLargeError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    WaitTimeoutError,
+)
+from ark_batch.retries import RetryPolicy
+from ark_batch.signing import parse_authorization
+from ark_batch_client.api.batch_inference_job import get_batch_inference_job
+from ark_batch_client.models import GetBatchInferenceJobRequest
+from client.client_support import (
+    Exchange,
+    LoopbackServer,
+    envelope,
+    error_envelope,
+    free_port,
+    job_dict,
+    write_self_signed_certificate,
+)
+
+SECRET = "fault-suite-secret-key"
+TOKEN = "fault-suite-session-token"
+STS = Credentials("AKLTFAULTSUITE", SECRET, TOKEN)
+CREATE_FIELDS: dict[str, Any] = {
+    "name": "n",
+    "model": "m:1",
+    "input": "bucket/in.jsonl",
+    "output": "bucket/out/",
+}
+MODES = ["sync", "async"]
+
+
+def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
+    """``op(ark)`` on a fresh ArkBatch or AsyncArkBatch (awaited) for ``url``."""
+    kwargs.setdefault("credentials", STS)
+    sleeps: list[float] = kwargs.pop("sleeps", [])
+
+    async def async_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    if mode == "sync":
+        with ArkBatch(url, sleep=sleeps.append, **kwargs) as ark:
+            return op(ark)
+
+    async def main() -> Any:
+        async with AsyncArkBatch(url, sleep=async_sleep, **kwargs) as ark:
+            return await op(ark)
+
+    return asyncio.run(main())
+
+
+def job_answer(exchange: Exchange) -> None:
+    exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Completed")))
+
+
+def assert_no_secret(error: BaseException) -> None:
+    for text in (str(error), repr(error)):
+        assert SECRET not in text
+        assert TOKEN not in text
+
+
+# --- error pages, hang-ups, truncation ---------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_html_error_page_is_retried_then_raised_typed(mode: str) -> None:
+    def html(exchange: Exchange) -> None:
+        exchange.respond(502, b"<html><body>Bad Gateway</body></html>", {"X-Tt-Logid": "log-1"})
+
+    with LoopbackServer(html) as server, pytest.raises(UnexpectedResponseError) as caught:
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert caught.value.status == 502
+    assert caught.value.request_id == "log-1"
+    assert len(server.exchanges) == 4  # the default policy's attempts
+    assert_no_secret(caught.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reset", [False, True])
+def test_a_hang_up_after_the_request_retries_reads_but_never_create(mode: str, reset: bool) -> None:
+    def hang_up(exchange: Exchange) -> None:
+        exchange.hang_up(reset=reset)
+
+    with LoopbackServer(hang_up) as server:
+        with pytest.raises(TransportError) as read:
+            run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+        reads = len(server.exchanges)
+        with pytest.raises(TransportError) as create:
+            run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
+    assert reads == 4
+    assert len(server.exchanges) == reads + 1  # Create went out once
+    assert not isinstance(create.value, ConnectError)
+    assert create.value.sent
+    assert "may have been created" in str(create.value)
+    assert_no_secret(read.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_refused_connection_is_retried_even_for_create_and_names_the_endpoint(
+    mode: str,
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    sleeps: list[float] = []
+    with pytest.raises(ConnectError) as caught:
+        run(mode, url, lambda ark: ark.create_job(**CREATE_FIELDS), sleeps=sleeps)
+    assert not caught.value.sent
+    assert len(sleeps) == 3  # four attempts: nothing was sent, so no second job
+    assert url in str(caught.value)
+    assert "may have been created" not in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_truncated_body_is_a_transport_error_and_retried(mode: str) -> None:
+    answers = iter([True, False])
+
+    def truncate_once(exchange: Exchange) -> None:
+        if next(answers):
+            data = json.dumps(envelope("GetBatchInferenceJob", job_dict("bi-1"))).encode()
+            exchange.respond(200, data[:40], length=len(data))
+            exchange.hang_up()
+        else:
+            job_answer(exchange)
+
+    with LoopbackServer(truncate_once) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert job.status.phase == "Completed"
+    assert len(server.exchanges) == 2
+
+
+def _not_http(exchange: Exchange) -> None:
+    exchange.send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+    exchange.hang_up()
+
+
+def _huge_header(exchange: Exchange) -> None:
+    exchange.send(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 200_000 + b"\r\n\r\n")
+    exchange.hang_up()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("handler", [_not_http, _huge_header], ids=lambda h: h.__name__)
+def test_an_answer_that_is_not_http_is_a_transport_error(
+    mode: str, handler: Callable[[Exchange], None]
+) -> None:
+    with LoopbackServer(handler) as server, pytest.raises(TransportError) as caught:
+        run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
+    assert caught.value.sent  # it may have reached a server: Create is not retried
+    assert len(server.exchanges) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_5xx_on_create_says_the_job_may_exist(mode: str) -> None:
+    def fail(exchange: Exchange) -> None:
+        exchange.respond(500, error_envelope(exchange.action, "InternalError", "boom"))
+
+    with LoopbackServer(fail) as server, pytest.raises(ServerError) as caught:
+        run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS))
+    assert len(server.exchanges) == 1
+    assert "may have been created" in str(caught.value)
+    assert "list_jobs(name=" in caught.value.message
+
+
+# --- hung and dripping servers: deadlines -------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_hung_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> None:
+    def hang(exchange: Exchange) -> None:
+        exchange.server.stopped.wait()
+
+    with LoopbackServer(hang) as server, pytest.raises(DeadlineExceededError):
+        run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.3))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dripping_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> None:
+    sent: list[int] = []
+
+    def drip(exchange: Exchange) -> None:
+        exchange.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        exchange.send(b"Content-Length: 100000\r\n\r\n")
+        for _ in range(100_000):
+            if exchange.server.stopped.wait(0.02):
+                return
+            exchange.send(b" ")
+            sent.append(1)
+
+    with LoopbackServer(drip) as server:
+        with pytest.raises(DeadlineExceededError):
+            run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.5, timeout=5))
+        assert len(sent) < 100_000  # it was still dripping when the call gave up
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_wait_timeout_is_a_deadline_even_when_polls_hang(mode: str) -> None:
+    def hang(exchange: Exchange) -> None:
+        exchange.server.stopped.wait()
+
+    with LoopbackServer(hang) as server, pytest.raises(WaitTimeoutError) as caught:
+        run(mode, server.url, lambda ark: ark.wait("bi-1", timeout=0.5, poll_interval=0.1))
+    assert caught.value.job is None
+    assert caught.value.job_id == "bi-1"
+    assert isinstance(caught.value.last_error, DeadlineExceededError)
+
+
+# --- oversized, hostile JSON, corrupt gzip, odd Retry-After ------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_oversized_body_is_refused(mode: str) -> None:
+    def huge(exchange: Exchange) -> None:
+        exchange.respond(200, b"[" + b"0," * 50_000 + b"0]")
+
+    with LoopbackServer(huge) as server, pytest.raises(ResponseTooLargeError):
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"), max_response_bytes=10_000)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [200, 500])
+def test_json_nested_100k_deep_is_a_typed_error(mode: str, status: int) -> None:
+    def deep(exchange: Exchange) -> None:
+        exchange.respond(status, b'{"Result":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+    with LoopbackServer(deep) as server, pytest.raises(UnexpectedResponseError) as caught:
+        run(mode, server.url, lambda ark: ark.get_job("bi-1", retry=RetryPolicy(max_attempts=1)))
+    assert caught.value.status == status
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_corrupt_gzip_body_is_a_typed_error(mode: str) -> None:
+    def corrupt(exchange: Exchange) -> None:
+        data = gzip.compress(b'{"Result": {}}')[:-8] + b"garbage!"
+        exchange.respond(200, b"\x1f\x8b" + data[2:10] + b"\x00" * 20, {"Content-Encoding": "gzip"})
+
+    with LoopbackServer(corrupt) as server, pytest.raises(UnexpectedResponseError) as caught:
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert "decoded" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_retry_after_as_a_date_with_a_minus_zero_zone_is_retried(mode: str) -> None:
+    answers = iter([True, False])
+
+    def unavailable_once(exchange: Exchange) -> None:
+        if next(answers):
+            soon = format_datetime(datetime.now(UTC), usegmt=False).replace("+0000", "-0000")
+            body = error_envelope(exchange.action, "ServiceUnavailable", "busy")
+            exchange.respond(503, body, {"Retry-After": soon})
+        else:
+            job_answer(exchange)
+
+    with LoopbackServer(unavailable_once) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert job.id == "bi-1"
+    assert len(server.exchanges) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_retry_after_above_the_cap_fails_fast(mode: str) -> None:
+    def throttled(exchange: Exchange) -> None:
+        body = error_envelope(exchange.action, "FlowLimitExceeded", "slow down")
+        exchange.respond(429, body, {"Retry-After": "3600"})
+
+    with LoopbackServer(throttled) as server, pytest.raises(ArkBatchError):
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert len(server.exchanges) == 1
+
+
+# --- redirects: never followed, nothing sent to the other place ---------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_redirects_are_never_followed_even_when_httpx_would(mode: str, status: int) -> None:
+    with LoopbackServer(job_answer) as elsewhere:
+
+        def redirect(exchange: Exchange) -> None:
+            exchange.respond(status, b"", {"Location": f"{elsewhere.url}/steal"})
+
+        with LoopbackServer(redirect) as server, pytest.raises(RedirectError) as caught:
+            run(
+                mode,
+                server.url,
+                lambda ark: ark.get_job("bi-1"),
+                httpx_args={"follow_redirects": True},
+            )
+    assert elsewhere.exchanges == []
+    assert caught.value.location == f"{elsewhere.url}/steal"
+    assert caught.value.location in str(caught.value)
+    assert len(server.exchanges) == 1  # not retried
+
+
+def test_the_generated_functions_do_not_follow_redirects_either() -> None:
+    with LoopbackServer(job_answer) as elsewhere:
+
+        def redirect(exchange: Exchange) -> None:
+            exchange.respond(302, b"", {"Location": f"{elsewhere.url}/"})
+
+        with LoopbackServer(redirect) as server:
+            client = make_client(server.url, credentials=STS, httpx_args={"follow_redirects": True})
+            with pytest.raises(RedirectError):
+                get_batch_inference_job.sync(
+                    client=client, body=GetBatchInferenceJobRequest(id="bi-1")
+                )
+
+            async def main() -> None:
+                await get_batch_inference_job.asyncio(
+                    client=client, body=GetBatchInferenceJobRequest(id="bi-1")
+                )
+
+            with pytest.raises(RedirectError):
+                asyncio.run(main())
+    assert elsewhere.exchanges == []
+
+
+# --- TLS and proxies ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tls_verification_is_on_by_default_and_verify_false_turns_it_off(
+    mode: str, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    write_self_signed_certificate("localhost", cert, key)
+    with LoopbackServer(job_answer, tls=(cert, key)) as server:
+        with pytest.raises(ConnectError) as caught:
+            run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args={"verify": False})
+    assert server.url in str(caught.value)  # the message names where it tried
+    assert job.id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.filterwarnings("ignore:`cert=...` is deprecated:DeprecationWarning")
+def test_a_client_certificate_from_httpx_args_is_presented(mode: str, tmp_path: Path) -> None:
+    server_cert, server_key = tmp_path / "server.pem", tmp_path / "server-key.pem"
+    client_cert, client_key = tmp_path / "client.pem", tmp_path / "client-key.pem"
+    write_self_signed_certificate("localhost", server_cert, server_key)
+    write_self_signed_certificate("client", client_cert, client_key)
+    tls = (server_cert, server_key)
+    with LoopbackServer(job_answer, tls=tls, client_ca=client_cert) as server:
+        with pytest.raises(TransportError):
+            run(mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args={"verify": False})
+        args = {"verify": False, "cert": (str(client_cert), str(client_key))}
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args=args)
+    assert job.id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_both_clients_honour_http_proxy_from_the_environment(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with LoopbackServer(job_answer) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        job = run(mode, "http://ark.invalid", lambda ark: ark.get_job("bi-1"))
+    assert job.id == "bi-1"
+    [exchange] = proxy.exchanges
+    assert exchange.request_line.startswith("POST http://ark.invalid/?Action=GetBatchInferenceJob")
+    assert exchange.headers["host"] == "ark.invalid"
+
+
+# --- clock skew -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clock_skew_is_corrected_from_the_server_date_and_retried_once(mode: str) -> None:
+    server_time = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+
+    def skewed(exchange: Exchange) -> None:
+        signed = datetime.strptime(exchange.headers["x-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        date = {"Date": format_datetime(server_time, usegmt=True)}
+        if abs((signed - server_time).total_seconds()) > 300:
+            body = error_envelope(exchange.action, "InvalidTimestamp", "X-Date is too far off")
+            exchange.respond(401, body, date)
+        else:
+            exchange.respond(200, envelope(exchange.action, job_dict("bi-1")), date)
+
+    with LoopbackServer(skewed) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert job.id == "bi-1"
+    assert len(server.exchanges) == 2
+    second = parse_authorization(server.exchanges[1].headers["authorization"])
+    assert second.date == server_time.strftime("%Y%m%d")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_signing_clock_can_be_passed_in(mode: str) -> None:
+    fixed = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with LoopbackServer(job_answer) as server:
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"), signing_clock=lambda: fixed)
+    assert server.exchanges[0].headers["x-date"] == "20300102T030405Z"
+
+
+# --- logging --------------------------------------------------------------------------------
+
+
+def test_retries_are_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    answers = iter([True, False])
+
+    def fail_once(exchange: Exchange) -> None:
+        if next(answers):
+            exchange.respond(500, error_envelope(exchange.action, "InternalError", "boom"))
+        else:
+            job_answer(exchange)
+
+    with caplog.at_level(logging.INFO, logger="ark_batch"), LoopbackServer(fail_once) as server:
+        run("sync", server.url, lambda ark: ark.get_job("bi-1"))
+    [record] = [r for r in caplog.records if r.name == "ark_batch"]
+    assert "GetBatchInferenceJob attempt 1 of 4 failed" in record.getMessage()
+    assert SECRET not in caplog.text
+    assert TOKEN not in caplog.text
+
+
+# --- the command line: one line on stderr, no traceback, no secret ------------------------
+
+
+def _html_forbidden(exchange: Exchange) -> None:
+    exchange.respond(403, b"<html><body>Forbidden by proxy</body></html>")
+
+
+def _deep_json(exchange: Exchange) -> None:
+    exchange.respond(200, b'{"Result":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+
+def _corrupt_gzip(exchange: Exchange) -> None:
+    exchange.respond(200, b"\x1f\x8b\x08\x00" + b"\x00" * 30, {"Content-Encoding": "gzip"})
+
+
+def _redirect(exchange: Exchange) -> None:
+    exchange.respond(301, b"", {"Location": "http://elsewhere.invalid/"})
+
+
+@pytest.mark.parametrize(
+    "handler", [_html_forbidden, _deep_json, _corrupt_gzip, _redirect], ids=lambda h: h.__name__
+)
+def test_the_cli_reports_a_hostile_answer_in_one_line(handler: Callable[[Exchange], None]) -> None:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    env = {
+        **os.environ,
+        "VOLCENGINE_ACCESS_KEY": STS.access_key,
+        "VOLCENGINE_SECRET_KEY": SECRET,
+        "VOLCENGINE_SESSION_TOKEN": TOKEN,
+    }
+    with LoopbackServer(handler) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "ark_batch.cli", "get", "bi-1", "--endpoint", server.url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+    assert TOKEN not in result.stderr + result.stdout
