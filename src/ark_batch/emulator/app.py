@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ark_batch.emulator.admission import BodyBudget, Reservation, check_headers
+from ark_batch.emulator.admission import BodyBudget, HeaderGate, Reservation
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
@@ -136,6 +136,9 @@ class _Handler:
         self.spec = load_registry(config.spec_dirs)
         self.body_budget = BodyBudget(config.max_inflight_body_bytes)
         self.failures = RateLimitedLog(logger)
+        self.header_gate = HeaderGate(
+            state.verifier, config.accounts, config.clock, config.clock_skew
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reservation = self.body_budget.reservation()
@@ -160,9 +163,7 @@ class _Handler:
             headers = _headers(scope)
             if self.verify:
                 # Rejected from the headers alone, before any body byte is read.
-                check_headers(
-                    self.state.verifier, scope["method"], _raw_path(scope), raw_query, headers
-                )
+                self.header_gate.check(scope["method"], _raw_path(scope), raw_query, headers)
             body = await _read_body(
                 receive, self.limit, _declared_length(headers.get("content-length")), reservation
             )
