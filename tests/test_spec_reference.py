@@ -35,7 +35,8 @@ def _response_name(action: str, status: str) -> str:
 
 
 def _response(action: str, status: str) -> dict[str, Any]:
-    response: dict[str, Any] = load_spec()["components"]["responses"][_response_name(action, status)]
+    name = _response_name(action, status)
+    response: dict[str, Any] = load_spec()["components"]["responses"][name]
     return response
 
 
@@ -203,8 +204,7 @@ def test_each_lifecycle_sample_does_what_it_says(
 
 # ---- the lifecycle actions' error examples, reproduced against the emulator ----
 
-#: (action, Code) -> how to bring a fresh Queued job into the state the example shows;
-#: returns the request body that makes the emulator answer that error.
+#: Brings a fresh Queued job into a state; returns the body of the failing request.
 _Scenario = Callable[[EmbeddedEmulator, str], dict[str, Any]]
 
 
@@ -230,6 +230,7 @@ def _expired(emulator: EmbeddedEmulator, job_id: str) -> dict[str, Any]:
     return {"Id": job_id}
 
 
+#: (action, Code) of an error example -> the state and request the emulator answers it for.
 SCENARIOS: dict[tuple[str, str], _Scenario] = {
     (STOP, "OperationDenied.InvalidJobPhase"): _in_phase("Completed"),
     (STOP, "DryRunOperation"): _in_phase("Queued", DryRun=True),
@@ -241,46 +242,56 @@ SCENARIOS: dict[tuple[str, str], _Scenario] = {
 }
 
 
-def _lifecycle_error_examples() -> list[tuple[str, str, dict[str, Any]]]:
-    """(status, response/example name, envelope) of every error example a lifecycle action
-    documents and that names a lifecycle action."""
-    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+def _lifecycle_error_examples() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(status, response, example name, envelope) of every error example the lifecycle
+    actions document that names a lifecycle action."""
+    found: set[tuple[str, str, str]] = set()
     for action in LIFECYCLE:
         for status in _error_statuses(action):
-            name = _response_name(action, status)
-            media = _response(action, status)["content"]["application/json"]
-            for example_name, example in media.get("examples", {}).items():
-                envelope = example["value"]
-                if envelope["ResponseMetadata"].get("Action") in LIFECYCLE:
-                    found[f"{name}/{example_name}"] = (status, f"{name}/{example_name}", envelope)
-    return sorted(found.values())
+            response = _response_name(action, status)
+            examples = _response(action, status)["content"]["application/json"].get("examples", {})
+            found.update(
+                (status, response, name)
+                for name, example in examples.items()
+                if example["value"]["ResponseMetadata"].get("Action") in LIFECYCLE
+            )
+    responses = load_spec()["components"]["responses"]
+    return [
+        (
+            status,
+            response,
+            name,
+            responses[response]["content"]["application/json"]["examples"][name]["value"],
+        )
+        for status, response, name in sorted(found)
+    ]
 
 
 def test_each_lifecycle_action_has_an_error_example_of_its_own() -> None:
-    shown = {e["ResponseMetadata"]["Action"] for _, _, e in _lifecycle_error_examples()}
+    shown = {e["ResponseMetadata"]["Action"] for *_, e in _lifecycle_error_examples()}
     assert shown == set(LIFECYCLE)
 
 
 @pytest.mark.parametrize(
-    ("status", "where", "envelope"),
+    ("status", "response", "name", "envelope"),
     _lifecycle_error_examples(),
-    ids=[where for _, where, _ in _lifecycle_error_examples()],
+    ids=[f"{response}/{name}" for _, response, name, _ in _lifecycle_error_examples()],
 )
 def test_each_lifecycle_error_example_is_what_the_emulator_answers(
-    monkeypatch: pytest.MonkeyPatch, status: str, where: str, envelope: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch, status: str, response: str, name: str, envelope: dict[str, Any]
 ) -> None:
     action = envelope["ResponseMetadata"]["Action"]
     example = envelope["ResponseMetadata"]["Error"]
     # Shown under a status the action really documents with this response.
-    assert _response_name(action, status) == where.split("/")[0]
+    assert _response_name(action, status) == response, name
     scenario = SCENARIOS[(action, example["Code"])]
     with _emulator_env(monkeypatch) as emulator, make_client() as client:
         body = scenario(emulator, _create_job())
-        response = client.get_httpx_client().post(
+        answer = client.get_httpx_client().post(
             "/", params={"Action": action, "Version": API_VERSION}, json=body
         )
-    assert response.status_code == int(status)
-    answered = response.json()["ResponseMetadata"]["Error"]
+    assert answer.status_code == int(status)
+    answered = answer.json()["ResponseMetadata"]["Error"]
     # Job Ids are made at random; everything else is the example's, word for word.
     assert {key: JOB_ID.sub("<Id>", str(value)) for key, value in answered.items()} == {
         key: JOB_ID.sub("<Id>", str(value)) for key, value in example.items()
