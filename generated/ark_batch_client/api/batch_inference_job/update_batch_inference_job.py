@@ -120,7 +120,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -164,7 +166,9 @@ def sync(
 ) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -203,7 +207,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -245,7 +251,9 @@ async def asyncio(
 ) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
