@@ -27,15 +27,21 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
+from ark_batch.emulator.backend import new_job
+from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.signing import SigningKeyCache, format_x_date, sign
+from ark_batch.spec import load_spec
 
 GET_TARGET = 1500.0
 CREATE_TARGET = 500.0
 LIST_P50_TARGET_MS = 15.0
 STORED_JOBS = 100_000
 PHASES = ("Queued", "Running", "Completed", "Terminating", "Terminated", "Failed")
+NAME_WORDS = ("nightly", "weekly", "eval", "Überprüfung", "batch", "translate", "summary", "qa")
+MODELS = ("doubao-pro-32k", "doubao-lite-4k", "doubao-pro-128k", "deepseek-r1")
+MODEL_VERSIONS = ("240615", "241215", "250115")
 CONNECTIONS = 4
 GET_REQUESTS = 8000
 CREATE_REQUESTS = 4000
@@ -51,44 +57,45 @@ sys.exit(main(sys.argv[1:]))
 
 
 def _stored_jobs(count: int) -> list[Job]:
+    """``count`` jobs as Create makes them, spread over phases, names, models and tags."""
     rng = random.Random(7)
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    owner = AccountCredential(DEV_ACCESS_KEY, DEV_SECRET_KEY)
+    job_fields = frozenset(
+        VersionShapes(load_spec()).result_schema("GetBatchInferenceJob")["properties"]
+    )
     jobs = []
     for index in range(count):
         created = start + timedelta(seconds=index * 30)
-        phase = PHASES[rng.randrange(len(PHASES))]
+        body = {
+            "Name": f"{rng.choice(NAME_WORDS)} {rng.choice(NAME_WORDS)} run {index}",
+            "ProjectName": f"project-{index % 20}",
+            "ModelReference": {
+                "FoundationModel": {
+                    "Name": rng.choice(MODELS),
+                    "ModelVersion": rng.choice(MODEL_VERSIONS),
+                }
+            }
+            if index % 10
+            else {"CustomModelId": f"cm-{index % 500}"},
+            "InputFileTosLocation": {"BucketName": "bench-bucket", "ObjectKey": f"s/{index}.jsonl"},
+            "OutputDirTosLocation": {"BucketName": "bench-bucket", "ObjectKey": "out/"},
+            "CompletionWindow": "1d",
+            "Tags": [
+                {"Key": "team", "Value": f"team-{rng.randrange(50)}"},
+                {"Key": "env", "Value": rng.choice(("prod", "staging", "dev"))},
+                {"Key": f"k{rng.randrange(1000)}", "Value": str(rng.randrange(10))},
+            ],
+        }
+        job = new_job(
+            owner,
+            body,
+            job_id=f"bi-{(created + timedelta(hours=8)):%Y%m%d%H%M%S}-{index:05x}"[:26],
+            created=created,
+            job_fields=job_fields,
+        )
         jobs.append(
-            Job(
-                id=f"bi-{(created + timedelta(hours=8)):%Y%m%d%H%M%S}-{index:05x}"[:26],
-                account_id=DEV_ACCOUNT_ID,
-                user_name="developer",
-                project_name="default",
-                name=f"bench job {index}",
-                description=None,
-                custom_model_id=None,
-                model_name="doubao-pro-32k",
-                model_version="240615",
-                input_bucket="bench-bucket",
-                input_key=f"stored/{index}.jsonl",
-                output_bucket="bench-bucket",
-                output_key="out/",
-                error_bucket=None,
-                error_key=None,
-                completion_window="1d",
-                phase=phase,
-                phase_time=created,
-                status_message="",
-                total=10,
-                completed=5,
-                failed=0,
-                prompt_tokens=0,
-                completion_tokens=0,
-                total_tokens=0,
-                tags=(("sys:ark:createdBy", f"IAMUser/{DEV_ACCOUNT_ID}/developer"),),
-                create_time=created,
-                update_time=created,
-                expire_time=created + timedelta(days=1),
-            )
+            job.with_values(phase=PHASES[rng.randrange(len(PHASES))], total=10, completed=5)
         )
     return jobs
 

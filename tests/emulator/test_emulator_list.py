@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from emulator_support import DEV, LIST, OTHER, call, error_code, result
+from emulator_support import JOB_BASE_TIME, LIST, OTHER, call, error_code, make_job, result
 
 from ark_batch.emulator import EmulatorState
-from ark_batch.emulator.store import Job
 
-BASE = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def make_job(
-    index: int,
-    *,
-    account: str = DEV.account_id,
-    phase: str = "Completed",
-    project: str = "default",
-    name: str | None = None,
-    model: tuple[str, str] | None = ("doubao-pro-32k", "240615"),
-    custom: str | None = None,
-    tags: Iterable[tuple[str, str]] = (),
-    created: datetime | None = None,
-    updated: datetime | None = None,
-) -> Job:
-    create_time = created or BASE + timedelta(minutes=index)
-    return Job(
-        id=f"bi-job-{index:04d}",
-        account_id=account,
-        user_name="developer",
-        project_name=project,
-        name=name or f"job {index}",
-        description=None,
-        custom_model_id=custom,
-        model_name=None if custom else (model[0] if model else None),
-        model_version=None if custom else (model[1] if model else None),
-        input_bucket="bucket",
-        input_key=f"in/{index}.jsonl",
-        output_bucket="bucket",
-        output_key="out/",
-        error_bucket=None,
-        error_key=None,
-        completion_window="1d",
-        phase=phase,
-        phase_time=create_time,
-        status_message="",
-        total=0,
-        completed=0,
-        failed=0,
-        prompt_tokens=0,
-        completion_tokens=0,
-        total_tokens=0,
-        tags=(("sys:ark:createdBy", "IAMUser/x/y"), *tags),
-        create_time=create_time,
-        update_time=updated or create_time,
-        expire_time=create_time + timedelta(days=1),
-    )
+BASE = JOB_BASE_TIME
 
 
 async def ids(client: httpx.AsyncClient, body: dict[str, Any]) -> list[str]:
