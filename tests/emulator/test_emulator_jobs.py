@@ -27,6 +27,7 @@ from emulator_support import (
 
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
 from ark_batch.emulator.embedded import EmbeddedEmulator
+from ark_batch.emulator.store import Job, JobStore, ListQuery
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
@@ -393,3 +394,28 @@ async def test_generated_async_client_against_live_server(emulator_client: Clien
     async with emulator_client as client:
         created = await create_batch_inference_job.asyncio(client=client, body=request)
         assert isinstance(created, CreateBatchInferenceJobResponse)
+
+
+async def test_a_get_completes_while_a_list_holds_the_database(
+    emulator_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = await create(emulator_http)
+    entered, release = threading.Event(), threading.Event()
+    original = JobStore.list
+
+    def held_list(self: JobStore, account_id: str, query: ListQuery) -> tuple[int, list[Job]]:
+        entered.set()
+        # Bounded, so that on a server that runs List on the event loop the test fails
+        # below instead of hanging.
+        release.wait(timeout=10)
+        return original(self, account_id, query)
+
+    monkeypatch.setattr(JobStore, "list", held_list)
+    listing = asyncio.create_task(call(emulator_http, LIST, {"Filter": {"Name": "nightly"}}))
+    assert await asyncio.to_thread(entered.wait, 10)
+    job = await get(emulator_http, job_id)
+    assert job["Id"] == job_id
+    assert not listing.done()  # the Get was answered while the List still ran
+    release.set()
+    page = result(await listing)
+    assert [item["Id"] for item in page["Items"]] == [job_id]

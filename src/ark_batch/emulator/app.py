@@ -1,15 +1,20 @@
 """The ASGI application: thin request handling between routing and the backend.
 
 ``create_app(config)`` returns a Starlette app; ``app.state.emulator`` is the
-:class:`EmulatorState` (config, store, backend, faults, lifespan hooks).
+:class:`EmulatorState` (config, store, backend, faults, lifespan hooks). Requests are
+parsed on the event loop; the backend, and so every database call, runs on
+``EmulatorState.executor`` threads (decision 0016).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +29,19 @@ from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.parsing import parse_body
 from ark_batch.emulator.protocol import ApiError, error_body, request_id, success_body
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
+from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.signature import SignatureVerifier
 from ark_batch.emulator.store import JobStore
 from ark_batch.signing import parse_authorization
+from ark_batch.spec import load_spec
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
 logger = logging.getLogger("ark_batch.emulator")
+
+#: Threads for backend calls: enough that a Get finds one free while several slow Lists
+#: run (each thread has its own SQLite connection).
+DATABASE_THREADS = 8
 
 LifespanHook = Callable[["EmulatorState"], Awaitable[None] | None]
 
@@ -50,11 +61,16 @@ class EmulatorState:
     backend: Backend
     faults: FaultInjector
     verifier: SignatureVerifier
+    #: Runs backend calls, so database work never blocks the event loop.
+    executor: ThreadPoolExecutor
+    #: The shapes of every Version served, by Version.
+    versions: dict[str, VersionShapes]
     startup_hooks: list[LifespanHook] = field(default_factory=list)
     shutdown_hooks: list[LifespanHook] = field(default_factory=list)
 
     def close(self) -> None:
-        """Close the store's connection (the app is unusable afterwards)."""
+        """Stop the backend threads and close every connection (the app is unusable after)."""
+        self.executor.shutdown(wait=True)
         self.store.close()
 
 
@@ -139,7 +155,10 @@ class _Handler:
             account = self._authenticate(scope, raw_query, headers, body)
             self.state.faults.check(action)
             parsed = parse_body(action, body)
-            result = self.state.backend.handlers[action](account, parsed)
+            handle = functools.partial(
+                self.state.backend.handle, action, self.state.versions[version], account, parsed
+            )
+            result = await asyncio.get_running_loop().run_in_executor(self.state.executor, handle)
             status = 200
             payload = success_body(rid, action, version, self.region, result)
         except ApiError as error:
@@ -191,12 +210,15 @@ def create_app(config: EmulatorConfig) -> Starlette:
     job execution can add lifespan hooks and keep a reference to the store.
     """
     store = JobStore.open(config.data_dir, config.clock)
+    newest = VersionShapes(load_spec())
     state = EmulatorState(
         config=config,
         store=store,
-        backend=Backend(store, config.clock),
+        backend=Backend(store, config.clock, newest),
         faults=FaultInjector(),
         verifier=SignatureVerifier(config.accounts, config.region, config.clock, config.clock_skew),
+        executor=ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="ark-batch-db"),
+        versions={newest.version: newest},
     )
     install: Any = getattr(config.execution, "install", None)
     if callable(install):
