@@ -200,3 +200,32 @@ async def test_items_have_the_job_shape(
     assert item["ExpireTime"] == "2025-03-02T12:01:00Z"
     assert item["Tags"][0]["Key"] == "sys:ark:createdBy"
     assert item["Status"]["Phase"] == "Completed"
+
+
+async def test_filters_matching_many_jobs_page_in_order(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # Over a thousand matches: the page is read in time order from the account's index.
+    emulator_state.store.insert_many(
+        make_job(i, name=f"bulk {i}" if i % 2 else f"other {i}", tags=[("half", str(i % 2))])
+        for i in range(2400)
+    )
+    odd = [f"bi-job-{i:04d}" for i in range(2399, 0, -2)]
+    for body in (
+        {"TagFilters": [{"Key": "half", "Values": ["1"]}]},
+        {"Filter": {"Name": "bulk"}},
+        {"Filter": {"Name": "bulk"}, "TagFilters": [{"Key": "half"}]},
+    ):
+        first = result(await call(emulator_http, LIST, {**body, "PageSize": 100}))
+        assert first["TotalCount"] == 1200
+        assert [item["Id"] for item in first["Items"]] == odd[:100]
+        last = result(
+            await call(
+                emulator_http,
+                LIST,
+                {**body, "PageSize": 100, "PageNumber": 12, "SortBy": "UpdateTime"},
+            )
+        )
+        assert [item["Id"] for item in last["Items"]] == odd[1100:]
+        ascending = result(await call(emulator_http, LIST, {**body, "SortOrder": "Asc"}))
+        assert [item["Id"] for item in ascending["Items"]] == odd[::-1][:10]

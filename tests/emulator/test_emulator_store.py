@@ -163,17 +163,6 @@ def test_a_thread_store_sees_and_changes_the_same_jobs(store: JobStore) -> None:
     assert job.phase == "Running"
 
 
-def test_list_uses_the_phase_index(store: JobStore) -> None:
-    plan = store._conn.execute(
-        "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE account_id = ? AND phase IN (?) "
-        "ORDER BY create_time DESC, id DESC LIMIT 10",
-        ("A", "Running"),
-    ).fetchall()
-    assert "jobs_by_account_phase_created" in str(plan)
-    total, jobs = store.list("A", ListQuery(phases=["Running"]))
-    assert (total, jobs) == (0, [])
-
-
 # --- the job document: whatever the Version's job schema holds -----------------------
 
 
@@ -345,3 +334,42 @@ def test_fresh_and_migrated_schemas_are_the_same(tmp_path: Path) -> None:
         )
 
     assert schema(fresh) == schema(migrated)
+
+
+def test_tag_and_name_indexes_follow_updates_and_deletes(store: JobStore) -> None:
+    store.create(make_job(1, name="first name", tags=[("team", "a")]))
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["a"])]))[0] == 1
+    store.update_job("bi-job-0001", name="Renamed JOB", tags=[("team", "b")])
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["a"])]))[0] == 0
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))[0] == 1
+    assert store.list("2100000000", ListQuery(name="first"))[0] == 0
+    assert store.list("2100000000", ListQuery(name="renamed job"))[0] == 1
+    assert store.list("2100000000", ListQuery(name="jo"))[0] == 1
+    store.clear()
+    assert store._conn.execute("SELECT count(*) FROM job_tags").fetchone()[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+
+
+def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
+    def plan(sql: str, *params: object) -> str:
+        return str(store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+
+    assert "jobs_by_account_phase_created" in plan(
+        "SELECT id FROM jobs WHERE account_id = ? AND phase IN (?) "
+        "ORDER BY create_time DESC, id DESC LIMIT 10",
+        "A",
+        "Running",
+    )
+    assert "sqlite_autoindex_jobs_1" in plan(
+        "SELECT id FROM jobs WHERE account_id = ? AND id IN (?, ?) ORDER BY create_time DESC",
+        "A",
+        "x",
+        "y",
+    )
+    assert "job_tags_by_key_value" in plan(
+        "SELECT count(*) FROM jobs WHERE account_id = ? AND "
+        "seq IN (SELECT job_seq FROM job_tags WHERE key = ? AND value IN (?))",
+        "A",
+        "team",
+        "a",
+    )

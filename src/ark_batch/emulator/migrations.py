@@ -143,7 +143,7 @@ CREATE TABLE job_tags (
     value   TEXT NOT NULL
 );
 CREATE INDEX job_tags_by_key_value ON job_tags (key, value, job_seq);
-CREATE INDEX job_tags_by_job ON job_tags (job_seq);
+CREATE INDEX job_tags_by_job ON job_tags (job_seq, key, value);
 INSERT INTO job_tags (job_seq, key, value)
     SELECT jobs.seq, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
     FROM jobs, json_each(jobs.document, '$.Tags') AS t;
@@ -181,6 +181,25 @@ END;
 CREATE TRIGGER job_names_on_delete AFTER DELETE ON jobs BEGIN
     DELETE FROM job_names WHERE rowid = old.seq;
 END;
+
+-- Fixed planner statistics, those of 100,000 jobs in one account (decision 0016): the
+-- query planner then starts from the selective filter (an Id list, a model, a tag, a
+-- name) whatever the data dir holds, instead of walking an account's every job.
+ANALYZE sqlite_schema;
+DELETE FROM sqlite_stat1;
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+    ('jobs', 'sqlite_autoindex_jobs_1', '100000 1'),
+    ('jobs', 'jobs_one_active_per_input', '30000 30000 1500 1500 1'),
+    ('jobs', 'jobs_by_account_created', '100000 100000 1 1'),
+    ('jobs', 'jobs_by_account_updated', '100000 100000 1 1'),
+    ('jobs', 'jobs_by_account_phase_created', '100000 100000 16000 1 1'),
+    ('jobs', 'jobs_by_account_model', '100000 100000 20000 8000'),
+    ('jobs', 'jobs_by_account_custom_model', '100000 100000 2000'),
+    ('jobs', 'jobs_by_account_project', '100000 100000 5000 1 1'),
+    ('jobs', 'jobs_by_phase', '100000 16000 1 1'),
+    ('job_tags', 'job_tags_by_key_value', '400000 400 40 1'),
+    ('job_tags', 'job_tags_by_job', '400000 4 1 1');
+ANALYZE sqlite_schema;
 """
 
 

@@ -307,7 +307,7 @@ class Job:
         return self._time("expire_time")
 
 
-_SELECT = "SELECT account_id, user_name, document FROM jobs"
+_SELECT = "SELECT account_id, user_name, document FROM"
 _INSERT = "INSERT INTO jobs (id, account_id, user_name, document) VALUES (?, ?, ?, ?)"
 
 
@@ -346,12 +346,29 @@ def _placeholders(values: Sequence[Any]) -> str:
 _TRIGRAM = 3
 
 
-def _name_clause(name: str) -> tuple[str, list[Any]]:
+def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
     needle = name.casefold()
+    if not drive:
+        # Checked per candidate row that another filter found: one rowid lookup.
+        return (
+            "EXISTS (SELECT 1 FROM job_names WHERE rowid = jobs.seq AND instr(name, ?) > 0)",
+            [needle],
+        )
     if len(needle) >= _TRIGRAM:
         phrase = '"' + needle.replace('"', '""') + '"'
         return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [phrase]
     return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
+
+
+def _tag_clause(key: str, values: Sequence[str], *, drive: bool) -> tuple[str, list[Any]]:
+    condition = "key = ?"
+    if values:
+        condition += f" AND value IN ({_placeholders(values)})"
+    if drive:
+        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE {condition})"  # noqa: S608
+    else:
+        clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
+    return clause, [key, *values]
 
 
 def _where(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
@@ -368,10 +385,6 @@ def _where(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
         if values:
             clauses.append(f"{column} IN ({_placeholders(values)})")
             params.extend(values)
-    if query.name is not None:
-        clause, values = _name_clause(query.name)
-        clauses.append(clause)
-        params.extend(values)
     if query.foundation_models:
         alternatives = []
         for model_name, versions in query.foundation_models:
@@ -385,14 +398,30 @@ def _where(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
                 alternatives.append("model_name = ?")
                 params.append(model_name)
         clauses.append(f"({' OR '.join(alternatives)})")
-    for key, values in query.tag_filters:
-        condition = "key = ?"
-        params.append(key)
-        if values:
-            condition += f" AND value IN ({_placeholders(values)})"
-            params.extend(values)
-        clauses.append(f"seq IN (SELECT job_seq FROM job_tags WHERE {condition})")  # noqa: S608
+    # One tag or name filter is a set the planner may start from; the others are
+    # checked per candidate, so no second large set is built only to be intersected.
+    for index, (key, values) in enumerate(query.tag_filters):
+        clause, values_params = _tag_clause(key, values, drive=index == 0)
+        clauses.append(clause)
+        params.extend(values_params)
+    if query.name is not None:
+        clause, values_params = _name_clause(query.name, drive=not query.tag_filters)
+        clauses.append(clause)
+        params.extend(values_params)
     return " AND ".join(clauses), params
+
+
+# Above this many matches, a name or tag filter's page is read in time order from the
+# account's index, stopping at the page, rather than by sorting every match.
+_DENSE_MATCHES = 1000
+
+
+def _page_source(query: ListQuery, total: int) -> str:
+    """The table (with an index hint) that the page query reads."""
+    if total > _DENSE_MATCHES and not query.phases and (query.name or query.tag_filters):
+        column = "created" if query.sort_by == "create_time" else "updated"
+        return f"jobs INDEXED BY jobs_by_account_{column}"
+    return "jobs"
 
 
 def _casefold(value: str | None) -> str | None:
@@ -488,13 +517,13 @@ class JobStore:
     def get(self, account_id: str, job_id: str) -> Job | None:
         """The job if it exists and belongs to ``account_id``."""
         row = self._conn.execute(
-            f"{_SELECT} WHERE id = ? AND account_id = ?", (job_id, account_id)
+            f"{_SELECT} jobs WHERE id = ? AND account_id = ?", (job_id, account_id)
         ).fetchone()
         return None if row is None else _from_row(row)
 
     def get_any(self, job_id: str) -> Job | None:
         """The job whatever its account (for job execution, never for API callers)."""
-        row = self._conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone()
+        row = self._conn.execute(f"{_SELECT} jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else _from_row(row)
 
     def active_job_id(
@@ -522,10 +551,13 @@ class JobStore:
                 f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
                 params,
             ).fetchone()
-            rows = conn.execute(
-                f"{_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, query.page_size, offset],
-            ).fetchall()
+            rows = []
+            if offset < total:
+                rows = conn.execute(
+                    f"{_SELECT} {_page_source(query, total)} WHERE {where} "
+                    f"ORDER BY {order} LIMIT ? OFFSET ?",
+                    [*params, query.page_size, offset],
+                ).fetchall()
         finally:
             conn.execute("COMMIT")
         return int(total), [_from_row(row) for row in rows]
@@ -533,14 +565,14 @@ class JobStore:
     def queued_jobs(self, limit: int) -> _Jobs:
         """Up to ``limit`` Queued jobs of every account, oldest first."""
         rows = self._conn.execute(
-            f"{_SELECT} WHERE phase = 'Queued' ORDER BY create_time, id LIMIT ?", (limit,)
+            f"{_SELECT} jobs WHERE phase = 'Queued' ORDER BY create_time, id LIMIT ?", (limit,)
         ).fetchall()
         return [_from_row(row) for row in rows]
 
     def jobs_in_phase(self, phase: str) -> _Jobs:
         """Every job in ``phase``, of every account, oldest first."""
         rows = self._conn.execute(
-            f"{_SELECT} WHERE phase = ? ORDER BY create_time, id", (phase,)
+            f"{_SELECT} jobs WHERE phase = ? ORDER BY create_time, id", (phase,)
         ).fetchall()
         return [_from_row(row) for row in rows]
 
