@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -403,7 +405,17 @@ async def test_a_get_completes_while_a_list_holds_the_database(
     entered, release = threading.Event(), threading.Event()
     original = JobStore.list
 
+    threads: dict[str, str] = {}
+    niceness: dict[str, int] = {}
+    original_get = JobStore.get
+
+    def recorded_get(self: JobStore, account_id: str, job_id: str) -> Job | None:
+        threads["get"] = threading.current_thread().name
+        return original_get(self, account_id, job_id)
+
     def held_list(self: JobStore, account_id: str, query: ListQuery) -> tuple[int, list[Job]]:
+        threads["list"] = threading.current_thread().name
+        niceness["list"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         entered.set()
         # Bounded, so that on a server that runs List on the event loop the test fails
         # below instead of hanging.
@@ -411,6 +423,7 @@ async def test_a_get_completes_while_a_list_holds_the_database(
         return original(self, account_id, query)
 
     monkeypatch.setattr(JobStore, "list", held_list)
+    monkeypatch.setattr(JobStore, "get", recorded_get)
     listing = asyncio.create_task(call(emulator_http, LIST, {"Filter": {"Name": "nightly"}}))
     assert await asyncio.to_thread(entered.wait, 10)
     job = await get(emulator_http, job_id)
@@ -419,3 +432,10 @@ async def test_a_get_completes_while_a_list_holds_the_database(
     release.set()
     page = result(await listing)
     assert [item["Id"] for item in page["Items"]] == [job_id]
+    # Lists run on the lower-priority threads, so on a busy core a Get is not queued
+    # behind them.
+    assert threads["list"].startswith("ark-batch-db-bulk")
+    assert threads["get"].startswith("ark-batch-db_")
+    process_niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    if sys.platform.startswith("linux") and process_niceness < 19:
+        assert niceness["list"] > process_niceness

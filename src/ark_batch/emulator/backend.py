@@ -119,6 +119,8 @@ class Backend:
             GET: self.get,
             LIST: self.list,
         }
+        #: Actions that may read many jobs; the app runs them at a lower priority.
+        self.bulk_actions = frozenset({LIST})
 
     def handle(
         self,
