@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,7 @@ class ExecEnv:
         """Poll until the job is in one of `phases`."""
         return self.wait_for(job_id, lambda job: job.phase in phases, timeout)
 
-    def wait_for(self, job_id: str, predicate: Any, timeout: float = 30.0) -> Job:
+    def wait_for(self, job_id: str, predicate: Callable[[Job], bool], timeout: float = 30.0) -> Job:
         """Poll until `predicate(job)` holds."""
         return poll_until(
             lambda: self.job(job_id),
