@@ -192,6 +192,18 @@ async def test_name_filter_folds_unicode_case(
     assert await ids(emulator_http, {"Filter": {"Name": "%"}}) == []
 
 
+async def test_name_filter_takes_quotes_and_search_syntax_literally(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many(
+        [make_job(1, name='say "hi" NEAR me*'), make_job(2, name="say hi near me")]
+    )
+    assert await ids(emulator_http, {"Filter": {"Name": '"hi"'}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "near me*"}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "hi OR x"}}) == []
+    assert await ids(emulator_http, {"Filter": {"Name": '"'}}) == ["bi-job-0001"]
+
+
 async def test_items_have_the_job_shape(
     emulator_http: httpx.AsyncClient, seeded: EmulatorState
 ) -> None:
