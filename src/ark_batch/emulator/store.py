@@ -371,7 +371,8 @@ def _tag_clause(key: str, values: Sequence[str], *, drive: bool) -> tuple[str, l
     return clause, [key, *values]
 
 
-def _where(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
+def _where(account_id: str, query: ListQuery, *, dense: bool = False) -> tuple[str, list[Any]]:
+    """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan."""
     clauses = ["account_id = ?"]
     params: list[Any] = [account_id]
     if query.project_name is not None:
@@ -401,27 +402,24 @@ def _where(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
     # One tag or name filter is a set the planner may start from; the others are
     # checked per candidate, so no second large set is built only to be intersected.
     for index, (key, values) in enumerate(query.tag_filters):
-        clause, values_params = _tag_clause(key, values, drive=index == 0)
+        clause, values_params = _tag_clause(key, values, drive=index == 0 and not dense)
         clauses.append(clause)
         params.extend(values_params)
     if query.name is not None:
-        clause, values_params = _name_clause(query.name, drive=not query.tag_filters)
+        clause, values_params = _name_clause(query.name, drive=not query.tag_filters and not dense)
         clauses.append(clause)
         params.extend(values_params)
     return " AND ".join(clauses), params
 
 
 # Above this many matches, a name or tag filter's page is read in time order from the
-# account's index, stopping at the page, rather than by sorting every match.
+# account's index, checking each job in turn and stopping at the page, rather than by
+# sorting every match.
 _DENSE_MATCHES = 1000
 
 
-def _page_source(query: ListQuery, total: int) -> str:
-    """The table (with an index hint) that the page query reads."""
-    if total > _DENSE_MATCHES and not query.phases and (query.name or query.tag_filters):
-        column = "created" if query.sort_by == "create_time" else "updated"
-        return f"jobs INDEXED BY jobs_by_account_{column}"
-    return "jobs"
+def _is_dense(query: ListQuery, total: int) -> bool:
+    return total > _DENSE_MATCHES and not query.phases and bool(query.name or query.tag_filters)
 
 
 def _casefold(value: str | None) -> str | None:
@@ -553,9 +551,13 @@ class JobStore:
             ).fetchone()
             rows = []
             if offset < total:
+                source = "jobs"
+                if _is_dense(query, total):
+                    column = "created" if query.sort_by == "create_time" else "updated"
+                    source = f"jobs INDEXED BY jobs_by_account_{column}"
+                    where, params = _where(account_id, query, dense=True)
                 rows = conn.execute(
-                    f"{_SELECT} {_page_source(query, total)} WHERE {where} "
-                    f"ORDER BY {order} LIMIT ? OFFSET ?",
+                    f"{_SELECT} {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                     [*params, query.page_size, offset],
                 ).fetchall()
         finally:
