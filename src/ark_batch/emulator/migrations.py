@@ -136,27 +136,33 @@ CREATE INDEX jobs_by_account_project ON jobs (account_id, project_name, create_t
 -- The worker's scans across accounts.
 CREATE INDEX jobs_by_phase ON jobs (phase, create_time, id);
 
--- TagFilters: one row per tag.
+-- TagFilters: one row per tag, with the owner, so a tag filter alone is counted from
+-- this table's index without visiting the jobs.
 CREATE TABLE job_tags (
-    job_seq INTEGER NOT NULL,
-    key     TEXT NOT NULL,
-    value   TEXT NOT NULL
+    job_seq    INTEGER NOT NULL,
+    account_id TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL
 );
-CREATE INDEX job_tags_by_key_value ON job_tags (key, value, job_seq);
+CREATE INDEX job_tags_by_key ON job_tags (account_id, key, job_seq);
+CREATE INDEX job_tags_by_key_value ON job_tags (account_id, key, value, job_seq);
 CREATE INDEX job_tags_by_job ON job_tags (job_seq, key, value);
-INSERT INTO job_tags (job_seq, key, value)
-    SELECT jobs.seq, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
+INSERT INTO job_tags (job_seq, account_id, key, value)
+    SELECT jobs.seq, jobs.account_id,
+           json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
     FROM jobs, json_each(jobs.document, '$.Tags') AS t;
 CREATE TRIGGER job_tags_on_insert AFTER INSERT ON jobs BEGIN
-    INSERT INTO job_tags (job_seq, key, value)
-        SELECT new.seq, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
+    INSERT INTO job_tags (job_seq, account_id, key, value)
+        SELECT new.seq, new.account_id,
+               json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
         FROM json_each(new.document, '$.Tags') AS t;
 END;
 CREATE TRIGGER job_tags_on_update AFTER UPDATE OF document ON jobs
     WHEN json_extract(old.document, '$.Tags') IS NOT json_extract(new.document, '$.Tags') BEGIN
     DELETE FROM job_tags WHERE job_seq = old.seq;
-    INSERT INTO job_tags (job_seq, key, value)
-        SELECT new.seq, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
+    INSERT INTO job_tags (job_seq, account_id, key, value)
+        SELECT new.seq, new.account_id,
+               json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
         FROM json_each(new.document, '$.Tags') AS t;
 END;
 CREATE TRIGGER job_tags_on_delete AFTER DELETE ON jobs BEGIN
@@ -197,7 +203,8 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
     ('jobs', 'jobs_by_account_custom_model', '100000 100000 2000'),
     ('jobs', 'jobs_by_account_project', '100000 100000 5000 1 1'),
     ('jobs', 'jobs_by_phase', '100000 16000 1 1'),
-    ('job_tags', 'job_tags_by_key_value', '400000 400 40 1'),
+    ('job_tags', 'job_tags_by_key', '400000 400000 1000 1'),
+    ('job_tags', 'job_tags_by_key_value', '400000 400000 1000 40 1'),
     ('job_tags', 'job_tags_by_job', '400000 4 1 1');
 ANALYZE sqlite_schema;
 """

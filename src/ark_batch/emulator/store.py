@@ -360,15 +360,34 @@ def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
     return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
 
 
-def _tag_clause(key: str, values: Sequence[str], *, drive: bool) -> tuple[str, list[Any]]:
+def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
     condition = "key = ?"
     if values:
         condition += f" AND value IN ({_placeholders(values)})"
+    return condition, [key, *values]
+
+
+def _tag_clause(
+    account_id: str, key: str, values: Sequence[str], *, drive: bool
+) -> tuple[str, list[Any]]:
+    condition, params = _tag_condition(key, values)
     if drive:
-        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE {condition})"  # noqa: S608
-    else:
-        clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
-    return clause, [key, *values]
+        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
+        return clause, [account_id, *params]
+    clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
+    return clause, params
+
+
+def _count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
+    """A count read from the tags index alone, when one TagFilter is the only filter."""
+    if len(query.tag_filters) != 1 or query.name is not None or query.foundation_models:
+        return None
+    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
+        return None
+    key, values = query.tag_filters[0]
+    condition, params = _tag_condition(key, values)
+    sql = f"SELECT count(DISTINCT job_seq) FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
+    return sql, [account_id, *params]
 
 
 def _where(account_id: str, query: ListQuery, *, dense: bool = False) -> tuple[str, list[Any]]:
@@ -402,7 +421,7 @@ def _where(account_id: str, query: ListQuery, *, dense: bool = False) -> tuple[s
     # One tag or name filter is a set the planner may start from; the others are
     # checked per candidate, so no second large set is built only to be intersected.
     for index, (key, values) in enumerate(query.tag_filters):
-        clause, values_params = _tag_clause(key, values, drive=index == 0 and not dense)
+        clause, values_params = _tag_clause(account_id, key, values, drive=index == 0 and not dense)
         clauses.append(clause)
         params.extend(values_params)
     if query.name is not None:
@@ -545,10 +564,11 @@ class JobStore:
         # One read transaction: the count and the page come from the same snapshot.
         conn.execute("BEGIN")
         try:
-            (total,) = conn.execute(
+            count_sql, count_params = _count_from_tags(account_id, query) or (
                 f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
                 params,
-            ).fetchone()
+            )
+            (total,) = conn.execute(count_sql, count_params).fetchone()
             rows = []
             if offset < total:
                 source = "jobs"
