@@ -373,3 +373,18 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
         "team",
         "a",
     )
+
+
+def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore) -> None:
+    store.insert_many(
+        [
+            make_job(1, tags=[("team", "a"), ("team", "b")]),
+            make_job(2, tags=[("team", "a")]),
+            make_job(3, account="2100000001", tags=[("team", "a")]),
+        ]
+    )
+    for values in ([], ["a"], ["a", "b"]):
+        total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", values)]))
+        assert total == len(jobs) == 2, values
+    total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))
+    assert (total, [job.id for job in jobs]) == (1, ["bi-job-0001"])
