@@ -47,6 +47,7 @@ __all__ = [
 ACTIVE_PHASES = ("Queued", "Running")
 #: trigram FTS5 (3.34), generated columns (3.31).
 MINIMUM_SQLITE = (3, 34, 0)
+MMAP_BYTES = 256 * 1024 * 1024
 
 #: Where each field that the emulator itself reads or writes lives in the job document.
 #: Every other field of the document is stored and returned as it is.
@@ -497,6 +498,9 @@ class JobStore:
         # NORMAL is durable across process crashes in WAL mode (not across power loss),
         # which is what an emulator needs, at a fraction of FULL's fsync cost.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Reads through a shared memory map: each thread has its own connection, and a
+        # private page cache each would keep re-reading the same pages.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         # The name index's triggers call it, so every connection that writes needs it.
         conn.create_function("ark_casefold", 1, _casefold, deterministic=True)
         return conn
