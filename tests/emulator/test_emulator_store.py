@@ -17,6 +17,7 @@ from emulator_support import DEV, DEV_CREDENTIALS, OTHER, create_body, make_job
 from ark_batch.connect import make_client
 from ark_batch.emulator import EmulatorConfig
 from ark_batch.emulator.backend import Backend
+from ark_batch.emulator.cli import main as cli_main
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.emulator.migrations import LATEST, SchemaTooNewError, migrate, schema_version
 from ark_batch.emulator.shapes import VersionShapes
@@ -388,3 +389,17 @@ def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore)
         assert total == len(jobs) == 2, values
     total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))
     assert (total, [job.id for job in jobs]) == (1, ["bi-job-0001"])
+
+
+def test_the_cli_names_a_too_new_data_dir_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    JobStore.open(tmp_path, lambda: NOW).close()
+    conn = sqlite3.connect(tmp_path / "jobs.sqlite3")
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    assert cli_main(["--data-dir", str(tmp_path), "--port", "0", "--no-execution"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"jobs.sqlite3 has schema version {LATEST + 1}" in err
+    assert "Traceback" not in err

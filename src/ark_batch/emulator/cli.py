@@ -36,6 +36,7 @@ from ark_batch.emulator.execution.cli import (
     describe_execution,
     execution_config_from_args,
 )
+from ark_batch.emulator.migrations import SchemaTooNewError
 
 __all__ = ["build_parser", "main"]
 
@@ -152,7 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except SchemaTooNewError as exc:
+        print(f"ark-batch-emulator: {exc}", file=sys.stderr)
+        return 2
     server = _Server(
         uvicorn.Config(
             app,
