@@ -18,18 +18,18 @@ there (one connection per thread), then :meth:`queued_jobs`, :meth:`jobs_in_phas
 
 from __future__ import annotations
 
-import copy
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ark_batch.emulator.config import Clock
+from ark_batch.emulator.job import FIELD_PATHS, Job, format_time, parse_time, set_fields
+from ark_batch.emulator.list_query import ListQuery, count_from_tags, is_dense, where_clause
 from ark_batch.emulator.migrations import migrate
 
 __all__ = [
@@ -49,38 +49,6 @@ ACTIVE_PHASES = ("Queued", "Running")
 MINIMUM_SQLITE = (3, 34, 0)
 MMAP_BYTES = 256 * 1024 * 1024
 
-#: Where each field that the emulator itself reads or writes lives in the job document.
-#: Every other field of the document is stored and returned as it is.
-FIELD_PATHS: Mapping[str, tuple[str, ...]] = {
-    "id": ("Id",),
-    "name": ("Name",),
-    "description": ("Description",),
-    "project_name": ("ProjectName",),
-    "custom_model_id": ("ModelReference", "CustomModelId"),
-    "model_name": ("ModelReference", "FoundationModel", "Name"),
-    "model_version": ("ModelReference", "FoundationModel", "ModelVersion"),
-    "input_bucket": ("InputFileTosLocation", "BucketName"),
-    "input_key": ("InputFileTosLocation", "ObjectKey"),
-    "output_bucket": ("OutputDirTosLocation", "BucketName"),
-    "output_key": ("OutputDirTosLocation", "ObjectKey"),
-    "error_bucket": ("ErrorFileTosLocation", "BucketName"),
-    "error_key": ("ErrorFileTosLocation", "ObjectKey"),
-    "completion_window": ("CompletionWindow",),
-    "phase": ("Status", "Phase"),
-    "phase_time": ("Status", "PhaseTime"),
-    "status_message": ("Status", "Message"),
-    "total": ("RequestCounts", "Total"),
-    "completed": ("RequestCounts", "Completed"),
-    "failed": ("RequestCounts", "Failed"),
-    "prompt_tokens": ("TokenUsage", "PromptTokens"),
-    "completion_tokens": ("TokenUsage", "CompletionTokens"),
-    "total_tokens": ("TokenUsage", "TotalTokens"),
-    "tags": ("Tags",),
-    "create_time": ("CreateTime",),
-    "update_time": ("UpdateTime",),
-    "expire_time": ("ExpireTime",),
-}
-_TIME_FIELDS = frozenset({"phase_time", "create_time", "update_time", "expire_time"})
 _UPDATABLE = frozenset(FIELD_PATHS) - {"id", "update_time"}
 
 
@@ -96,218 +64,6 @@ class DuplicateJobIdError(Exception):
     """The Id is taken (a random-suffix collision); pick another."""
 
 
-def format_time(value: datetime) -> str:
-    """RFC 3339 UTC with a ``Z`` and whole seconds, as the service answers."""
-    return f"{value.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-
-
-def parse_time(value: str) -> datetime:
-    """The aware datetime of a time written by :func:`format_time`."""
-    return datetime.fromisoformat(value)
-
-
-def _encode(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in _TIME_FIELDS:
-        return format_time(value)
-    if name == "tags":
-        return [{"Key": key, "Value": tag_value} for key, tag_value in value]
-    return value
-
-
-def _set_fields(document: dict[str, Any], values: Mapping[str, Any]) -> None:
-    """Write ``values`` (field name -> Python value) into ``document`` in place.
-
-    ``None`` removes the member; an object left empty by that is removed too.
-    """
-    for name, value in values.items():
-        *parents, leaf = FIELD_PATHS[name]
-        encoded = _encode(name, value)
-        node = document
-        trail: list[tuple[dict[str, Any], str]] = []
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                if encoded is None:
-                    break
-                child = node[part] = {}
-            trail.append((node, part))
-            node = child
-        else:
-            if encoded is None:
-                node.pop(leaf, None)
-                for parent, part in reversed(trail):
-                    if parent[part]:
-                        break
-                    del parent[part]
-            else:
-                node[leaf] = encoded
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A stored job: its owner and its API document (``BatchInferenceJob``).
-
-    The named attributes read the document through :data:`FIELD_PATHS`; the document
-    itself holds every field the Version's schema has, known here or not.
-    """
-
-    account_id: str
-    user_name: str
-    document: Mapping[str, Any]
-
-    def _get(self, name: str) -> Any:
-        node: Any = self.document
-        for part in FIELD_PATHS[name]:
-            if not isinstance(node, Mapping):
-                return None
-            node = node.get(part)
-        return node
-
-    def _text(self, name: str) -> str:
-        value = self._get(name)
-        return "" if value is None else str(value)
-
-    def _count(self, name: str) -> int:
-        value = self._get(name)
-        return int(value) if isinstance(value, int | float) else 0
-
-    def _time(self, name: str) -> datetime:
-        return parse_time(self._text(name))
-
-    def with_values(self, **values: Any) -> Job:
-        """A copy with fields set by name (as :meth:`JobStore.update_job` takes them).
-
-        ``account_id`` and ``user_name`` are the owner, not document fields.
-        """
-        account_id = values.pop("account_id", self.account_id)
-        user_name = values.pop("user_name", self.user_name)
-        unknown = set(values) - set(FIELD_PATHS)
-        if unknown:
-            raise ValueError(f"unknown job field(s) {sorted(unknown)}")
-        document = copy.deepcopy(dict(self.document))
-        _set_fields(document, values)
-        return Job(account_id, user_name, document)
-
-    @property
-    def id(self) -> str:
-        return self._text("id")
-
-    @property
-    def name(self) -> str:
-        return self._text("name")
-
-    @property
-    def description(self) -> str | None:
-        value = self._get("description")
-        return None if value is None else str(value)
-
-    @property
-    def project_name(self) -> str:
-        return self._text("project_name")
-
-    @property
-    def custom_model_id(self) -> str | None:
-        value = self._get("custom_model_id")
-        return None if value is None else str(value)
-
-    @property
-    def model_name(self) -> str | None:
-        value = self._get("model_name")
-        return None if value is None else str(value)
-
-    @property
-    def model_version(self) -> str | None:
-        value = self._get("model_version")
-        return None if value is None else str(value)
-
-    @property
-    def input_bucket(self) -> str:
-        return self._text("input_bucket")
-
-    @property
-    def input_key(self) -> str:
-        return self._text("input_key")
-
-    @property
-    def output_bucket(self) -> str:
-        return self._text("output_bucket")
-
-    @property
-    def output_key(self) -> str:
-        return self._text("output_key")
-
-    @property
-    def error_bucket(self) -> str | None:
-        value = self._get("error_bucket")
-        return None if value is None else str(value)
-
-    @property
-    def error_key(self) -> str | None:
-        value = self._get("error_key")
-        return None if value is None else str(value)
-
-    @property
-    def completion_window(self) -> str:
-        return self._text("completion_window")
-
-    @property
-    def phase(self) -> str:
-        return self._text("phase")
-
-    @property
-    def phase_time(self) -> datetime:
-        return self._time("phase_time")
-
-    @property
-    def status_message(self) -> str:
-        return self._text("status_message")
-
-    @property
-    def total(self) -> int:
-        return self._count("total")
-
-    @property
-    def completed(self) -> int:
-        return self._count("completed")
-
-    @property
-    def failed(self) -> int:
-        return self._count("failed")
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self._count("prompt_tokens")
-
-    @property
-    def completion_tokens(self) -> int:
-        return self._count("completion_tokens")
-
-    @property
-    def total_tokens(self) -> int:
-        return self._count("total_tokens")
-
-    @property
-    def tags(self) -> tuple[tuple[str, str], ...]:
-        value = self._get("tags")
-        if not isinstance(value, list):
-            return ()
-        return tuple((str(tag["Key"]), str(tag["Value"])) for tag in value)
-
-    @property
-    def create_time(self) -> datetime:
-        return self._time("create_time")
-
-    @property
-    def update_time(self) -> datetime:
-        return self._time("update_time")
-
-    @property
-    def expire_time(self) -> datetime:
-        return self._time("expire_time")
-
-
 _SELECT = "SELECT account_id, user_name, document FROM"
 _INSERT = "INSERT INTO jobs (id, account_id, user_name, document) VALUES (?, ?, ?, ?)"
 
@@ -319,127 +75,6 @@ def _to_row(job: Job) -> tuple[str, str, str, str]:
 
 def _from_row(row: Sequence[Any]) -> Job:
     return Job(row[0], row[1], json.loads(row[2]))
-
-
-@dataclass(slots=True)
-class ListQuery:
-    """The decoded ListBatchInferenceJobs request; empty sequences mean "no filter"."""
-
-    project_name: str | None = None
-    ids: Sequence[str] = ()
-    name: str | None = None
-    foundation_models: Sequence[tuple[str, Sequence[str]]] = ()
-    custom_model_ids: Sequence[str] = ()
-    phases: Sequence[str] = ()
-    tag_filters: Sequence[tuple[str, Sequence[str]]] = ()
-    sort_by: Literal["create_time", "update_time"] = "create_time"
-    descending: bool = True
-    page_number: int = 1
-    page_size: int = 10
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
-
-
-# A trigram index finds substrings of 3 characters or more; shorter needles read the
-# (small) name table instead.
-_TRIGRAM = 3
-
-
-def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
-    needle = name.casefold()
-    if not drive:
-        # Checked per candidate row that another filter found: one rowid lookup.
-        return (
-            "EXISTS (SELECT 1 FROM job_names WHERE rowid = jobs.seq AND instr(name, ?) > 0)",
-            [needle],
-        )
-    if len(needle) >= _TRIGRAM:
-        phrase = '"' + needle.replace('"', '""') + '"'
-        return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [phrase]
-    return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
-
-
-def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
-    condition = "key = ?"
-    if values:
-        condition += f" AND value IN ({_placeholders(values)})"
-    return condition, [key, *values]
-
-
-def _tag_clause(
-    account_id: str, key: str, values: Sequence[str], *, drive: bool
-) -> tuple[str, list[Any]]:
-    condition, params = _tag_condition(key, values)
-    if drive:
-        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
-        return clause, [account_id, *params]
-    clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
-    return clause, params
-
-
-def _count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
-    """A count read from the tags index alone, when one TagFilter is the only filter."""
-    if len(query.tag_filters) != 1 or query.name is not None or query.foundation_models:
-        return None
-    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
-        return None
-    key, values = query.tag_filters[0]
-    condition, params = _tag_condition(key, values)
-    sql = f"SELECT count(DISTINCT job_seq) FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
-    return sql, [account_id, *params]
-
-
-def _where(account_id: str, query: ListQuery, *, dense: bool = False) -> tuple[str, list[Any]]:
-    """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan."""
-    clauses = ["account_id = ?"]
-    params: list[Any] = [account_id]
-    if query.project_name is not None:
-        clauses.append("project_name = ?")
-        params.append(query.project_name)
-    for column, values in (
-        ("id", query.ids),
-        ("custom_model_id", query.custom_model_ids),
-        ("phase", query.phases),
-    ):
-        if values:
-            clauses.append(f"{column} IN ({_placeholders(values)})")
-            params.extend(values)
-    if query.foundation_models:
-        alternatives = []
-        for model_name, versions in query.foundation_models:
-            if versions:
-                alternatives.append(
-                    f"(model_name = ? AND model_version IN ({_placeholders(versions)}))"
-                )
-                params.append(model_name)
-                params.extend(versions)
-            else:
-                alternatives.append("model_name = ?")
-                params.append(model_name)
-        clauses.append(f"({' OR '.join(alternatives)})")
-    # One tag or name filter is a set the planner may start from; the others are
-    # checked per candidate, so no second large set is built only to be intersected.
-    for index, (key, values) in enumerate(query.tag_filters):
-        clause, values_params = _tag_clause(account_id, key, values, drive=index == 0 and not dense)
-        clauses.append(clause)
-        params.extend(values_params)
-    if query.name is not None:
-        clause, values_params = _name_clause(query.name, drive=not query.tag_filters and not dense)
-        clauses.append(clause)
-        params.extend(values_params)
-    return " AND ".join(clauses), params
-
-
-# Above this many matches, a name or tag filter's page is read in time order from the
-# account's index, checking each job in turn and stopping at the page, rather than by
-# sorting every match.
-_DENSE_MATCHES = 1000
-
-
-def _is_dense(query: ListQuery, total: int) -> bool:
-    return total > _DENSE_MATCHES and not query.phases and bool(query.name or query.tag_filters)
 
 
 def _casefold(value: str | None) -> str | None:
@@ -560,7 +195,7 @@ class JobStore:
 
     def list(self, account_id: str, query: ListQuery) -> tuple[int, _Jobs]:
         """``(total matching, the requested page)`` of ``account_id``'s jobs."""
-        where, params = _where(account_id, query)
+        where, params = where_clause(account_id, query)
         direction = "DESC" if query.descending else "ASC"
         order = f"{query.sort_by} {direction}, id {direction}"
         offset = (query.page_number - 1) * query.page_size
@@ -568,7 +203,7 @@ class JobStore:
         # One read transaction: the count and the page come from the same snapshot.
         conn.execute("BEGIN")
         try:
-            count_sql, count_params = _count_from_tags(account_id, query) or (
+            count_sql, count_params = count_from_tags(account_id, query) or (
                 f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
                 params,
             )
@@ -576,10 +211,10 @@ class JobStore:
             rows = []
             if offset < total:
                 source = "jobs"
-                if _is_dense(query, total):
+                if is_dense(query, total):
                     column = "created" if query.sort_by == "create_time" else "updated"
                     source = f"jobs INDEXED BY jobs_by_account_{column}"
-                    where, params = _where(account_id, query, dense=True)
+                    where, params = where_clause(account_id, query, dense=True)
                 rows = conn.execute(
                     f"{_SELECT} {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                     [*params, query.page_size, offset],
@@ -670,7 +305,7 @@ class JobStore:
                 if row is None:
                     return False
                 document = json.loads(row[0])
-                _set_fields(document, values)
+                set_fields(document, values)
                 conn.execute(
                     "UPDATE jobs SET document = ? WHERE id = ?",
                     (json.dumps(document, ensure_ascii=False, separators=(",", ":")), job_id),
