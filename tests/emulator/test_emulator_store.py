@@ -403,3 +403,14 @@ def test_the_cli_names_a_too_new_data_dir_in_one_line(
     assert err.count("\n") == 1
     assert f"jobs.sqlite3 has schema version {LATEST + 1}" in err
     assert "Traceback" not in err
+
+
+def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
+    document = copy.deepcopy(load_spec())
+    envelope = document["components"]["schemas"]["GetBatchInferenceJobResponse"]
+    del envelope["properties"]["Result"]
+    shapes = VersionShapes(document)
+    answer = {"Id": "bi-1", "Anything": {"Nested": [1]}}
+    assert shapes.shape_result("GetBatchInferenceJob", answer) == answer
+    with pytest.raises(KeyError, match="no action 'StopBatchInferenceJob'"):
+        shapes.request_defaults("StopBatchInferenceJob")

@@ -66,12 +66,13 @@ class VersionShapes:
         return self._resolve(body["schema"])
 
     def result_schema(self, action: str) -> Mapping[str, Any]:
-        """The schema of ``Result`` in ``action``'s 200 answer."""
+        """The schema of ``Result`` in ``action``'s 200 answer (``{}``: any value)."""
         answer = self._operation(action)["responses"]["200"]
         if "$ref" in answer:
             answer = self.document["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
         envelope = self._resolve(answer["content"]["application/json"]["schema"])
-        return self._resolve(envelope["properties"]["Result"])
+        result = envelope.get("properties", {}).get("Result", {})
+        return self._resolve(result)
 
     @functools.cache  # noqa: B019  # one instance per Version, kept for the app's life
     def request_defaults(self, action: str) -> Mapping[str, Any]:
