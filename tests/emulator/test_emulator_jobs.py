@@ -22,6 +22,7 @@ from emulator_support import (
     create_body,
     error_code,
     input_at,
+    make_job,
     query_for,
     result,
     signed_headers,
@@ -439,3 +440,17 @@ async def test_a_get_completes_while_a_list_holds_the_database(
     process_niceness = os.getpriority(os.PRIO_PROCESS, 0)
     if sys.platform.startswith("linux") and process_niceness < 19:
         assert niceness["list"] > process_niceness
+
+
+async def test_get_answers_in_the_shape_of_the_requested_version(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # A field stored from a Version whose job schema has it is not shown to a Version
+    # whose job schema does not.
+    emulator_state.store.create(make_job(1, extra={"Priority": 3}))
+    job = await get(emulator_http, "bi-job-0001")
+    assert "Priority" not in job
+    assert job["Name"] == "job 1"
+    stored = emulator_state.store.get_any("bi-job-0001")
+    assert stored is not None
+    assert stored.document["Priority"] == 3
