@@ -7,15 +7,34 @@ import json
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from emulator_support import DEV, DEV_CREDENTIALS, OTHER, create_body, make_job
+import yaml
+from emulator_support import (
+    CREATE,
+    DEV,
+    DEV_CREDENTIALS,
+    GET,
+    LIST,
+    OTHER,
+    VERSION,
+    call,
+    create_body,
+    error_code,
+    input_at,
+    make_job,
+    result,
+)
+from starlette.applications import Starlette
 
 from ark_batch.connect import make_client
-from ark_batch.emulator import EmulatorConfig
+from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.cli import main as cli_main
 from ark_batch.emulator.embedded import EmbeddedEmulator
@@ -28,7 +47,7 @@ from ark_batch.emulator.store import (
     ListQuery,
     format_time,
 )
-from ark_batch.spec import load_spec
+from ark_batch.spec import load_spec, spec_dir
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
 
@@ -167,10 +186,15 @@ def test_a_thread_store_sees_and_changes_the_same_jobs(store: JobStore) -> None:
 # --- the job document: whatever the Version's job schema holds -----------------------
 
 
+NEWER = "2099-01-01"
+
+
 def _spec_with_priority() -> dict[str, Any]:
     """The spec plus an optional Priority on Create and on the job, and a Paused phase."""
     document = copy.deepcopy(load_spec())
-    document["info"]["version"] = "2099-01-01"
+    document["info"]["version"] = NEWER
+    version = document["components"]["parameters"]["Version"]["schema"]
+    version["const"] = version["default"] = NEWER
     schemas = document["components"]["schemas"]
     priority = {"type": "integer", "minimum": 0, "maximum": 9}
     schemas["CreateBatchInferenceJobRequest"]["properties"]["Priority"] = priority
@@ -179,31 +203,50 @@ def _spec_with_priority() -> dict[str, Any]:
     return document
 
 
-def test_a_field_the_spec_adds_is_stored_and_returned(tmp_path: Path) -> None:
-    store = JobStore.open(tmp_path, lambda: NOW)
-    newer = VersionShapes(_spec_with_priority())
-    current = VersionShapes(load_spec())
-    backend = Backend(store, lambda: NOW, newer)
-    body = {**create_body(), "Priority": 7}
-    job_id = backend.handle("CreateBatchInferenceJob", newer, DEV, body)["Id"]
+@pytest.fixture
+def newer_version_app(tmp_path: Path, emulator_config: EmulatorConfig) -> Iterator[Starlette]:
+    """An emulator serving the shipped spec/ and, from its own directory, a newer Version."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    document = yaml.safe_dump(_spec_with_priority(), allow_unicode=True, sort_keys=False)
+    (versions / f"openapi-{NEWER}.yaml").write_text(document, encoding="utf-8")
+    app = create_app(replace(emulator_config, spec_dirs=(spec_dir(), versions)))
+    yield app
+    app.state.emulator.close()
 
-    stored = store.get_any(job_id)
-    assert stored is not None
-    assert stored.document["Priority"] == 7
-    assert "DryRun" not in stored.document  # request-only: not in the job schema
-    got = backend.handle("GetBatchInferenceJob", newer, DEV, {"Id": job_id})
-    assert got["Priority"] == 7
-    listed = backend.handle("ListBatchInferenceJobs", newer, DEV, {})
-    assert listed["Items"][0]["Priority"] == 7
-    # A Version whose job schema has no Priority never sees it.
-    assert "Priority" not in backend.handle("GetBatchInferenceJob", current, DEV, {"Id": job_id})
 
-    # A phase only the newer Version knows is stored, filtered on and returned.
-    assert store.transition(job_id, "Paused", "paused by the owner", NOW)
-    paused = backend.handle(
-        "ListBatchInferenceJobs", newer, DEV, {"Filter": {"Phases": ["Paused"]}}
-    )
-    assert [item["Status"]["Phase"] for item in paused["Items"]] == ["Paused"]
+async def test_a_field_the_spec_adds_is_stored_and_returned(newer_version_app: Starlette) -> None:
+    store: JobStore = newer_version_app.state.emulator.store
+    transport = httpx.ASGITransport(app=newer_version_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator.local") as http:
+        body = {**create_body(), "Priority": 7}
+        refused = await call(http, CREATE, body, version=VERSION)  # not a field of VERSION
+        assert error_code(refused) == "InvalidParameter"
+        job_id = result(await call(http, CREATE, body, version=NEWER))["Id"]
+
+        stored = store.get_any(job_id)
+        assert stored is not None
+        assert stored.document["Priority"] == 7
+        assert "DryRun" not in stored.document  # request-only: not in the job schema
+        got = await call(http, GET, {"Id": job_id}, version=NEWER)
+        assert result(got)["Priority"] == 7
+        assert got.json()["ResponseMetadata"]["Version"] == NEWER
+        listed = result(await call(http, LIST, {}, version=NEWER))
+        assert listed["Items"][0]["Priority"] == 7
+        # The older Version answers in its own shape: the same job, without Priority.
+        old = result(await call(http, GET, {"Id": job_id}, version=VERSION))
+        assert old["Id"] == job_id
+        assert "Priority" not in old
+        assert "Priority" not in result(await call(http, LIST, {}, version=VERSION))["Items"][0]
+        # A job created on the older Version has no Priority on the newer one either.
+        older = create_body(InputFileTosLocation=input_at("in/older.jsonl"))
+        older_id = result(await call(http, CREATE, older, version=VERSION))["Id"]
+        assert "Priority" not in result(await call(http, GET, {"Id": older_id}, version=NEWER))
+
+        # A phase only the newer Version knows is stored, filtered on and returned.
+        assert store.transition(job_id, "Paused", "paused by the owner", NOW)
+        paused = await call(http, LIST, {"Filter": {"Phases": ["Paused"]}}, version=NEWER)
+        assert [item["Status"]["Phase"] for item in result(paused)["Items"]] == ["Paused"]
 
 
 def test_request_defaults_come_from_the_spec(tmp_path: Path) -> None:
