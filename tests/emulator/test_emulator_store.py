@@ -394,6 +394,72 @@ def test_tag_and_name_indexes_follow_updates_and_deletes(store: JobStore) -> Non
     assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
 
 
+def test_lifecycle_writes_change_the_document_and_keep_every_other_field(
+    store: JobStore,
+) -> None:
+    later = NOW + timedelta(minutes=5)
+    store.create(make_job(1, phase="Running", tags=[("team", "a")], extra={"Priority": 3}))
+    # Conditional: a job no longer in the expected phase is left exactly as it was.
+    before = store.get_any("bi-job-0001")
+    assert not store.transition_from("bi-job-0001", ["Queued"], "Running", "x", later)
+    assert not store.transition_from(
+        "bi-job-0001", ["Running"], "Terminating", "x", later, account_id="someone-else"
+    )
+    assert store.get_any("bi-job-0001") == before
+
+    assert store.transition_from("bi-job-0001", ["Queued", "Running"], "Terminating", "m", later)
+    assert store.rename("2100000000", "bi-job-0001", later, name="Renamed", description="d")
+    job = store.get_any("bi-job-0001")
+    assert job is not None
+    assert (job.phase, job.status_message, job.phase_time, job.update_time) == (
+        "Terminating",
+        "m",
+        later,
+        later,
+    )
+    assert (job.name, job.description) == ("Renamed", "d")
+    assert job.document["Priority"] == 3  # a field the emulator does not name is kept
+    assert store.list("2100000000", ListQuery(phases=["Terminating"], name="renam"))[0] == 1
+    assert not store.rename("someone-else", "bi-job-0001", later, name="x")
+
+    # Delete: only in the given phases and of its account; the tag and name rows go too.
+    assert not store.delete("2100000000", "bi-job-0001", ["Completed", "Terminated"])
+    store.transition("bi-job-0001", "Terminated", "stopped", later)
+    assert not store.delete("someone-else", "bi-job-0001", ["Terminated"])
+    assert store.delete("2100000000", "bi-job-0001", ["Completed", "Terminated"])
+    assert store.get_any("bi-job-0001") is None
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", [])]))[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+
+
+def test_a_stop_and_the_worker_racing_for_one_job_never_both_move_it(tmp_path: Path) -> None:
+    store = JobStore.open(tmp_path, lambda: NOW)
+    jobs = [make_job(index, phase="Queued") for index in range(1, 41)]
+    store.insert_many(jobs)
+    moved: dict[str, list[str]] = {job.id: [] for job in jobs}
+    start = threading.Barrier(2)
+
+    def race(phase: str) -> None:
+        own = store.open_for_thread()
+        start.wait()
+        for job in jobs:
+            if own.transition_from(job.id, ["Queued"], phase, phase, NOW):
+                moved[job.id].append(phase)
+        own.close()
+
+    threads = [threading.Thread(target=race, args=(phase,)) for phase in ("Running", "Terminating")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for job in jobs:
+        [winner] = moved[job.id]  # exactly one of the two moved it
+        stored = store.get_any(job.id)
+        assert stored is not None
+        assert stored.phase == stored.status_message == winner
+    store.close()
+
+
 def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
     def plan(sql: str, *params: object) -> str:
         return str(store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
