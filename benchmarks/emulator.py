@@ -6,7 +6,10 @@
   connections with pre-signed requests (a signature stays valid for the 15-minute window).
   Creates use distinct input keys so the idempotency rule never rejects them.
 * ListBatchInferenceJobs latency (p50/p95, client-measured through the server) over
-  100,000 stored jobs, filtered by one Phase.
+  100,000 stored jobs, for every List filter: Phases, ProjectName, Ids, Name (case-folded
+  substring), FoundationModels, CustomModelIds and TagFilters (key, key and values).
+* Get p50 while 4 Lists with Name or TagFilters run at once, next to its idle value
+  (target: within 2x).
 
 Run with ``python -m benchmarks emulator`` (or ``python -m benchmarks.emulator``).
 """
@@ -27,19 +30,26 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
+from ark_batch.emulator.backend import new_job
+from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.signing import SigningKeyCache, format_x_date, sign
+from ark_batch.spec import load_spec
 
 GET_TARGET = 1500.0
 CREATE_TARGET = 500.0
 LIST_P50_TARGET_MS = 15.0
 STORED_JOBS = 100_000
 PHASES = ("Queued", "Running", "Completed", "Terminating", "Terminated", "Failed")
+NAME_WORDS = ("nightly", "weekly", "eval", "Überprüfung", "batch", "translate", "summary", "qa")
+MODELS = ("doubao-pro-32k", "doubao-lite-4k", "doubao-pro-128k", "deepseek-r1")
+MODEL_VERSIONS = ("240615", "241215", "250115")
 CONNECTIONS = 4
 GET_REQUESTS = 8000
 CREATE_REQUESTS = 4000
-LIST_REQUESTS = 400
+LIST_REQUESTS = 40
+GET_UNDER_LOAD_REQUESTS = 400
 WARMUP = 200
 
 _SERVER = """
@@ -51,44 +61,45 @@ sys.exit(main(sys.argv[1:]))
 
 
 def _stored_jobs(count: int) -> list[Job]:
+    """``count`` jobs as Create makes them, spread over phases, names, models and tags."""
     rng = random.Random(7)
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    owner = AccountCredential(DEV_ACCESS_KEY, DEV_SECRET_KEY)
+    job_fields = frozenset(
+        VersionShapes(load_spec()).result_schema("GetBatchInferenceJob")["properties"]
+    )
     jobs = []
     for index in range(count):
         created = start + timedelta(seconds=index * 30)
-        phase = PHASES[rng.randrange(len(PHASES))]
+        body = {
+            "Name": f"{rng.choice(NAME_WORDS)} {rng.choice(NAME_WORDS)} run {index}",
+            "ProjectName": f"project-{index % 20}",
+            "ModelReference": {
+                "FoundationModel": {
+                    "Name": rng.choice(MODELS),
+                    "ModelVersion": rng.choice(MODEL_VERSIONS),
+                }
+            }
+            if index % 10
+            else {"CustomModelId": f"cm-{index % 500}"},
+            "InputFileTosLocation": {"BucketName": "bench-bucket", "ObjectKey": f"s/{index}.jsonl"},
+            "OutputDirTosLocation": {"BucketName": "bench-bucket", "ObjectKey": "out/"},
+            "CompletionWindow": "1d",
+            "Tags": [
+                {"Key": "team", "Value": f"team-{rng.randrange(50)}"},
+                {"Key": "env", "Value": rng.choice(("prod", "staging", "dev"))},
+                {"Key": f"k{rng.randrange(1000)}", "Value": str(rng.randrange(10))},
+            ],
+        }
+        job = new_job(
+            owner,
+            body,
+            job_id=f"bi-{(created + timedelta(hours=8)):%Y%m%d%H%M%S}-{index:05x}"[:26],
+            created=created,
+            job_fields=job_fields,
+        )
         jobs.append(
-            Job(
-                id=f"bi-{(created + timedelta(hours=8)):%Y%m%d%H%M%S}-{index:05x}"[:26],
-                account_id=DEV_ACCOUNT_ID,
-                user_name="developer",
-                project_name="default",
-                name=f"bench job {index}",
-                description=None,
-                custom_model_id=None,
-                model_name="doubao-pro-32k",
-                model_version="240615",
-                input_bucket="bench-bucket",
-                input_key=f"stored/{index}.jsonl",
-                output_bucket="bench-bucket",
-                output_key="out/",
-                error_bucket=None,
-                error_key=None,
-                completion_window="1d",
-                phase=phase,
-                phase_time=created,
-                status_message="",
-                total=10,
-                completed=5,
-                failed=0,
-                prompt_tokens=0,
-                completion_tokens=0,
-                total_tokens=0,
-                tags=(("sys:ark:createdBy", f"IAMUser/{DEV_ACCOUNT_ID}/developer"),),
-                create_time=created,
-                update_time=created,
-                expire_time=created + timedelta(days=1),
-            )
+            job.with_values(phase=PHASES[rng.randrange(len(PHASES))], total=10, completed=5)
         )
     return jobs
 
@@ -188,6 +199,102 @@ def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
     return "meets target" if ok else "BELOW TARGET" if higher_is_better else "ABOVE TARGET"
 
 
+def _p50_ms(latencies: list[float]) -> float:
+    return statistics.median(latencies) * 1000
+
+
+def _list_filters(jobs: list[Job]) -> dict[str, dict[str, object]]:
+    """One List body per filter, each matching a realistic share of the stored jobs."""
+    return {
+        "Phases=[Running]": {"Filter": {"Phases": ["Running"]}},
+        "ProjectName": {"ProjectName": "project-3"},
+        "Ids (20)": {"Filter": {"Ids": [job.id for job in jobs[::5000]]}},
+        "Name (word pair)": {"Filter": {"Name": "überprüfung eval"}},
+        "Name (rare)": {"Filter": {"Name": "run 4242"}},
+        "FoundationModels": {
+            "Filter": {"FoundationModels": [{"Name": "deepseek-r1", "ModelVersions": ["241215"]}]}
+        },
+        "CustomModelIds": {"Filter": {"CustomModelIds": ["cm-10", "cm-20"]}},
+        "TagFilters key+value": {"TagFilters": [{"Key": "team", "Values": ["team-7"]}]},
+        "TagFilters key": {"TagFilters": [{"Key": "k7"}]},
+        "TagFilters 2 entries": {
+            "TagFilters": [
+                {"Key": "team", "Values": ["team-7"]},
+                {"Key": "env", "Values": ["prod"]},
+            ]
+        },
+        "no filter": {},
+        "Name (common word)": {"Filter": {"Name": "nightly"}},
+        "TagFilters key on every job": {"TagFilters": [{"Key": "team"}]},
+    }
+
+
+# No filter at all, and a Name in a quarter of the jobs: reported, not targeted.
+_UNTARGETED = frozenset({"no filter", "Name (common word)"})
+
+
+def _list_latencies(port: int, signer: _Signer, jobs: list[Job]) -> list[str]:
+    lines = []
+    for label, body in _list_filters(jobs).items():
+        listing = signer.request("ListBatchInferenceJobs", {"PageSize": 10, **body})
+        _drive(port, [listing] * 3, 1)
+        _, latencies, failed = _drive(port, [listing] * LIST_REQUESTS, 1)
+        ms = sorted(x * 1000 for x in latencies)
+        p50, p95 = statistics.median(ms), ms[int(len(ms) * 0.95) - 1]
+        verdict = (
+            "reported"
+            if label in _UNTARGETED
+            else _verdict(p50, LIST_P50_TARGET_MS, higher_is_better=False)
+        )
+        lines.append(
+            f"List {label:28s} p50 {p50:7.2f} ms, p95 {p95:7.2f} ms   "
+            f"(target p50 <= {LIST_P50_TARGET_MS:.0f} ms; {verdict}; {failed} non-200)"
+        )
+    return lines
+
+
+def _get_under_load(port: int, signer: _Signer, get: Prepared) -> str:
+    """Get p50 idle, then while 4 Name/TagFilters Lists run back to back."""
+    _, idle, _ = _drive(port, [get] * GET_UNDER_LOAD_REQUESTS, 1)
+    heavy = [
+        signer.request("ListBatchInferenceJobs", body)
+        for body in (
+            {"Filter": {"Name": "überprüfung eval"}},
+            {"TagFilters": [{"Key": "team", "Values": ["team-7"]}]},
+            {"Filter": {"Name": "weekly qa"}},
+            {"TagFilters": [{"Key": "env", "Values": ["staging"]}, {"Key": "team"}]},
+        )
+    ]
+    stop = threading.Event()
+    running = threading.Barrier(len(heavy) + 1)
+
+    def lister(request: Prepared) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        path, body, headers = request
+        running.wait()
+        while not stop.is_set():
+            conn.request("POST", path, body=body, headers=headers)
+            conn.getresponse().read()
+        conn.close()
+
+    threads = [threading.Thread(target=lister, args=(request,)) for request in heavy]
+    for thread in threads:
+        thread.start()
+    running.wait()
+    try:
+        _, loaded, failed = _drive(port, [get] * GET_UNDER_LOAD_REQUESTS, 1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    ratio = _p50_ms(loaded) / _p50_ms(idle)
+    return (
+        f"Get p50 idle {_p50_ms(idle):.2f} ms, with 4 Name/TagFilters Lists running "
+        f"{_p50_ms(loaded):.2f} ms: {ratio:.2f}x   (target <= 2x; "
+        f"{_verdict(ratio, 2.0, higher_is_better=False)}; {failed} non-200)"
+    )
+
+
 def run() -> list[str]:
     """Measure and return printable lines."""
     cores = sorted(os.sched_getaffinity(0))
@@ -248,21 +355,8 @@ def run() -> list[str]:
                 f"{_verdict(rate, CREATE_TARGET)}; {failed} non-200)"
             )
 
-            listing = signer.request(
-                "ListBatchInferenceJobs",
-                {"PageNumber": 1, "PageSize": 10, "Filter": {"Phases": ["Running"]}},
-            )
-            _drive(port, [listing] * 20, 1)
-            _, latencies, failed = _drive(port, [listing] * LIST_REQUESTS, 1)
-            ms = sorted(x * 1000 for x in latencies)
-            p50 = statistics.median(ms)
-            p95 = ms[int(len(ms) * 0.95) - 1]
-            lines.append(
-                f"List over {STORED_JOBS + CREATE_REQUESTS + WARMUP:,} jobs, Phases=[Running], "
-                f"PageSize 10: p50 {p50:.2f} ms, p95 {p95:.2f} ms   "
-                f"(target p50 < {LIST_P50_TARGET_MS:.0f} ms; "
-                f"{_verdict(p50, LIST_P50_TARGET_MS, higher_is_better=False)}; {failed} non-200)"
-            )
+            lines.extend(_list_latencies(port, signer, jobs))
+            lines.append(_get_under_load(port, signer, get))
         finally:
             server.terminate()
             server.wait(timeout=15)

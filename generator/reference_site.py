@@ -34,14 +34,25 @@ OFFLINE_ASSETS = {
 }
 #: Hosts no part of the page may load from.
 CDN_HOSTS = ("cdn.redoc.ly", "cdn.redocly.com", "cdn.jsdelivr.net", "unpkg.com")
+#: What build-docs writes into the page's Redoc options when telemetry is off; without
+#: it the open page posts usage traces to Redocly's collector.
+TELEMETRY_OFF = '"disableTelemetry":true'
 
 
 class ReferenceSiteError(RuntimeError):
-    """The page could not be built, or still refers to a CDN."""
+    """The page could not be built, still refers to a CDN, or would send telemetry."""
 
 
 def make_offline(html: str) -> str:
-    """``html`` with every CDN asset Redoc fetches replaced by inline data."""
+    """``html`` with every CDN asset Redoc fetches replaced by inline data.
+
+    Raises :class:`ReferenceSiteError` when a CDN host is left or telemetry is on.
+    """
+    if TELEMETRY_OFF not in html:
+        raise ReferenceSiteError(
+            "the page would send usage telemetry to Redocly: keep `telemetry: off` in "
+            "generator/redocly-docs.yaml"
+        )
     for remote, local in OFFLINE_ASSETS.items():
         html = html.replace(remote, local)
     left = [host for host in CDN_HOSTS if host in html]

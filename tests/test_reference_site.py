@@ -13,7 +13,7 @@ import pytest
 from browser_support import Browser, chromium_binary
 
 from ark_batch.spec import ACTIONS, API_VERSION, operation
-from generator.reference_site import CDN_HOSTS, build
+from generator.reference_site import CDN_HOSTS, ReferenceSiteError, build, make_offline
 
 # Wait (in the page) until the rendered text holds every string, or give up after 30 s.
 _WAIT_FOR = """
@@ -80,3 +80,8 @@ def test_the_rendered_page_shows_operations_an_error_example_and_a_code_sample(
     # Fully offline: the page asked for nothing but itself and inline data.
     remote = [url for url in page.requests if url.startswith(("http:", "https:"))]
     assert remote == []
+
+
+def test_a_page_that_would_send_telemetry_is_refused() -> None:
+    with pytest.raises(ReferenceSiteError, match="telemetry"):
+        make_offline('const __redoc_options = {"disableTelemetry":false};')

@@ -193,13 +193,6 @@ def mock_client(
     return client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_for_job(
     get: Callable[[str], BatchInferenceJob],
     job_id: str,

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_support import free_port, poll_until
 
 from ark_batch.cli.waiting import PROGRESS_LINE_SECONDS, wait_with_progress
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
 from client.cli_support import CREATE_ARGS, input_file, lines, run
-from client.client_support import DEV, FakeTime, ScriptedService, free_port, job_dict, mock_client
+from client.client_support import DEV, FakeTime, ScriptedService, job_dict, mock_client
 
 
 def test_create_get_and_list_json(emulator_url: str) -> None:
@@ -264,7 +265,6 @@ def test_submit_and_results_through_an_s3_compatible_store(tmp_path: Path) -> No
     from ark_batch.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     from ark_batch.emulator.execution import ExecutionConfig  # noqa: PLC0415
     from ark_batch.storage import S3ObjectStore  # noqa: PLC0415
-    from client.client_support import free_port  # noqa: PLC0415
 
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -374,15 +374,11 @@ def test_submit_downloads_what_a_terminated_job_kept_then_exits_3(
 
     def expire_the_job() -> None:
         # Stands in for the worker: one request finished, then the window ran out.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for job in state.store.queued_jobs(1):
-                results = objects / job.output_bucket / job.output_key / job.id / "output"
-                results.mkdir(parents=True)
-                (results / "results.jsonl").write_text(kept)
-                state.store.transition(job.id, "Terminated", "expired", datetime.now(UTC))
-                return
-            time.sleep(0.02)
+        [job] = poll_until(lambda: state.store.queued_jobs(1), timeout=10, interval=0.02)
+        results = objects / job.output_bucket / job.output_key / job.id / "output"
+        results.mkdir(parents=True)
+        (results / "results.jsonl").write_text(kept)
+        state.store.transition(job.id, "Terminated", "expired", datetime.now(UTC))
 
     helper = threading.Thread(target=expire_the_job)
     helper.start()

@@ -275,7 +275,7 @@ def test_unwrap_raises_typed_errors_for_generated_responses(ark: ArkBatch) -> No
 def test_native_async_backend_maps_transport_errors() -> None:
     import socket  # noqa: PLC0415
 
-    from client.client_support import free_port  # noqa: PLC0415
+    from emulator_support import free_port  # noqa: PLC0415
 
     async def refused() -> bool:
         async with AsyncArkBatch(

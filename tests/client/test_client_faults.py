@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_support import free_port
 
 from ark_batch import ArkBatch, AsyncArkBatch, Credentials, make_client
 from ark_batch.errors import (
@@ -39,7 +40,6 @@ from client.client_support import (
     LoopbackServer,
     envelope,
     error_envelope,
-    free_port,
     job_dict,
     write_self_signed_certificate,
 )

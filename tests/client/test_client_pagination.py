@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from emulator_support import make_job
 
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch, AsyncArkBatch
@@ -148,46 +149,22 @@ def test_invalid_page_arguments_are_rejected() -> None:
 
 
 def _seed(state: EmulatorState, count: int) -> None:
-    from ark_batch.emulator.store import Job  # noqa: PLC0415
-
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    jobs = []
-    for n in range(count):
-        created = start + timedelta(minutes=n)
-        jobs.append(
-            Job(
-                id=f"bi-20260101{n:06d}-seed{n % 10}",
-                account_id=_dev_account(state),
-                user_name="dev",
-                project_name="default" if n % 2 else "other",
-                name=f"seeded {n}",
-                description=None,
-                custom_model_id=None,
-                model_name="doubao-pro-32k",
-                model_version="240615",
-                input_bucket="my-bucket",
-                input_key=f"in/{n}.jsonl",
-                output_bucket="my-bucket",
-                output_key="out/",
-                error_bucket=None,
-                error_key=None,
-                completion_window="1d",
-                phase="Completed" if n % 3 else "Failed",
-                phase_time=created,
-                status_message="",
-                total=3,
-                completed=3,
-                failed=0,
-                prompt_tokens=0,
-                completion_tokens=0,
-                total_tokens=0,
-                tags=(("team", "a" if n % 4 else "b"),),
-                create_time=created,
-                update_time=created,
-                expire_time=created + timedelta(days=1),
-            )
+    state.store.insert_many(
+        make_job(
+            n,
+            job_id=f"bi-20260101{n:06d}-seed{n % 10}",
+            account=_dev_account(state),
+            project="default" if n % 2 else "other",
+            name=f"seeded {n}",
+            phase="Completed" if n % 3 else "Failed",
+            tags=[("team", "a" if n % 4 else "b")],
+            created=start + timedelta(minutes=n),
+            total=3,
+            completed=3,
         )
-    state.store.insert_many(jobs)
+        for n in range(count)
+    )
 
 
 def _dev_account(state: EmulatorState) -> str:

@@ -134,9 +134,8 @@ def test_results_stream_lazily(tmp_path: Path) -> None:
 
 @pytest.fixture
 def s3_store() -> Iterator[S3ObjectStore]:
+    from emulator_support import free_port  # noqa: PLC0415
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
-    from client.client_support import free_port  # noqa: PLC0415
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -1,17 +1,21 @@
-"""Shared helpers for emulator tests: credentials, clocks, a server thread, raw calls."""
+"""Test support shared by every test folder: credentials, the clock, stored jobs, polling,
+raw signed calls."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from ark_batch.credentials import Credentials
 from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
+from ark_batch.emulator.backend import new_job
+from ark_batch.emulator.store import Job
 from ark_batch.signing import format_x_date, sign
 
 DEV = AccountCredential(DEV_ACCESS_KEY, DEV_SECRET_KEY)
@@ -28,7 +32,8 @@ class LiveClock:
     """The wall clock plus an offset tests can move (``advance``).
 
     Real time, because requests are signed with the wall clock; moving the offset
-    moves the server's view of "now" (job times, the X-Date window).
+    moves the server's view of "now" (job times, the X-Date window, CompletionWindow
+    deadlines).
     """
 
     def __init__(self) -> None:
@@ -41,7 +46,89 @@ class LiveClock:
         self.offset += delta
 
 
+T = TypeVar("T")
+
+
+def poll_until(
+    probe: Callable[[], T],
+    done: Callable[[T], bool] = bool,
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.01,
+    describe: Callable[[T], str] = repr,
+) -> T:
+    """Call ``probe`` until ``done(value)`` holds and return that value.
+
+    Fails with ``describe(last value)`` after ``timeout`` seconds: a bound on waiting
+    for a condition, never a measurement.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached in {timeout} s: {describe(value)}")
+        time.sleep(interval)
+
+
+JOB_BASE_TIME = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def make_job(
+    index: int,
+    *,
+    account: str = DEV.account_id,
+    phase: str = "Completed",
+    project: str = "default",
+    name: str | None = None,
+    model: tuple[str, str] | None = ("doubao-pro-32k", "240615"),
+    custom: str | None = None,
+    tags: Iterable[tuple[str, str]] = (),
+    created: datetime | None = None,
+    updated: datetime | None = None,
+    job_id: str | None = None,
+    **values: Any,
+) -> Job:
+    """A stored job as Create makes it (``bi-job-<index>``), then moved to ``phase``.
+
+    ``values`` set further fields by name (``total=3``, ``input_key=...``, see
+    ``ark_batch.emulator.store.FIELD_PATHS``); ``extra`` adds document members as they are.
+    """
+    create_time = created or JOB_BASE_TIME + timedelta(minutes=index)
+    extra = values.pop("extra", {})
+    reference: dict[str, Any] = (
+        {"CustomModelId": custom}
+        if custom
+        else {"FoundationModel": {"Name": model[0], "ModelVersion": model[1]}}
+        if model
+        else {}
+    )
+    body: dict[str, Any] = {
+        "Name": name or f"job {index}",
+        "ProjectName": project,
+        "ModelReference": reference,
+        "InputFileTosLocation": {"BucketName": "bucket", "ObjectKey": f"in/{index}.jsonl"},
+        "OutputDirTosLocation": {"BucketName": "bucket", "ObjectKey": "out/"},
+        "CompletionWindow": "1d",
+        "Tags": [{"Key": key, "Value": value} for key, value in tags],
+        **extra,
+    }
+    owner = AccountCredential("AKLTMAKEJOB", "secret", account, "developer")
+    job = new_job(
+        owner,
+        body,
+        job_id=job_id or f"bi-job-{index:04d}",
+        created=create_time,
+        job_fields=frozenset(body) | {"Description"},
+    )
+    return job.with_values(
+        phase=phase, phase_time=create_time, update_time=updated or create_time, **values
+    )
+
+
 def free_port() -> int:
+    """A TCP port that was free on loopback a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

@@ -73,6 +73,14 @@ _BAD_HEADERS: dict[str, tuple[dict[str, str], str]] = {
         "InvalidAccessKey",
     ),
     "stale X-Date": (signed_headers(_QUERY, _BODY, x_date=_stale()), "InvalidTimestamp"),
+    "impossible X-Date": (
+        signed_headers(_QUERY, _BODY, x_date="20241314T250000Z"),
+        "InvalidTimestamp",
+    ),
+    "missing X-Date": (
+        {k: v for k, v in _SIGNED.items() if k.lower() != "x-date"},
+        "MissingRequestInfo",
+    ),
 }
 
 
@@ -143,3 +151,17 @@ async def test_body_bytes_in_flight_are_capped_across_requests(tmp_path: Path) -
 def test_the_in_flight_cap_cannot_be_below_one_body(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_inflight_body_bytes"):
         EmulatorConfig(tmp_path, max_body_bytes=10, max_inflight_body_bytes=9)
+
+
+async def test_a_signature_over_another_body_is_judged_after_reading_the_body(
+    tmp_path: Path,
+) -> None:
+    # Only the body can tell a wrong signature from a right one.
+    app = create_app(EmulatorConfig(tmp_path))
+    try:
+        exchange = Exchange(b'{"PageSize": 5}')
+        await app(asgi_scope(_QUERY, _SIGNED), exchange.receive, exchange.send)
+    finally:
+        app.state.emulator.close()
+    assert exchange.envelope()["ResponseMetadata"]["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert exchange.reads == 1

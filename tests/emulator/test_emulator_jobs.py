@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from emulator_support import (
     create_body,
     error_code,
     input_at,
+    make_job,
     query_for,
     result,
     signed_headers,
@@ -27,6 +30,7 @@ from emulator_support import (
 
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
 from ark_batch.emulator.embedded import EmbeddedEmulator
+from ark_batch.emulator.store import Job, JobStore, ListQuery
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
@@ -393,3 +397,60 @@ async def test_generated_async_client_against_live_server(emulator_client: Clien
     async with emulator_client as client:
         created = await create_batch_inference_job.asyncio(client=client, body=request)
         assert isinstance(created, CreateBatchInferenceJobResponse)
+
+
+async def test_a_get_completes_while_a_list_holds_the_database(
+    emulator_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = await create(emulator_http)
+    entered, release = threading.Event(), threading.Event()
+    original = JobStore.list
+
+    threads: dict[str, str] = {}
+    niceness: dict[str, int] = {}
+    original_get = JobStore.get
+
+    def recorded_get(self: JobStore, account_id: str, job_id: str) -> Job | None:
+        threads["get"] = threading.current_thread().name
+        return original_get(self, account_id, job_id)
+
+    def held_list(self: JobStore, account_id: str, query: ListQuery) -> tuple[int, list[Job]]:
+        threads["list"] = threading.current_thread().name
+        niceness["list"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        entered.set()
+        # Bounded, so that on a server that runs List on the event loop the test fails
+        # below instead of hanging.
+        release.wait(timeout=10)
+        return original(self, account_id, query)
+
+    monkeypatch.setattr(JobStore, "list", held_list)
+    monkeypatch.setattr(JobStore, "get", recorded_get)
+    listing = asyncio.create_task(call(emulator_http, LIST, {"Filter": {"Name": "nightly"}}))
+    assert await asyncio.to_thread(entered.wait, 10)
+    job = await get(emulator_http, job_id)
+    assert job["Id"] == job_id
+    assert not listing.done()  # the Get was answered while the List still ran
+    release.set()
+    page = result(await listing)
+    assert [item["Id"] for item in page["Items"]] == [job_id]
+    # Lists run on the lower-priority threads, so on a busy core a Get is not queued
+    # behind them.
+    assert threads["list"].startswith("ark-batch-db-bulk")
+    assert threads["get"].startswith("ark-batch-db_")
+    process_niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    if sys.platform.startswith("linux") and process_niceness < 19:
+        assert niceness["list"] > process_niceness
+
+
+async def test_get_answers_in_the_shape_of_the_requested_version(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # A field stored from a Version whose job schema has it is not shown to a Version
+    # whose job schema does not.
+    emulator_state.store.create(make_job(1, extra={"Priority": 3}))
+    job = await get(emulator_http, "bi-job-0001")
+    assert "Priority" not in job
+    assert job["Name"] == "job 1"
+    stored = emulator_state.store.get_any("bi-job-0001")
+    assert stored is not None
+    assert stored.document["Priority"] == 3

@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from emulator_support import DEV, LIST, OTHER, call, error_code, result
+from emulator_support import JOB_BASE_TIME, LIST, OTHER, call, error_code, make_job, result
 
 from ark_batch.emulator import EmulatorState
-from ark_batch.emulator.store import Job
 
-BASE = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def make_job(
-    index: int,
-    *,
-    account: str = DEV.account_id,
-    phase: str = "Completed",
-    project: str = "default",
-    name: str | None = None,
-    model: tuple[str, str] | None = ("doubao-pro-32k", "240615"),
-    custom: str | None = None,
-    tags: Iterable[tuple[str, str]] = (),
-    created: datetime | None = None,
-    updated: datetime | None = None,
-) -> Job:
-    create_time = created or BASE + timedelta(minutes=index)
-    return Job(
-        id=f"bi-job-{index:04d}",
-        account_id=account,
-        user_name="developer",
-        project_name=project,
-        name=name or f"job {index}",
-        description=None,
-        custom_model_id=custom,
-        model_name=None if custom else (model[0] if model else None),
-        model_version=None if custom else (model[1] if model else None),
-        input_bucket="bucket",
-        input_key=f"in/{index}.jsonl",
-        output_bucket="bucket",
-        output_key="out/",
-        error_bucket=None,
-        error_key=None,
-        completion_window="1d",
-        phase=phase,
-        phase_time=create_time,
-        status_message="",
-        total=0,
-        completed=0,
-        failed=0,
-        prompt_tokens=0,
-        completion_tokens=0,
-        total_tokens=0,
-        tags=(("sys:ark:createdBy", "IAMUser/x/y"), *tags),
-        create_time=create_time,
-        update_time=updated or create_time,
-        expire_time=create_time + timedelta(days=1),
-    )
+BASE = JOB_BASE_TIME
 
 
 async def ids(client: httpx.AsyncClient, body: dict[str, Any]) -> list[str]:
@@ -241,6 +192,18 @@ async def test_name_filter_folds_unicode_case(
     assert await ids(emulator_http, {"Filter": {"Name": "%"}}) == []
 
 
+async def test_name_filter_takes_quotes_and_search_syntax_literally(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    emulator_state.store.insert_many(
+        [make_job(1, name='say "hi" NEAR me*'), make_job(2, name="say hi near me")]
+    )
+    assert await ids(emulator_http, {"Filter": {"Name": '"hi"'}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "near me*"}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "hi OR x"}}) == []
+    assert await ids(emulator_http, {"Filter": {"Name": '"'}}) == ["bi-job-0001"]
+
+
 async def test_items_have_the_job_shape(
     emulator_http: httpx.AsyncClient, seeded: EmulatorState
 ) -> None:
@@ -249,3 +212,32 @@ async def test_items_have_the_job_shape(
     assert item["ExpireTime"] == "2025-03-02T12:01:00Z"
     assert item["Tags"][0]["Key"] == "sys:ark:createdBy"
     assert item["Status"]["Phase"] == "Completed"
+
+
+async def test_filters_matching_many_jobs_page_in_order(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # Over a thousand matches: the page is read in time order from the account's index.
+    emulator_state.store.insert_many(
+        make_job(i, name=f"bulk {i}" if i % 2 else f"other {i}", tags=[("half", str(i % 2))])
+        for i in range(2400)
+    )
+    odd = [f"bi-job-{i:04d}" for i in range(2399, 0, -2)]
+    for body in (
+        {"TagFilters": [{"Key": "half", "Values": ["1"]}]},
+        {"Filter": {"Name": "bulk"}},
+        {"Filter": {"Name": "bulk"}, "TagFilters": [{"Key": "half"}]},
+    ):
+        first = result(await call(emulator_http, LIST, {**body, "PageSize": 100}))
+        assert first["TotalCount"] == 1200
+        assert [item["Id"] for item in first["Items"]] == odd[:100]
+        last = result(
+            await call(
+                emulator_http,
+                LIST,
+                {**body, "PageSize": 100, "PageNumber": 12, "SortBy": "UpdateTime"},
+            )
+        )
+        assert [item["Id"] for item in last["Items"]] == odd[1100:]
+        ascending = result(await call(emulator_http, LIST, {**body, "SortOrder": "Asc"}))
+        assert [item["Id"] for item in ascending["Items"]] == odd[::-1][:10]

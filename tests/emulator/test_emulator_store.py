@@ -1,21 +1,55 @@
-"""The JobStore API that job execution builds on."""
+"""The JobStore: its API, the stored job document, migrations of older data dirs."""
 
 from __future__ import annotations
 
+import copy
+import json
+import shutil
+import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from test_emulator_list import make_job
+import yaml
+from emulator_support import (
+    CREATE,
+    DEV,
+    DEV_CREDENTIALS,
+    GET,
+    LIST,
+    OTHER,
+    VERSION,
+    call,
+    create_body,
+    error_code,
+    input_at,
+    make_job,
+    result,
+)
+from starlette.applications import Starlette
 
+from ark_batch.connect import make_client
+from ark_batch.emulator import EmulatorConfig, create_app
+from ark_batch.emulator.backend import Backend
+from ark_batch.emulator.cli import main as cli_main
+from ark_batch.emulator.embedded import EmbeddedEmulator
+from ark_batch.emulator.migrations import LATEST, SchemaTooNewError, migrate, schema_version
+from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
     DuplicateActiveJobError,
     DuplicateJobIdError,
     JobStore,
     ListQuery,
+    format_time,
 )
+from ark_batch.spec import load_spec, spec_dir
+from ark_batch_client.api.batch_inference_job import get_batch_inference_job
+from ark_batch_client.models import GetBatchInferenceJobRequest
 
 NOW = datetime(2025, 5, 1, 8, 0, 0, tzinfo=UTC)
 
@@ -48,7 +82,7 @@ def test_get_checks_the_account_get_any_does_not(store: JobStore) -> None:
 
 def test_create_rejects_a_second_active_job_and_a_duplicate_id(store: JobStore) -> None:
     store.create(make_job(1, phase="Queued"))
-    duplicate = replace(make_job(2, phase="Running"), input_key="in/1.jsonl")
+    duplicate = make_job(2, phase="Running", input_key="in/1.jsonl")
     with pytest.raises(DuplicateActiveJobError) as info:
         store.create(duplicate)
     assert info.value.job_id == "bi-job-0001"
@@ -70,7 +104,7 @@ def test_transition_sets_phase_times_and_message(store: JobStore) -> None:
 
 def test_transition_back_to_active_respects_the_rule(store: JobStore) -> None:
     store.create(make_job(1, phase="Failed"))
-    clone = replace(make_job(2, phase="Queued"), input_key="in/1.jsonl")
+    clone = make_job(2, phase="Queued", input_key="in/1.jsonl")
     store.create(clone)
     with pytest.raises(DuplicateActiveJobError) as info:
         store.transition("bi-job-0001", "Queued", "resumed", NOW)
@@ -149,12 +183,343 @@ def test_a_thread_store_sees_and_changes_the_same_jobs(store: JobStore) -> None:
     assert job.phase == "Running"
 
 
-def test_list_uses_the_phase_index(store: JobStore) -> None:
-    plan = store._conn.execute(
-        "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE account_id = ? AND phase IN (?) "
+# --- the job document: whatever the Version's job schema holds -----------------------
+
+
+NEWER = "2099-01-01"
+
+
+def _spec_with_priority() -> dict[str, Any]:
+    """The spec plus an optional Priority on Create and on the job, and a Paused phase."""
+    document = copy.deepcopy(load_spec())
+    document["info"]["version"] = NEWER
+    version = document["components"]["parameters"]["Version"]["schema"]
+    version["const"] = version["default"] = NEWER
+    schemas = document["components"]["schemas"]
+    priority = {"type": "integer", "minimum": 0, "maximum": 9}
+    schemas["CreateBatchInferenceJobRequest"]["properties"]["Priority"] = priority
+    schemas["BatchInferenceJob"]["properties"]["Priority"] = priority
+    schemas["JobPhase"]["enum"].append("Paused")
+    return document
+
+
+@pytest.fixture
+def newer_version_app(tmp_path: Path, emulator_config: EmulatorConfig) -> Iterator[Starlette]:
+    """An emulator serving the shipped spec/ and, from its own directory, a newer Version."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    document = yaml.safe_dump(_spec_with_priority(), allow_unicode=True, sort_keys=False)
+    (versions / f"openapi-{NEWER}.yaml").write_text(document, encoding="utf-8")
+    app = create_app(replace(emulator_config, spec_dirs=(spec_dir(), versions)))
+    yield app
+    app.state.emulator.close()
+
+
+async def test_a_field_the_spec_adds_is_stored_and_returned(newer_version_app: Starlette) -> None:
+    store: JobStore = newer_version_app.state.emulator.store
+    transport = httpx.ASGITransport(app=newer_version_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator.local") as http:
+        body = {**create_body(), "Priority": 7}
+        refused = await call(http, CREATE, body, version=VERSION)  # not a field of VERSION
+        assert error_code(refused) == "InvalidParameter"
+        job_id = result(await call(http, CREATE, body, version=NEWER))["Id"]
+
+        stored = store.get_any(job_id)
+        assert stored is not None
+        assert stored.document["Priority"] == 7
+        assert "DryRun" not in stored.document  # request-only: not in the job schema
+        got = await call(http, GET, {"Id": job_id}, version=NEWER)
+        assert result(got)["Priority"] == 7
+        assert got.json()["ResponseMetadata"]["Version"] == NEWER
+        listed = result(await call(http, LIST, {}, version=NEWER))
+        assert listed["Items"][0]["Priority"] == 7
+        # The older Version answers in its own shape: the same job, without Priority.
+        old = result(await call(http, GET, {"Id": job_id}, version=VERSION))
+        assert old["Id"] == job_id
+        assert "Priority" not in old
+        assert "Priority" not in result(await call(http, LIST, {}, version=VERSION))["Items"][0]
+        # A job created on the older Version has no Priority on the newer one either.
+        older = create_body(InputFileTosLocation=input_at("in/older.jsonl"))
+        older_id = result(await call(http, CREATE, older, version=VERSION))["Id"]
+        assert "Priority" not in result(await call(http, GET, {"Id": older_id}, version=NEWER))
+
+        # A phase only the newer Version knows is stored, filtered on and returned.
+        assert store.transition(job_id, "Paused", "paused by the owner", NOW)
+        paused = await call(http, LIST, {"Filter": {"Phases": ["Paused"]}}, version=NEWER)
+        assert [item["Status"]["Phase"] for item in result(paused)["Items"]] == ["Paused"]
+
+
+def test_request_defaults_come_from_the_spec(tmp_path: Path) -> None:
+    document = _spec_with_priority()
+    create = document["components"]["schemas"]["CreateBatchInferenceJobRequest"]["properties"]
+    create["CompletionWindow"]["default"] = "3d"
+    create["Priority"]["default"] = 4
+    shapes = VersionShapes(document)
+    backend = Backend(JobStore.open(tmp_path, lambda: NOW), lambda: NOW, shapes)
+    job_id = backend.create(DEV, create_body())["Id"]
+    job = backend.get(DEV, {"Id": job_id})
+    assert (job["CompletionWindow"], job["Priority"]) == ("3d", 4)
+    assert job["ExpireTime"] == format_time(NOW + timedelta(days=3))
+    assert job["ProjectName"] == "default"  # stated in prose only: decision 0015
+
+
+def test_answers_are_projected_onto_the_version_shapes() -> None:
+    shapes = VersionShapes(load_spec())
+    job = make_job(1, extra={"Priority": 3}).document
+    shaped = shapes.shape_result(
+        "GetBatchInferenceJob", {**job, "Status": {**job["Status"], "X": 1}}
+    )
+    assert "Priority" not in shaped
+    assert "X" not in shaped["Status"]
+    assert shaped == {key: value for key, value in job.items() if key != "Priority"}
+    listed = shapes.shape_result(
+        "ListBatchInferenceJobs", {"TotalCount": 1, "PageNumber": 1, "PageSize": 10, "Items": [job]}
+    )
+    assert "Priority" not in listed["Items"][0]
+    assert listed["Items"][0]["Tags"] == job["Tags"]
+
+
+# --- migrations ------------------------------------------------------------------------
+
+RELEASE_1 = Path(__file__).parents[1] / "fixtures" / "emulator-data-5471ba4"
+
+
+def _release_1_copy(tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    shutil.copytree(RELEASE_1, data_dir)
+    return data_dir
+
+
+def test_a_data_dir_of_the_first_release_opens_and_serves_its_jobs(tmp_path: Path) -> None:
+    data_dir = _release_1_copy(tmp_path)
+    expected = json.loads((data_dir / "expected-jobs.json").read_text(encoding="utf-8"))
+    store = JobStore.open(data_dir, lambda: NOW)
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    backend = Backend(store, lambda: NOW)
+    shapes = VersionShapes(load_spec())
+    for job_id, entry in expected.items():
+        owner = DEV if entry["AccountId"] == DEV.account_id else OTHER
+        got = backend.handle("GetBatchInferenceJob", shapes, owner, {"Id": job_id})
+        assert got == entry["Job"]
+        assert json.dumps(got) == json.dumps(entry["Job"])  # the same member order, too
+    # Every List filter works on the migrated jobs.
+    total, jobs = store.list(DEV.account_id, ListQuery(name="überprüfung"))
+    assert [job.name for job in jobs] == ["Überprüfung"]
+    total, jobs = store.list(DEV.account_id, ListQuery(tag_filters=[("team", ["eval"])]))
+    assert [job.name for job in jobs] == ["Nightly EVAL"]
+    total, _ = store.list(DEV.account_id, ListQuery(tag_filters=[("env", [""])]))
+    assert total == 1
+    total, _ = store.list(DEV.account_id, ListQuery(phases=["Queued", "Running"]))
+    assert total == 2
+    # The idempotency rule holds for the migrated active jobs.
+    running = store.jobs_in_phase("Running")[0]
+    with pytest.raises(DuplicateActiveJobError):
+        store.create(
+            make_job(9, phase="Queued", input_key=running.input_key, input_bucket="my-bucket")
+        )
+    store.close()
+
+
+def test_a_migrated_data_dir_serves_its_jobs_over_http(tmp_path: Path) -> None:
+    data_dir = _release_1_copy(tmp_path)
+    expected = json.loads((data_dir / "expected-jobs.json").read_text(encoding="utf-8"))
+    job_id, entry = next(iter(expected.items()))
+    with EmbeddedEmulator(EmulatorConfig(data_dir=data_dir, accounts=(DEV, OTHER))) as emulator:
+        client = make_client(emulator.url, credentials=DEV_CREDENTIALS)
+        response = get_batch_inference_job.sync_detailed(
+            client=client, body=GetBatchInferenceJobRequest(id=job_id)
+        )
+    assert response.status_code == 200
+    assert json.loads(response.content)["Result"] == entry["Job"]
+
+
+def test_migrations_run_once_and_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    data_dir = _release_1_copy(tmp_path)
+    path = data_dir / "jobs.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("ark_casefold", 1, str.casefold, deterministic=True)
+    assert schema_version(conn) == 1
+    assert migrate(conn, path.name) == 1
+    assert migrate(conn, path.name) == LATEST  # nothing left to do
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    with pytest.raises(
+        SchemaTooNewError, match=rf"jobs.sqlite3 has schema version {LATEST + 1}"
+    ) as info:
+        JobStore.open(data_dir, lambda: NOW)
+    assert str(tmp_path) not in str(info.value)
+
+
+def test_a_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
+    data_dir = _release_1_copy(tmp_path)
+    path = data_dir / "jobs.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    # Without the case-folding function the name index cannot be built: step 2 fails.
+    with pytest.raises(sqlite3.OperationalError, match="ark_casefold"):
+        migrate(conn, path.name)
+    assert schema_version(conn) == 1
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(jobs)")]
+    assert "document" not in columns
+    assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 5
+    conn.close()
+    assert JobStore.open(data_dir, lambda: NOW).count() == 5
+
+
+def test_fresh_and_migrated_schemas_are_the_same(tmp_path: Path) -> None:
+    fresh = JobStore.open(tmp_path / "fresh", lambda: NOW)
+    migrated = JobStore.open(_release_1_copy(tmp_path), lambda: NOW)
+
+    def schema(store: JobStore) -> list[tuple[str, str]]:
+        return sorted(
+            (str(name), str(sql))
+            for name, sql in store._conn.execute(
+                "SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
+            )
+        )
+
+    assert schema(fresh) == schema(migrated)
+
+
+def test_tag_and_name_indexes_follow_updates_and_deletes(store: JobStore) -> None:
+    store.create(make_job(1, name="first name", tags=[("team", "a")]))
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["a"])]))[0] == 1
+    store.update_job("bi-job-0001", name="Renamed JOB", tags=[("team", "b")])
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["a"])]))[0] == 0
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))[0] == 1
+    assert store.list("2100000000", ListQuery(name="first"))[0] == 0
+    assert store.list("2100000000", ListQuery(name="renamed job"))[0] == 1
+    assert store.list("2100000000", ListQuery(name="jo"))[0] == 1
+    store.clear()
+    assert store._conn.execute("SELECT count(*) FROM job_tags").fetchone()[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+
+
+def test_lifecycle_writes_change_the_document_and_keep_every_other_field(
+    store: JobStore,
+) -> None:
+    later = NOW + timedelta(minutes=5)
+    store.create(make_job(1, phase="Running", tags=[("team", "a")], extra={"Priority": 3}))
+    # Conditional: a job no longer in the expected phase is left exactly as it was.
+    before = store.get_any("bi-job-0001")
+    assert not store.transition_from("bi-job-0001", ["Queued"], "Running", "x", later)
+    assert not store.transition_from(
+        "bi-job-0001", ["Running"], "Terminating", "x", later, account_id="someone-else"
+    )
+    assert store.get_any("bi-job-0001") == before
+
+    assert store.transition_from("bi-job-0001", ["Queued", "Running"], "Terminating", "m", later)
+    assert store.rename("2100000000", "bi-job-0001", later, name="Renamed", description="d")
+    job = store.get_any("bi-job-0001")
+    assert job is not None
+    assert (job.phase, job.status_message, job.phase_time, job.update_time) == (
+        "Terminating",
+        "m",
+        later,
+        later,
+    )
+    assert (job.name, job.description) == ("Renamed", "d")
+    assert job.document["Priority"] == 3  # a field the emulator does not name is kept
+    assert store.list("2100000000", ListQuery(phases=["Terminating"], name="renam"))[0] == 1
+    assert not store.rename("someone-else", "bi-job-0001", later, name="x")
+
+    # Delete: only in the given phases and of its account; the tag and name rows go too.
+    assert not store.delete("2100000000", "bi-job-0001", ["Completed", "Terminated"])
+    store.transition("bi-job-0001", "Terminated", "stopped", later)
+    assert not store.delete("someone-else", "bi-job-0001", ["Terminated"])
+    assert store.delete("2100000000", "bi-job-0001", ["Completed", "Terminated"])
+    assert store.get_any("bi-job-0001") is None
+    assert store.list("2100000000", ListQuery(tag_filters=[("team", [])]))[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+
+
+def test_a_stop_and_the_worker_racing_for_one_job_never_both_move_it(tmp_path: Path) -> None:
+    store = JobStore.open(tmp_path, lambda: NOW)
+    jobs = [make_job(index, phase="Queued") for index in range(1, 41)]
+    store.insert_many(jobs)
+    moved: dict[str, list[str]] = {job.id: [] for job in jobs}
+    start = threading.Barrier(2)
+
+    def race(phase: str) -> None:
+        own = store.open_for_thread()
+        start.wait()
+        for job in jobs:
+            if own.transition_from(job.id, ["Queued"], phase, phase, NOW):
+                moved[job.id].append(phase)
+        own.close()
+
+    threads = [threading.Thread(target=race, args=(phase,)) for phase in ("Running", "Terminating")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for job in jobs:
+        [winner] = moved[job.id]  # exactly one of the two moved it
+        stored = store.get_any(job.id)
+        assert stored is not None
+        assert stored.phase == stored.status_message == winner
+    store.close()
+
+
+def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
+    def plan(sql: str, *params: object) -> str:
+        return str(store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+
+    assert "jobs_by_account_phase_created" in plan(
+        "SELECT id FROM jobs WHERE account_id = ? AND phase IN (?) "
         "ORDER BY create_time DESC, id DESC LIMIT 10",
-        ("A", "Running"),
-    ).fetchall()
-    assert "jobs_by_account_phase_created" in str(plan)
-    total, jobs = store.list("A", ListQuery(phases=["Running"]))
-    assert (total, jobs) == (0, [])
+        "A",
+        "Running",
+    )
+    assert "sqlite_autoindex_jobs_1" in plan(
+        "SELECT id FROM jobs WHERE account_id = ? AND id IN (?, ?) ORDER BY create_time DESC",
+        "A",
+        "x",
+        "y",
+    )
+    assert "job_tags_by_key_value" in plan(
+        "SELECT count(*) FROM jobs WHERE account_id = ? AND "
+        "seq IN (SELECT job_seq FROM job_tags WHERE key = ? AND value IN (?))",
+        "A",
+        "team",
+        "a",
+    )
+
+
+def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore) -> None:
+    store.insert_many(
+        [
+            make_job(1, tags=[("team", "a"), ("team", "b")]),
+            make_job(2, tags=[("team", "a")]),
+            make_job(3, account="2100000001", tags=[("team", "a")]),
+        ]
+    )
+    for values in ([], ["a"], ["a", "b"]):
+        total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", values)]))
+        assert total == len(jobs) == 2, values
+    total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))
+    assert (total, [job.id for job in jobs]) == (1, ["bi-job-0001"])
+
+
+def test_the_cli_names_a_too_new_data_dir_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    JobStore.open(tmp_path, lambda: NOW).close()
+    conn = sqlite3.connect(tmp_path / "jobs.sqlite3")
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    assert cli_main(["--data-dir", str(tmp_path), "--port", "0", "--no-execution"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"jobs.sqlite3 has schema version {LATEST + 1}" in err
+    assert "Traceback" not in err
+
+
+def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
+    document = copy.deepcopy(load_spec())
+    envelope = document["components"]["schemas"]["GetBatchInferenceJobResponse"]
+    del envelope["properties"]["Result"]
+    shapes = VersionShapes(document)
+    answer = {"Id": "bi-1", "Anything": {"Nested": [1]}}
+    assert shapes.shape_result("GetBatchInferenceJob", answer) == answer
+    with pytest.raises(KeyError, match="no action 'PauseBatchInferenceJob'"):
+        shapes.request_defaults("PauseBatchInferenceJob")

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from emulator_support import free_port
 
 from ark_batch.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from execution.execution_helpers import (
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
     ExecEnv,
-    free_port,
     wait_for_http,
 )
 

@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,13 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from emulator_support import LiveClock, poll_until
 
 from ark_batch.auth import VolcengineAuth
 from ark_batch.credentials import Credentials
@@ -54,40 +54,19 @@ def fresh_bucket(store: ObjectStore, stem: str = "bkt") -> str:
     return name
 
 
-def free_port() -> int:
-    """A TCP port that was free on loopback a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:
     """Poll `url` until anything answers over HTTP (any status), or fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-class OffsetClock:
-    """Real UTC time plus an offset tests can move forward (like the emulator tests')."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
+    poll_until(lambda: _answers(url), timeout=timeout, interval=0.05)
 
 
 def chat_line(custom_id: str, text: str = "hello batch world", **body: Any) -> dict[str, Any]:
@@ -128,7 +107,7 @@ class ExecEnv:
     def __init__(self, data_dir: Path, objects: ObjectStore) -> None:
         self.data_dir = data_dir
         self.objects = objects
-        self.clock = OffsetClock()
+        self.clock = LiveClock()
         self.jobs = JobStore.open(data_dir, self.clock)
         self.api = Backend(self.jobs, self.clock)
         self.workers: list[ExecutionWorker] = []
@@ -173,25 +152,17 @@ class ExecEnv:
 
     def wait(self, job_id: str, phases: tuple[str, ...] = TERMINAL, timeout: float = 30.0) -> Job:
         """Poll until the job is in one of `phases`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if job.phase in phases:
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} still {job.phase}: {job.status_message}")
-            time.sleep(0.01)
+        return self.wait_for(job_id, lambda job: job.phase in phases, timeout)
 
-    def wait_for(self, job_id: str, predicate: Any, timeout: float = 30.0) -> Job:
+    def wait_for(self, job_id: str, predicate: Callable[[Job], bool], timeout: float = 30.0) -> Job:
         """Poll until `predicate(job)` holds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if predicate(job):
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} never matched: {job}")
-            time.sleep(0.005)
+        return poll_until(
+            lambda: self.job(job_id),
+            predicate,
+            timeout=timeout,
+            interval=0.005,
+            describe=lambda job: f"job {job_id} is {job.phase}: {job.status_message}",
+        )
 
     def outputs(self, job: Job) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """``(results lines, errors lines)``; a missing file reads as no lines."""
@@ -253,14 +224,13 @@ class ApiClient:
         self, job_id: str, until: Any, timeout: float = 60.0, interval: float = 0.05
     ) -> dict[str, Any]:
         """Poll Get until `until(job)` holds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if until(job):
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; last state {job['Status']}")
-            time.sleep(interval)
+        return poll_until(
+            lambda: self.get(job_id),
+            until,
+            timeout=timeout,
+            interval=interval,
+            describe=lambda job: f"last state {job['Status']}",
+        )
 
     def close(self) -> None:
         self.http.close()

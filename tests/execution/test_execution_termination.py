@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from emulator_support import poll_until
 
 from execution.execution_helpers import ExecEnv, chat_line, write_jsonl
 from execution.execution_helpers import record_transitions as _record_transitions
@@ -151,10 +151,7 @@ def test_worker_stop_leaves_job_running_and_next_worker_resumes(env: ExecEnv) ->
     assert len(_exactly_once(results, errors)) == 600
     # The spool goes right after the terminal transition.
     spool = env.data_dir / "execution" / "spool" / job_id
-    deadline = time.monotonic() + 5
-    while spool.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not spool.exists()
+    poll_until(spool.exists, lambda exists: not exists, timeout=5)
 
 
 def test_uncommitted_spool_lines_are_discarded_on_resume(local_env: ExecEnv) -> None:

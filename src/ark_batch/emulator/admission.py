@@ -7,13 +7,20 @@ at once, across every connection, stay under a budget.
 
 from __future__ import annotations
 
+import calendar
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
+from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.emulator.signature import SignatureVerifier
+from ark_batch.signing import parse_authorization
 
-__all__ = ["BodyBudget", "Reservation", "check_headers"]
+__all__ = ["BodyBudget", "HeaderGate", "Reservation", "check_headers"]
+
+_X_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\Z")
 
 #: Seconds a client is asked to wait when the body budget is spent.
 RETRY_AFTER_SECONDS = 1
@@ -88,3 +95,46 @@ def check_headers(
     except EnvelopeError as error:
         if error.code != "SignatureDoesNotMatch":
             raise
+
+
+class HeaderGate:
+    """Refuses, before the body is read, a request its headers already condemn.
+
+    The exact check (:func:`check_headers`) costs about as much as verifying the whole
+    signature, so it only runs when a cheap look finds the Authorization missing or
+    malformed, the access key unknown, or the X-Date missing or stale. A request that
+    passes the look is still verified in full once its body is read.
+    """
+
+    def __init__(
+        self,
+        verifier: SignatureVerifier,
+        accounts: Iterable[AccountCredential],
+        clock: Clock,
+        clock_skew: timedelta,
+    ) -> None:
+        self._verifier = verifier
+        self._access_keys = frozenset(account.access_key for account in accounts)
+        self._clock = clock
+        self._skew = clock_skew.total_seconds()
+
+    def check(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> None:
+        """Raise the EnvelopeError the headers alone earn, if any."""
+        if not self._plausible(headers):
+            check_headers(self._verifier, method, path, query, headers)
+
+    def _plausible(self, headers: Mapping[str, str]) -> bool:
+        try:
+            parsed = parse_authorization(headers.get("authorization", ""))
+        except ValueError:
+            return False
+        if parsed.access_key not in self._access_keys:
+            return False
+        match = _X_DATE.match(headers.get("x-date", ""))
+        if match is None:
+            return False
+        try:
+            signed_at = calendar.timegm(tuple(map(int, match.groups())))
+        except ValueError:  # not a calendar date
+            return False
+        return abs(self._clock().timestamp() - signed_at) <= self._skew

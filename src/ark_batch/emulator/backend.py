@@ -1,40 +1,48 @@
-"""Business rules of the three actions, on top of :class:`JobStore`.
+"""Business rules of the actions, on top of :class:`JobStore`.
 
 Input is a body already validated against the spec; output is the API-shaped ``Result``.
-Decisions on undocumented behaviour follow docs/decisions/0003.
+Request defaults and the fields a job keeps come from the spec (:class:`VersionShapes`),
+so a field that a Version adds flows through with no change here. Decisions on
+undocumented behaviour follow docs/decisions/0003; the stored document, 0015.
 """
 
 from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.lifecycle import Lifecycle
 from ark_batch.emulator.protocol import UTC8, EnvelopeError
+from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
     DuplicateActiveJobError,
     DuplicateJobIdError,
     Job,
     JobStore,
     ListQuery,
+    format_time,
 )
+from ark_batch.spec import load_spec
 
 __all__ = [
     "CREATED_BY_TAG",
-    "DEFAULT_COMPLETION_WINDOW",
-    "DEFAULT_PROJECT",
     "Backend",
     "format_time",
     "job_to_api",
+    "new_job",
     "new_job_id",
 ]
 
-DEFAULT_PROJECT = "default"
-DEFAULT_COMPLETION_WINDOW = "28d"
+CREATE = "CreateBatchInferenceJob"
+GET = "GetBatchInferenceJob"
+LIST = "ListBatchInferenceJobs"
+# The spec states ProjectName's default in prose only (decision 0015); a `default` in
+# the spec takes precedence.
+_UNDECLARED_DEFAULTS: Mapping[str, Mapping[str, Any]] = {CREATE: {"ProjectName": "default"}}
 CREATED_BY_TAG = "sys:ark:createdBy"
 QUEUED_MESSAGE = "The job is queued."
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -48,48 +56,9 @@ def new_job_id(created: datetime) -> str:
     return f"bi-{created.astimezone(UTC8):%Y%m%d%H%M%S}-{suffix}"
 
 
-def format_time(value: datetime) -> str:
-    """RFC 3339 UTC with a ``Z`` and whole seconds, as the service answers."""
-    return f"{value:%Y-%m-%dT%H:%M:%SZ}"
-
-
 def job_to_api(job: Job) -> dict[str, Any]:
-    """The ``BatchInferenceJob`` object of Get and List."""
-    if job.custom_model_id is not None:
-        model: dict[str, Any] = {"CustomModelId": job.custom_model_id}
-    else:
-        model = {"FoundationModel": {"Name": job.model_name, "ModelVersion": job.model_version}}
-    result: dict[str, Any] = {
-        "Id": job.id,
-        "Name": job.name,
-        "Description": job.description or "",
-        "ProjectName": job.project_name,
-        "ModelReference": model,
-        "InputFileTosLocation": {"BucketName": job.input_bucket, "ObjectKey": job.input_key},
-        "OutputDirTosLocation": {"BucketName": job.output_bucket, "ObjectKey": job.output_key},
-        "CompletionWindow": job.completion_window,
-        "Status": {
-            "Phase": job.phase,
-            "PhaseTime": format_time(job.phase_time),
-            "Message": job.status_message,
-        },
-        "RequestCounts": {"Total": job.total, "Completed": job.completed, "Failed": job.failed},
-        "TokenUsage": {
-            "PromptTokens": job.prompt_tokens,
-            "CompletionTokens": job.completion_tokens,
-            "TotalTokens": job.total_tokens,
-        },
-        "Tags": [{"Key": key, "Value": value} for key, value in job.tags],
-        "CreateTime": format_time(job.create_time),
-        "UpdateTime": format_time(job.update_time),
-        "ExpireTime": format_time(job.expire_time),
-    }
-    if job.error_bucket is not None and job.error_key is not None:
-        result["ErrorFileTosLocation"] = {
-            "BucketName": job.error_bucket,
-            "ObjectKey": job.error_key,
-        }
-    return result
+    """The ``BatchInferenceJob`` object of Get and List: the stored document."""
+    return dict(job.document)
 
 
 def _window(completion_window: str) -> timedelta:
@@ -97,28 +66,115 @@ def _window(completion_window: str) -> timedelta:
     return timedelta(days=int(completion_window[:-1]))
 
 
-class Backend:
-    """Create, Get and List for one store. Methods raise :class:`EnvelopeError`."""
+def new_job(
+    account: AccountCredential,
+    body: Mapping[str, Any],
+    *,
+    job_id: str,
+    created: datetime,
+    job_fields: frozenset[str],
+) -> Job:
+    """The Queued job a Create ``body`` (defaults filled in) makes.
 
-    def __init__(self, store: JobStore, clock: Clock) -> None:
+    Every field of the body that the job schema has (``job_fields``) is kept as sent;
+    the service sets the Id, the status, the counts, the times and the creator tag.
+    """
+    window = str(body["CompletionWindow"])
+    created_by = f"IAMUser/{account.account_id}/{account.user}"
+    document: dict[str, Any] = {"Id": job_id}
+    document.update((name, value) for name, value in body.items() if name in job_fields)
+    document.update(
+        {
+            "Status": {
+                "Phase": "Queued",
+                "PhaseTime": format_time(created),
+                "Message": QUEUED_MESSAGE,
+            },
+            "RequestCounts": {"Total": 0, "Completed": 0, "Failed": 0},
+            "TokenUsage": {"PromptTokens": 0, "CompletionTokens": 0, "TotalTokens": 0},
+            # The spec reserves `sys:` keys, so validation has already refused them.
+            "Tags": [{"Key": CREATED_BY_TAG, "Value": created_by}, *body.get("Tags", ())],
+            "CreateTime": format_time(created),
+            "UpdateTime": format_time(created),
+            "ExpireTime": format_time(created + _window(window)),
+        }
+    )
+    return Job(account.account_id, account.user, document)
+
+
+class Backend:
+    """The actions over one store. Methods raise :class:`EnvelopeError`.
+
+    ``shapes`` is the Version whose request defaults and job schema apply to direct
+    calls of the handlers (the spec in ``spec/`` by default); :meth:`handle` answers
+    any Version in that Version's shapes.
+    """
+
+    def __init__(self, store: JobStore, clock: Clock, shapes: VersionShapes | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.shapes = shapes or VersionShapes(load_spec())
+        self._job_fields: dict[str, frozenset[str]] = {}
         self.handlers: dict[str, Handler] = {
-            "CreateBatchInferenceJob": self.create,
-            "GetBatchInferenceJob": self.get,
-            "ListBatchInferenceJobs": self.list,
+            CREATE: self.create,
+            GET: self.get,
+            LIST: self.list,
         }
         self.handlers.update(Lifecycle(store, clock).handlers())
+        #: Actions that may read many jobs; the app runs them at a lower priority.
+        self.bulk_actions = frozenset({LIST})
 
-    def create(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
-        """CreateBatchInferenceJob: ``{"Id": ...}``."""
-        # The spec reserves `sys:` keys, so validation has already refused them.
-        user_tags = [(tag["Key"], tag["Value"]) for tag in body.get("Tags", ())]
-        project = body.get("ProjectName", DEFAULT_PROJECT)
+    def handle(
+        self,
+        action: str,
+        shapes: VersionShapes,
+        account: AccountCredential,
+        body: Mapping[str, Any],
+    ) -> Any:
+        """Answer ``action`` for the Version of ``shapes``: its defaults, its answer shape.
+
+        A Create keeps the fields of that Version's job schema.
+        """
+        handler = self.handlers[action]
+        body = self._defaults(action, body, shapes)
+        # Compared, not assumed: a handler replaced in ``handlers`` is the one called.
+        if handler == self.create:
+            result = self.create(account, body, shapes=shapes)
+        else:
+            result = handler(account, body)
+        return shapes.shape_result(action, result)
+
+    def _defaults(
+        self, action: str, body: Mapping[str, Any], shapes: VersionShapes | None = None
+    ) -> dict[str, Any]:
+        defaulted = (shapes or self.shapes).with_defaults(action, body)
+        return {**_UNDECLARED_DEFAULTS.get(action, {}), **defaulted}
+
+    def _fields_of_job(self, shapes: VersionShapes) -> frozenset[str]:
+        """The members of the job object in ``shapes``'s Version (its Get ``Result``)."""
+        found = self._job_fields.get(shapes.version)
+        if found is None:
+            try:
+                schema = shapes.result_schema(GET)
+            except KeyError:  # a Version without Get: the job is the default Version's
+                schema = self.shapes.result_schema(GET)
+            found = self._job_fields[shapes.version] = frozenset(schema.get("properties", {}))
+        return found
+
+    def create(
+        self,
+        account: AccountCredential,
+        body: dict[str, Any],
+        *,
+        shapes: VersionShapes | None = None,
+    ) -> dict[str, Any]:
+        """CreateBatchInferenceJob: ``{"Id": ...}`` (``shapes``: the Version asked for)."""
+        shapes = shapes or self.shapes
+        body = self._defaults(CREATE, body, shapes)
         source = body["InputFileTosLocation"]
-        if body.get("DryRun", False):
+        if body["DryRun"]:
             active = self.store.active_job_id(
-                account.account_id, project, source["BucketName"], source["ObjectKey"]
+                account.account_id, body["ProjectName"], source["BucketName"], source["ObjectKey"]
             )
             if active is not None:
                 raise _active_job_error(active)
@@ -127,42 +183,13 @@ class Backend:
             )
 
         created = self.clock().replace(microsecond=0)
-        window = body.get("CompletionWindow", DEFAULT_COMPLETION_WINDOW)
-        model = body["ModelReference"]
-        foundation = model.get("FoundationModel")
-        output = body["OutputDirTosLocation"]
-        created_by = f"IAMUser/{account.account_id}/{account.user}"
         for _ in range(8):
-            job = Job(
-                id=new_job_id(created),
-                account_id=account.account_id,
-                user_name=account.user,
-                project_name=project,
-                name=body["Name"],
-                description=body.get("Description"),
-                custom_model_id=model.get("CustomModelId"),
-                model_name=foundation["Name"] if foundation else None,
-                model_version=foundation["ModelVersion"] if foundation else None,
-                input_bucket=source["BucketName"],
-                input_key=source["ObjectKey"],
-                output_bucket=output["BucketName"],
-                output_key=output["ObjectKey"],
-                error_bucket=None,
-                error_key=None,
-                completion_window=window,
-                phase="Queued",
-                phase_time=created,
-                status_message=QUEUED_MESSAGE,
-                total=0,
-                completed=0,
-                failed=0,
-                prompt_tokens=0,
-                completion_tokens=0,
-                total_tokens=0,
-                tags=((CREATED_BY_TAG, created_by), *user_tags),
-                create_time=created,
-                update_time=created,
-                expire_time=created + _window(window),
+            job = new_job(
+                account,
+                body,
+                job_id=new_job_id(created),
+                created=created,
+                job_fields=self._fields_of_job(shapes),
             )
             try:
                 self.store.create(job)
@@ -185,6 +212,7 @@ class Backend:
 
     def list(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
         """ListBatchInferenceJobs: one page of the caller's jobs and the total count."""
+        body = self._defaults(LIST, body)
         filters = body.get("Filter", {})
         # int(): JSON Schema's integer admits 10.0, which must not reach SQL as a float.
         query = ListQuery(
@@ -200,10 +228,10 @@ class Backend:
             tag_filters=[
                 (entry["Key"], entry.get("Values", ())) for entry in body.get("TagFilters", ())
             ],
-            sort_by="update_time" if body.get("SortBy") == "UpdateTime" else "create_time",
-            descending=body.get("SortOrder", "Desc") == "Desc",
-            page_number=int(body.get("PageNumber", 1)),
-            page_size=int(body.get("PageSize", 10)),
+            sort_by="update_time" if body["SortBy"] == "UpdateTime" else "create_time",
+            descending=body["SortOrder"] == "Desc",
+            page_number=int(body["PageNumber"]),
+            page_size=int(body["PageSize"]),
         )
         total, jobs = self.store.list(account.account_id, query)
         return {

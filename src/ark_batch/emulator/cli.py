@@ -42,6 +42,7 @@ from ark_batch.emulator.execution.cli import (
     describe_execution,
     execution_config_from_args,
 )
+from ark_batch.emulator.migrations import SchemaTooNewError
 from ark_batch.emulator.redaction import redact_url_in
 from ark_batch.emulator.wire import envelope_protocol
 from ark_batch.storage import ObjectStore, StorageError, open_store
@@ -223,7 +224,11 @@ def _serve(argv: Sequence[str] | None) -> int:
     except ValueError as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except SchemaTooNewError as exc:
+        print(f"ark-batch-emulator: {exc}", file=sys.stderr)
+        return 2
     server = _Server(
         uvicorn.Config(
             app,

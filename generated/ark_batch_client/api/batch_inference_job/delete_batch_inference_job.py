@@ -159,7 +159,9 @@ def sync_detailed(
 ) -> Response[DeleteBatchInferenceJobResponse | ErrorResponse]:
     """Delete a batch inference job
 
-     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+     Request line: `POST /?Action=DeleteBatchInferenceJob&Version=2024-01-01`
+
+    Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
     Objects the job wrote under its output prefix stay where they are. A `Queued`,
     `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
     stop it first.
@@ -205,7 +207,9 @@ def sync(
 ) -> DeleteBatchInferenceJobResponse | ErrorResponse | None:
     """Delete a batch inference job
 
-     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+     Request line: `POST /?Action=DeleteBatchInferenceJob&Version=2024-01-01`
+
+    Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
     Objects the job wrote under its output prefix stay where they are. A `Queued`,
     `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
     stop it first.
@@ -244,7 +248,9 @@ async def asyncio_detailed(
 ) -> Response[DeleteBatchInferenceJobResponse | ErrorResponse]:
     """Delete a batch inference job
 
-     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+     Request line: `POST /?Action=DeleteBatchInferenceJob&Version=2024-01-01`
+
+    Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
     Objects the job wrote under its output prefix stay where they are. A `Queued`,
     `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
     stop it first.
@@ -288,7 +294,9 @@ async def asyncio(
 ) -> DeleteBatchInferenceJobResponse | ErrorResponse | None:
     """Delete a batch inference job
 
-     Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
+     Request line: `POST /?Action=DeleteBatchInferenceJob&Version=2024-01-01`
+
+    Deletes a `Completed`, `Failed` or `Terminated` job: Get and List no longer return it.
     Objects the job wrote under its output prefix stay where they are. A `Queued`,
     `Running` or `Terminating` job is refused with `409 OperationDenied.InvalidJobPhase`:
     stop it first.

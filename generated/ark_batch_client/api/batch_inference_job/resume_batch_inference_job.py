@@ -159,7 +159,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | ResumeBatchInferenceJobResponse]:
     """Resume a stopped or failed batch inference job
 
-     Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
+     Request line: `POST /?Action=ResumeBatchInferenceJob&Version=2024-01-01`
+
+    Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
     runs only the requests that have no result or error yet: the lines it finished are
     kept, so every request appears exactly once in the job's output at the end. A `Failed`
     job runs from the start. `RequestCounts` keep counting from where the job stopped.
@@ -208,7 +210,9 @@ def sync(
 ) -> ErrorResponse | ResumeBatchInferenceJobResponse | None:
     """Resume a stopped or failed batch inference job
 
-     Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
+     Request line: `POST /?Action=ResumeBatchInferenceJob&Version=2024-01-01`
+
+    Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
     runs only the requests that have no result or error yet: the lines it finished are
     kept, so every request appears exactly once in the job's output at the end. A `Failed`
     job runs from the start. `RequestCounts` keep counting from where the job stopped.
@@ -250,7 +254,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | ResumeBatchInferenceJobResponse]:
     """Resume a stopped or failed batch inference job
 
-     Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
+     Request line: `POST /?Action=ResumeBatchInferenceJob&Version=2024-01-01`
+
+    Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
     runs only the requests that have no result or error yet: the lines it finished are
     kept, so every request appears exactly once in the job's output at the end. A `Failed`
     job runs from the start. `RequestCounts` keep counting from where the job stopped.
@@ -297,7 +303,9 @@ async def asyncio(
 ) -> ErrorResponse | ResumeBatchInferenceJobResponse | None:
     """Resume a stopped or failed batch inference job
 
-     Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
+     Request line: `POST /?Action=ResumeBatchInferenceJob&Version=2024-01-01`
+
+    Queues a `Terminated` or `Failed` job again under the same Id. A `Terminated` job
     runs only the requests that have no result or error yet: the lines it finished are
     kept, so every request appears exactly once in the job's output at the end. A `Failed`
     job runs from the start. `RequestCounts` keep counting from where the job stopped.

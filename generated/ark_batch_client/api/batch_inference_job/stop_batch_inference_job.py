@@ -153,7 +153,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | StopBatchInferenceJobResponse]:
     """Stop a batch inference job
 
-     Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
+     Request line: `POST /?Action=StopBatchInferenceJob&Version=2024-01-01`
+
+    Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
     `Terminated` when execution has stopped. Requests that already ran keep their results
     and errors, which are published under the output prefix; `RequestCounts` describe them;
     the other requests are cancelled. Stopping a `Terminating` or `Terminated` job again
@@ -201,7 +203,9 @@ def sync(
 ) -> ErrorResponse | StopBatchInferenceJobResponse | None:
     """Stop a batch inference job
 
-     Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
+     Request line: `POST /?Action=StopBatchInferenceJob&Version=2024-01-01`
+
+    Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
     `Terminated` when execution has stopped. Requests that already ran keep their results
     and errors, which are published under the output prefix; `RequestCounts` describe them;
     the other requests are cancelled. Stopping a `Terminating` or `Terminated` job again
@@ -242,7 +246,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | StopBatchInferenceJobResponse]:
     """Stop a batch inference job
 
-     Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
+     Request line: `POST /?Action=StopBatchInferenceJob&Version=2024-01-01`
+
+    Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
     `Terminated` when execution has stopped. Requests that already ran keep their results
     and errors, which are published under the output prefix; `RequestCounts` describe them;
     the other requests are cancelled. Stopping a `Terminating` or `Terminated` job again
@@ -288,7 +294,9 @@ async def asyncio(
 ) -> ErrorResponse | StopBatchInferenceJobResponse | None:
     """Stop a batch inference job
 
-     Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
+     Request line: `POST /?Action=StopBatchInferenceJob&Version=2024-01-01`
+
+    Stops a `Queued` or `Running` job: it moves to `Terminating` at once and to
     `Terminated` when execution has stopped. Requests that already ran keep their results
     and errors, which are published under the output prefix; `RequestCounts` describe them;
     the other requests are cancelled. Stopping a `Terminating` or `Terminated` job again

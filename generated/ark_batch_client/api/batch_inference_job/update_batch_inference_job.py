@@ -154,7 +154,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -200,7 +202,9 @@ def sync(
 ) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -239,7 +243,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | UpdateBatchInferenceJobResponse]:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 
@@ -283,7 +289,9 @@ async def asyncio(
 ) -> ErrorResponse | UpdateBatchInferenceJobResponse | None:
     """Update the name or description of a batch inference job
 
-     Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
+     Request line: `POST /?Action=UpdateBatchInferenceJob&Version=2024-01-01`
+
+    Changes `Name` and/or `Description` (an empty `Description` clears it) of a job in
     any phase, and moves its `UpdateTime`. Nothing else about a job can be changed. A
     request for an existing job with neither field is answered `400 MissingParameter`.
 

@@ -1,0 +1,136 @@
+"""The SQL of a List: its WHERE clause, and how its count and page are read.
+
+Filters go to the index or table that answers them (decision 0016): the generated
+columns of ``jobs``, ``job_tags`` for TagFilters, the trigram ``job_names`` for Name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["ListQuery", "count_from_tags", "is_dense", "where_clause"]
+
+
+@dataclass(slots=True)
+class ListQuery:
+    """The decoded ListBatchInferenceJobs request; empty sequences mean "no filter"."""
+
+    project_name: str | None = None
+    ids: Sequence[str] = ()
+    name: str | None = None
+    foundation_models: Sequence[tuple[str, Sequence[str]]] = ()
+    custom_model_ids: Sequence[str] = ()
+    phases: Sequence[str] = ()
+    tag_filters: Sequence[tuple[str, Sequence[str]]] = ()
+    sort_by: Literal["create_time", "update_time"] = "create_time"
+    descending: bool = True
+    page_number: int = 1
+    page_size: int = 10
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+# A trigram index finds substrings of 3 characters or more; shorter needles read the
+# (small) name table instead.
+_TRIGRAM = 3
+
+
+def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
+    needle = name.casefold()
+    if not drive:
+        # Checked per candidate row that another filter found: one rowid lookup.
+        return (
+            "EXISTS (SELECT 1 FROM job_names WHERE rowid = jobs.seq AND instr(name, ?) > 0)",
+            [needle],
+        )
+    if len(needle) >= _TRIGRAM:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [phrase]
+    return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
+
+
+def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    condition = "key = ?"
+    if values:
+        condition += f" AND value IN ({_placeholders(values)})"
+    return condition, [key, *values]
+
+
+def _tag_clause(
+    account_id: str, key: str, values: Sequence[str], *, drive: bool
+) -> tuple[str, list[Any]]:
+    condition, params = _tag_condition(key, values)
+    if drive:
+        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
+        return clause, [account_id, *params]
+    clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
+    return clause, params
+
+
+def count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
+    """A count read from the tags index alone, when one TagFilter is the only filter."""
+    if len(query.tag_filters) != 1 or query.name is not None or query.foundation_models:
+        return None
+    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
+        return None
+    key, values = query.tag_filters[0]
+    condition, params = _tag_condition(key, values)
+    sql = f"SELECT count(DISTINCT job_seq) FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
+    return sql, [account_id, *params]
+
+
+def where_clause(
+    account_id: str, query: ListQuery, *, dense: bool = False
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan."""
+    clauses = ["account_id = ?"]
+    params: list[Any] = [account_id]
+    if query.project_name is not None:
+        clauses.append("project_name = ?")
+        params.append(query.project_name)
+    for column, values in (
+        ("id", query.ids),
+        ("custom_model_id", query.custom_model_ids),
+        ("phase", query.phases),
+    ):
+        if values:
+            clauses.append(f"{column} IN ({_placeholders(values)})")
+            params.extend(values)
+    if query.foundation_models:
+        alternatives = []
+        for model_name, versions in query.foundation_models:
+            if versions:
+                alternatives.append(
+                    f"(model_name = ? AND model_version IN ({_placeholders(versions)}))"
+                )
+                params.append(model_name)
+                params.extend(versions)
+            else:
+                alternatives.append("model_name = ?")
+                params.append(model_name)
+        clauses.append(f"({' OR '.join(alternatives)})")
+    # One tag or name filter is a set the planner may start from; the others are
+    # checked per candidate, so no second large set is built only to be intersected.
+    for index, (key, values) in enumerate(query.tag_filters):
+        clause, values_params = _tag_clause(account_id, key, values, drive=index == 0 and not dense)
+        clauses.append(clause)
+        params.extend(values_params)
+    if query.name is not None:
+        clause, values_params = _name_clause(query.name, drive=not query.tag_filters and not dense)
+        clauses.append(clause)
+        params.extend(values_params)
+    return " AND ".join(clauses), params
+
+
+# Above this many matches, a name or tag filter's page is read in time order from the
+# account's index, checking each job in turn and stopping at the page, rather than by
+# sorting every match.
+_DENSE_MATCHES = 1000
+
+
+def is_dense(query: ListQuery, total: int) -> bool:
+    return total > _DENSE_MATCHES and not query.phases and bool(query.name or query.tag_filters)
