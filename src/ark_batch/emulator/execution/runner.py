@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ark_batch.emulator import phases
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
 from ark_batch.emulator.execution.leases import Lease, LeaseLostError
@@ -47,7 +48,6 @@ __all__ = ["JobRunner", "StorageUnavailableError", "deadline"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
 
-_TERMINAL = ("Completed", "Failed", "Terminated")
 
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
@@ -118,11 +118,11 @@ class JobRunner:
         """
         self._lease = lease
         job = self.jobs.get_any(lease.job_id)
-        if job is None or job.phase in _TERMINAL:
+        if job is None or job.phase in phases.ENDED_PHASES:
             # Ended (or deleted) while this claim was on its way: nothing left to do.
             self._forget(lease.job_id)
             return
-        if job.phase not in ("Running", "Terminating"):
+        if job.phase not in (phases.RUNNING, phases.TERMINATING):
             return
         try:
             self._run(job)
@@ -146,7 +146,7 @@ class JobRunner:
         return self._lease
 
     def _run(self, job: Job) -> None:
-        if job.phase == "Terminating":
+        if job.phase == phases.TERMINATING:
             self._finish(job, self._load(job), self._termination_cause(job))
             return
         state = self.progress.load(job.id)
@@ -175,7 +175,7 @@ class JobRunner:
         if stop is _Stop.EXPIRED:
             self.jobs.transition(
                 job.id,
-                "Terminating",
+                phases.TERMINATING,
                 f"The CompletionWindow ({job.completion_window}) expired; stopping the job.",
                 self.clock(),
             )
@@ -190,7 +190,7 @@ class JobRunner:
         if self.clock() >= deadline(job, self.config.time_speed):
             return _Stop.EXPIRED
         current = self.jobs.get_any(job.id)
-        if current is None or current.phase == "Terminating":
+        if current is None or current.phase == phases.TERMINATING:
             return _Stop.STOPPED
         return None
 
@@ -323,14 +323,14 @@ class JobRunner:
             fields.update(error_bucket=job.output_bucket, error_key=errors_key)
         self.jobs.update_job(job.id, now=now, **fields)
         if stop is None and self.jobs.transition_from(
-            job.id, ("Running",), "Completed", _completed_message(state), now
+            job.id, (phases.RUNNING,), phases.COMPLETED, _completed_message(state), now
         ):
             self._forget(job.id)
             return
         # Stopped, or a Stop arrived after the last line ran. The progress and spool stay
         # so that ResumeBatchInferenceJob runs only the lines without a result.
         cause = stop or self._termination_cause(job)
-        self.jobs.transition(job.id, "Terminated", _terminated_message(job, state, cause), now)
+        self.jobs.transition(job.id, phases.TERMINATED, _terminated_message(job, state, cause), now)
 
     def _publish(self, path: Path, size: int, job: Job, key: str) -> None:
         # A previous run may have been killed after spooling beyond the commit point.
@@ -357,7 +357,7 @@ class JobRunner:
                 now=now,
             )
             message += " No output was published; the request counts were reset to 0."
-        self.jobs.transition(job.id, "Failed", message, now)
+        self.jobs.transition(job.id, phases.FAILED, message, now)
         self._forget(job.id)
 
     def _forget(self, job_id: str) -> None:
