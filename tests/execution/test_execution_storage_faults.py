@@ -22,7 +22,11 @@ from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.emulator.execution.progress import JobSpool
 from ark_batch.emulator.log_limit import RateLimitedLog
-from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_error,
+    describe_storage_error,
+    storage_cause,
+)
 from ark_batch.storage import (
     InvalidObjectKeyError,
     LocalObjectStore,
@@ -38,7 +42,7 @@ HOST_PATH = "/srv/secret-host-path/objects/bkt/x"
 class _FailingUploads(LocalObjectStore):
     """Uploads raise `error` while `failing` is set, like a read-only or full output dir."""
 
-    def __init__(self, root: Path, error: OSError) -> None:
+    def __init__(self, root: Path, error: Exception) -> None:
         super().__init__(root)
         self.error = error
         self.failing = threading.Event()
@@ -146,6 +150,70 @@ def test_a_permanent_error_fails_the_job_without_host_paths(tmp_path: Path) -> N
         assert (job.completed, job.failed) == (0, 0)
     finally:
         env.close()
+
+
+def _wrapped_os_error() -> RuntimeError:
+    """An error whose text carries an OSError's, host path included, raised from it."""
+    try:
+        raise OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH)
+    except OSError as exc:
+        try:
+            raise RuntimeError(f"spooling the output failed: {exc}") from exc
+        except RuntimeError as wrapped:
+            return wrapped
+
+
+def test_an_internal_error_wrapping_an_os_error_fails_the_job_without_host_paths(
+    tmp_path: Path,
+) -> None:
+    store = _FailingUploads(tmp_path / "objects", _wrapped_os_error())
+    env = ExecEnv(tmp_path / "emulator", store)
+    try:
+        write_jsonl(store, env.bucket, "in/wrapped.jsonl", [chat_line("a")])
+        job_id = env.create("in/wrapped.jsonl")
+        env.worker()
+        job = env.wait(job_id)
+        assert job.phase == "Failed"
+        assert HOST_PATH not in job.status_message
+        assert job.status_message.startswith(
+            "The job failed: internal error in the emulator (spooling the output failed: "
+            f"[Errno {errno.ENAMETOOLONG}] File name too long: '<path>')."
+        )
+    finally:
+        env.close()
+
+
+def _raised_from_none() -> ValueError:
+    """An error whose text carries an OSError's, with the OSError itself dropped."""
+    try:
+        raise ValueError(f"cannot stat: {FileNotFoundError(2, 'No such file', HOST_PATH)}")
+    except ValueError as bare:
+        return bare
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH), "File name too long"),
+        (
+            OSError(errno.EXDEV, "Invalid cross-device link", HOST_PATH, None, HOST_PATH + "2"),
+            "Invalid cross-device link",
+        ),
+        (OSError(errno.EIO, "Input/output error", HOST_PATH.encode()), "Input/output error"),
+        (OSError(f"no errno, {HOST_PATH}"), "OSError"),
+        (
+            _wrapped_os_error(),
+            "spooling the output failed: "
+            f"[Errno {errno.ENAMETOOLONG}] File name too long: '<path>'",
+        ),
+        (_raised_from_none(), "cannot stat: [Errno 2] No such file: '<path>'"),
+        (KeyError("Phase"), "'Phase'"),
+    ],
+)
+def test_describe_error_never_names_a_host_path(error: BaseException, expected: str) -> None:
+    text = describe_error(error)
+    assert text == expected
+    assert "secret-host-path" not in text
 
 
 def test_fifo_input_fails_as_not_a_regular_file(local_env: ExecEnv) -> None:

@@ -37,7 +37,11 @@ from ark_batch.emulator.execution.progress import (
     ProgressStore,
 )
 from ark_batch.emulator.execution.validation import validate_input
-from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_error,
+    describe_storage_error,
+    storage_cause,
+)
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import ObjectStore, PermanentStorageError
 
@@ -136,7 +140,9 @@ class JobRunner:
                 raise StorageUnavailableError(describe_storage_error(cause)) from exc
             # One broken job must never take the worker or the other jobs down.
             logger.exception("job %s failed in the emulator", job.id)
-            self._fail(job, f"The job failed: internal error in the emulator ({_name(exc)}).")
+            self._fail(
+                job, f"The job failed: internal error in the emulator ({describe_error(exc)})."
+            )
 
     @property
     def lease(self) -> Lease:
@@ -380,13 +386,6 @@ def _check_input_unchanged(state: Progress) -> None:
             "The input file changed while the job was running: "
             f"{state.total} request lines were expected, {done} were read."
         )
-
-
-def _name(exc: Exception) -> str:
-    """What went wrong, without the host paths an OSError's text carries."""
-    if isinstance(exc, OSError):
-        return describe_storage_error(exc)
-    return str(exc)
 
 
 def _tally(state: Progress) -> str:
