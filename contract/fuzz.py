@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ark_batch._api import CREATE
 from ark_batch.emulator.config import CREDENTIALS_ENV
 from contract.auth import ACCESS_KEY_ENV, SECRET_KEY_ENV, SESSION_TOKEN_ENV
 from contract.checks import TARGET_ENV
@@ -98,7 +99,7 @@ def _schemathesis_command(args: argparse.Namespace, url: str, excluded: Sequence
         str(args.max_time),
     ]
     if skip_create:
-        command += ["--exclude-operation-id", "CreateBatchInferenceJob"]
+        command += ["--exclude-operation-id", CREATE]
     return command + list(args.schemathesis_args)
 
 

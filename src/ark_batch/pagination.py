@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
+from ark_batch._api import DEFAULT_PAGE_NUMBER, MAX_PAGE_SIZE
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
 
 __all__ = ["DEFAULT_MAX_PAGES", "aiter_jobs", "iter_jobs"]
 
-#: 10 000 pages of 100: a million jobs, far beyond any real account.
+#: 10 000 full pages: a million jobs, far beyond any real account.
 DEFAULT_MAX_PAGES = 10_000
 
 FetchPage = Callable[[int, int], ListBatchInferenceJobsResult]
@@ -63,8 +64,8 @@ class _Cursor:
 def iter_jobs(
     fetch: FetchPage,
     *,
-    first_page: int = 1,
-    page_size: int = 100,
+    first_page: int = DEFAULT_PAGE_NUMBER,
+    page_size: int = MAX_PAGE_SIZE,
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Iterator[BatchInferenceJob]:
     """Yield every job, calling ``fetch(page_number, page_size)`` only as needed."""
@@ -76,8 +77,8 @@ def iter_jobs(
 async def aiter_jobs(
     fetch: AsyncFetchPage,
     *,
-    first_page: int = 1,
-    page_size: int = 100,
+    first_page: int = DEFAULT_PAGE_NUMBER,
+    page_size: int = MAX_PAGE_SIZE,
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> AsyncIterator[BatchInferenceJob]:
     """The async twin of :func:`iter_jobs`."""

@@ -3,8 +3,9 @@
 ``tests/test_bump_drill.py`` runs this file in a subprocess, with the freshly generated
 client first on ``PYTHONPATH`` and the drill's facts in ``ARK_BATCH_DRILL`` (JSON: the spec
 directory, the old and new Version, and the names of the added request field, job field
-and phase). Each check is a plain test function; add more (facade, CLI, emulator storage)
-the same way.
+and phase). The Create request field is also a member of the new job schema. Each
+check is a plain test function over one layer: the generated client, the facade, the
+CLI, the emulator's storage and its older Version.
 """
 
 from __future__ import annotations
@@ -18,19 +19,24 @@ from typing import Any
 
 import httpx
 import pytest
+from client.cli_support import run
 
 import ark_batch_client
-from ark_batch import _api
+from ark_batch import ArkBatch, _api
 from ark_batch.connect import make_client
 from ark_batch.emulator import EmulatorConfig
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
+    get_batch_inference_job,
     list_batch_inference_jobs,
 )
 from ark_batch_client.models import (
+    BatchInferenceJob,
     CreateBatchInferenceJobRequest,
     CreateBatchInferenceJobResponse,
+    GetBatchInferenceJobRequest,
+    GetBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest,
     ListBatchInferenceJobsResponse,
 )
@@ -72,6 +78,41 @@ def emulator(drill: Drill, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def client(emulator: EmbeddedEmulator) -> ark_batch_client.Client:
     return make_client(emulator.url, credentials=emulator.credentials)
+
+
+@pytest.fixture
+def ark(emulator: EmbeddedEmulator) -> Iterator[ArkBatch]:
+    with ArkBatch(emulator.url, credentials=emulator.credentials) as facade:
+        yield facade
+
+
+def attribute(model: type, member: str) -> str:
+    """The attribute of a generated ``model`` that holds the JSON ``member``."""
+    for field in model.__attrs_attrs__:  # type: ignore[attr-defined]
+        if field.name.replace("_", "") == member.lower():
+            return str(field.name)
+    raise AssertionError(f"{model.__name__} has no typed attribute for {member}")
+
+
+def stored_value(ark: ArkBatch, job_id: str, member: str) -> Any:
+    """``member`` of the job as the facade's Get returns it, as a typed attribute."""
+    job = ark.get_job(job_id)
+    assert isinstance(job, BatchInferenceJob)
+    assert member not in job.additional_properties  # typed, not a leftover
+    return getattr(job, attribute(BatchInferenceJob, member))
+
+
+def cli(emulator: EmbeddedEmulator, *args: str) -> str:
+    """``ark-batch ARGS`` in-process against the emulator; its stdout (exit 0)."""
+    credentials = emulator.credentials
+    env = {
+        "ARK_BATCH_ENDPOINT": emulator.url,
+        "VOLCENGINE_ACCESS_KEY": credentials.access_key,
+        "VOLCENGINE_SECRET_KEY": credentials.secret_key,
+    }
+    result = run(*args, env=env)
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
 
 
 def create_body(bucket_key: str, **extra: Any) -> dict[str, Any]:
@@ -143,3 +184,107 @@ def test_the_job_model_has_the_new_field_typed(drill: Drill) -> None:
 
     fields = {a.name: a for a in BatchInferenceJob.__attrs_attrs__}
     assert any(name.replace("_", "") == drill.job_field.lower() for name in fields)
+
+
+def test_the_facade_sends_the_new_field_of_a_generated_request(drill: Drill, ark: ArkBatch) -> None:
+    request = CreateBatchInferenceJobRequest.from_dict(
+        create_body("in/facade-model.jsonl", **{drill.request_field: 3})
+    )
+    assert getattr(request, attribute(CreateBatchInferenceJobRequest, drill.request_field)) == 3
+    job_id = ark.create_job(request).id
+    assert stored_value(ark, job_id, drill.request_field) == 3
+
+
+def test_the_facade_sends_the_new_field_through_extra_body(drill: Drill, ark: ArkBatch) -> None:
+    job_id = ark.create_job(
+        name="drill",
+        model="doubao-pro-32k:240615",
+        input="drill-bucket/in/facade-extra.jsonl",
+        output="drill-bucket/out/",
+        extra_body={drill.request_field: 4},
+    ).id
+    assert stored_value(ark, job_id, drill.request_field) == 4
+
+
+def test_the_generated_get_returns_the_stored_field_typed(
+    drill: Drill, client: ark_batch_client.Client
+) -> None:
+    body = CreateBatchInferenceJobRequest.from_dict(
+        create_body("in/generated-get.jsonl", **{drill.request_field: 6})
+    )
+    created = create_batch_inference_job.sync(client=client, body=body)
+    assert isinstance(created, CreateBatchInferenceJobResponse), created
+    got = get_batch_inference_job.sync(
+        client=client, body=GetBatchInferenceJobRequest(id=created.result.id)
+    )
+    assert isinstance(got, GetBatchInferenceJobResponse), got
+    assert getattr(got.result, attribute(BatchInferenceJob, drill.request_field)) == 6
+
+
+def test_the_cli_sets_the_new_field_through_input_json(
+    drill: Drill, emulator: EmbeddedEmulator, ark: ArkBatch, tmp_path: Path
+) -> None:
+    request = tmp_path / "create.json"
+    request.write_text(
+        json.dumps(create_body("in/cli-input-json.jsonl", **{drill.request_field: 8})),
+        encoding="utf-8",
+    )
+    job_id = cli(emulator, "create", "--input-json", str(request)).strip()
+    assert stored_value(ark, job_id, drill.request_field) == 8
+    shown = json.loads(cli(emulator, "get", job_id, "--json"))
+    assert shown[drill.request_field] == 8
+
+
+def test_the_cli_sets_the_new_field_through_set(
+    drill: Drill, emulator: EmbeddedEmulator, ark: ArkBatch
+) -> None:
+    job_id = cli(
+        emulator,
+        "create",
+        "--name",
+        "drill",
+        "--model",
+        "doubao-pro-32k:240615",
+        "--input",
+        "tos://drill-bucket/in/cli-set.jsonl",
+        "--output",
+        "tos://drill-bucket/out/",
+        "--set",
+        f"{drill.request_field}:=9",
+    ).strip()
+    assert stored_value(ark, job_id, drill.request_field) == 9
+
+
+def test_list_filters_by_the_new_phase(
+    drill: Drill, emulator: EmbeddedEmulator, ark: ArkBatch, client: ark_batch_client.Client
+) -> None:
+    job_id = ark.create_job(
+        name="drill", model="doubao-pro-32k:240615", input="drill-bucket/in/phase.jsonl",
+        output="drill-bucket/out/",
+    ).id  # fmt: skip
+    state = emulator.state
+    assert state.store.transition(job_id, drill.phase, "set by the drill", state.config.clock())
+
+    items = ark.list_jobs(phases=[drill.phase]).items or []
+    assert [(job.id, job.status.phase) for job in items] == [(job_id, drill.phase)]
+    body = ListBatchInferenceJobsRequest.from_dict({"Filter": {"Phases": [drill.phase]}})
+    generated = list_batch_inference_jobs.sync(client=client, body=body)
+    assert isinstance(generated, ListBatchInferenceJobsResponse), generated
+    assert [job.id for job in generated.result.items or ()] == [job_id]
+    listed = cli(emulator, "list", "--phase", drill.phase.lower(), "--json")
+    assert job_id in listed
+
+
+def test_the_old_version_answers_in_its_own_shape(
+    drill: Drill, ark: ArkBatch, client: ark_batch_client.Client
+) -> None:
+    request = CreateBatchInferenceJobRequest.from_dict(
+        create_body("in/old-shape.jsonl", **{drill.request_field: 2})
+    )
+    job_id = ark.create_job(request).id
+    new = raw_call(client, "GetBatchInferenceJob", drill.new_version, {"Id": job_id})
+    old = raw_call(client, "GetBatchInferenceJob", drill.old_version, {"Id": job_id})
+    assert new.status_code == old.status_code == 200, (new.text, old.text)
+    assert new.json()["Result"][drill.request_field] == 2
+    assert drill.request_field not in old.json()["Result"]
+    assert old.json()["ResponseMetadata"]["Version"] == drill.old_version

@@ -19,6 +19,7 @@ from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY, D
 from ark_batch.emulator.cli import build_parser, main
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig, credentials_from_env
 from ark_batch.emulator.execution import ExecutionConfig
+from ark_batch.emulator.redaction import redact_url, redact_url_in
 
 
 def test_credential_parsing_defaults_account_and_user() -> None:
@@ -184,6 +185,37 @@ def test_access_log_prints_at_the_default_log_level(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_the_banner_never_prints_credentials_in_the_openai_base_url(tmp_path: Path) -> None:
+    url = "http://proxyuser:PROXYPASS@127.0.0.1:9/v1?api_key=QUERYTOKEN#access_token=FRAGTOKEN"
+    args = ["--data-dir", str(tmp_path), "--model-backend", "openai", "--openai-base-url", url]
+    process, _, lines = _start(args, {}, banner_lines=3)
+    process.terminate()
+    rest, _ = process.communicate(timeout=10)
+    printed = "\n".join(lines) + rest
+    for secret in ("proxyuser", "PROXYPASS", "QUERYTOKEN", "FRAGTOKEN"):
+        assert secret not in printed
+    assert "openai backend at http://***@127.0.0.1:9/v1?api_key=***#access_token=***" in printed
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
+        ("http://u:p@host/v1", "http://***@host/v1"),
+        ("http://host/v1?token=abc&api-version=2", "http://host/v1?token=***&api-version=***"),
+        ("http://host/v1?sk-bare-token", "http://host/v1?***"),
+        ("http://host/v1?empty=&", "http://host/v1?empty=&"),
+        ("http://host/v1#access_token=abc", "http://host/v1#access_token=***"),
+        ("s3+http://[AK:SECRET@host?x=1", "s3+http://***@host?x=***"),
+    ],
+)
+def test_redact_url_hides_user_info_and_query_values(url: str, shown: str) -> None:
+    """Also inside a message, with the redacted URL left whole."""
+    assert redact_url(url) == shown
+    assert redact_url_in(f"cannot reach {url}", url) == f"cannot reach {shown}"
 
 
 @pytest.mark.slow

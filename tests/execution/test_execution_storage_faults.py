@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_support import poll_until
 
 from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.emulator.execution.progress import JobSpool
 from ark_batch.emulator.log_limit import RateLimitedLog
-from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_error,
+    describe_storage_error,
+    storage_cause,
+)
 from ark_batch.storage import (
     InvalidObjectKeyError,
     LocalObjectStore,
@@ -38,7 +43,7 @@ HOST_PATH = "/srv/secret-host-path/objects/bkt/x"
 class _FailingUploads(LocalObjectStore):
     """Uploads raise `error` while `failing` is set, like a read-only or full output dir."""
 
-    def __init__(self, root: Path, error: OSError) -> None:
+    def __init__(self, root: Path, error: Exception) -> None:
         super().__init__(root)
         self.error = error
         self.failing = threading.Event()
@@ -90,7 +95,8 @@ def test_publish_denied_keeps_the_work_and_completes_once_writable(tmp_path: Pat
         job = env.wait(job_id)
         assert job.phase == "Completed", job.status_message
         _exactly_once(env, job, 500)
-        assert not spool.exists()
+        # The worker removes the spool just after the job turns Completed.
+        poll_until(spool.exists, lambda exists: not exists)
     finally:
         env.close()
 
@@ -129,8 +135,32 @@ def test_full_spool_waits_logs_once_and_resumes(
     assert all(HOST_PATH not in r.getMessage() for r in caplog.records)
 
 
-def test_a_permanent_error_fails_the_job_without_host_paths(tmp_path: Path) -> None:
-    error = OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH)
+def _wrapped_os_error() -> RuntimeError:
+    """An error whose text carries an OSError's, host path included, raised from it."""
+    try:
+        raise OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH)
+    except OSError as exc:
+        try:
+            raise RuntimeError(f"spooling the output failed: {exc}") from exc
+        except RuntimeError as wrapped:
+            return wrapped
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH), "File name too long"),
+        (
+            _wrapped_os_error(),
+            "spooling the output failed: "
+            f"[Errno {errno.ENAMETOOLONG}] File name too long: '<path>'",
+        ),
+    ],
+    ids=["os-error", "wrapping-an-os-error"],
+)
+def test_a_permanent_error_fails_the_job_without_host_paths(
+    tmp_path: Path, error: Exception, cause: str
+) -> None:
     store = _FailingUploads(tmp_path / "objects", error)
     env = ExecEnv(tmp_path / "emulator", store)
     try:
@@ -140,12 +170,45 @@ def test_a_permanent_error_fails_the_job_without_host_paths(tmp_path: Path) -> N
         job = env.wait(job_id)
         assert job.phase == "Failed"
         assert job.status_message == (
-            "The job failed: internal error in the emulator (File name too long). "
+            f"The job failed: internal error in the emulator ({cause}). "
             "No output was published; the request counts were reset to 0."
         )
         assert (job.completed, job.failed) == (0, 0)
     finally:
         env.close()
+
+
+def _raised_from_none() -> ValueError:
+    """An error whose text carries an OSError's, with the OSError itself dropped."""
+    try:
+        raise ValueError(f"cannot stat: {FileNotFoundError(2, 'No such file', HOST_PATH)}")
+    except ValueError as bare:
+        return bare
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH), "File name too long"),
+        (
+            OSError(errno.EXDEV, "Invalid cross-device link", HOST_PATH, None, HOST_PATH + "2"),
+            "Invalid cross-device link",
+        ),
+        (OSError(errno.EIO, "Input/output error", HOST_PATH.encode()), "Input/output error"),
+        (OSError(f"no errno, {HOST_PATH}"), "OSError"),
+        (
+            _wrapped_os_error(),
+            "spooling the output failed: "
+            f"[Errno {errno.ENAMETOOLONG}] File name too long: '<path>'",
+        ),
+        (_raised_from_none(), "cannot stat: [Errno 2] No such file: '<path>'"),
+        (KeyError("Phase"), "'Phase'"),
+    ],
+)
+def test_describe_error_never_names_a_host_path(error: BaseException, expected: str) -> None:
+    text = describe_error(error)
+    assert text == expected
+    assert "secret-host-path" not in text
 
 
 def test_fifo_input_fails_as_not_a_regular_file(local_env: ExecEnv) -> None:

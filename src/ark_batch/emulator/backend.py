@@ -16,6 +16,7 @@ from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.lifecycle import Lifecycle
+from ark_batch.emulator.phases import QUEUED
 from ark_batch.emulator.protocol import UTC8, EnvelopeError
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
@@ -86,7 +87,7 @@ def new_job(
     document.update(
         {
             "Status": {
-                "Phase": "Queued",
+                "Phase": QUEUED,
                 "PhaseTime": format_time(created),
                 "Message": QUEUED_MESSAGE,
             },

@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
+from ark_batch.emulator.phases import (
+    DELETABLE_PHASES,
+    QUEUED,
+    RESUMABLE_PHASES,
+    STOPPABLE_PHASES,
+    STOPPED_PHASES,
+    TERMINATING,
+)
 from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.emulator.store import DuplicateActiveJobError, Job, JobStore
 
@@ -21,14 +29,6 @@ __all__ = [
     "Lifecycle",
 ]
 
-#: Phases Stop moves to Terminating.
-STOPPABLE_PHASES = ("Queued", "Running")
-#: Phases where a Stop has nothing left to do (answered as a success: Stop is retried).
-_STOPPED_PHASES = ("Terminating", "Terminated")
-#: Phases Resume moves back to Queued.
-RESUMABLE_PHASES = ("Terminated", "Failed")
-#: Phases Delete accepts: the job has ended and nothing will write to it again.
-DELETABLE_PHASES = ("Completed", "Failed", "Terminated")
 
 STOPPING_MESSAGE = "The job was stopped by StopBatchInferenceJob and is stopping."
 RESUMED_MESSAGE = "The job was resumed by ResumeBatchInferenceJob and is queued."
@@ -88,7 +88,7 @@ class Lifecycle:
         dry_run = bool(body.get("DryRun", False))
         for _ in range(_ROUNDS):
             job = self._job(account, body["Id"])
-            if job.phase in _STOPPED_PHASES:
+            if job.phase in STOPPED_PHASES:
                 if dry_run:
                     raise _dry_run()
                 return {}
@@ -99,7 +99,7 @@ class Lifecycle:
             if self.store.transition_from(
                 job.id,
                 STOPPABLE_PHASES,
-                "Terminating",
+                TERMINATING,
                 STOPPING_MESSAGE,
                 self.clock(),
                 account_id=account.account_id,
@@ -124,7 +124,7 @@ class Lifecycle:
                 moved = self.store.transition_from(
                     job.id,
                     RESUMABLE_PHASES,
-                    "Queued",
+                    QUEUED,
                     RESUMED_MESSAGE,
                     now,
                     account_id=account.account_id,

@@ -10,7 +10,9 @@ which is a host path, so only `strerror` is used.
 from __future__ import annotations
 
 import errno
+import os
 import random
+import re
 import sqlite3
 
 from ark_batch.emulator.protocol import EnvelopeError
@@ -18,6 +20,7 @@ from ark_batch.storage import StorageError, is_permanent
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
+    "describe_error",
     "describe_storage_error",
     "retry_delay",
     "storage_cause",
@@ -77,6 +80,45 @@ def describe_storage_error(exc: BaseException) -> str:
     if isinstance(exc, StorageError):
         return str(exc)  # written by ark_batch.storage, which names objects, not paths
     return type(exc).__name__
+
+
+#: What a host path is replaced with in a message.
+PATH_PLACEHOLDER = "<path>"
+# An absolute path as an OSError's text quotes its file names: '/srv/data/x'.
+_QUOTED_PATH = re.compile(r"""(['"])/[^'"]*\1""")
+
+
+def describe_error(exc: BaseException) -> str:
+    """The text of any error, without a host path.
+
+    An OSError is named by :func:`describe_storage_error`. Another error's text can
+    carry an OSError's file names (``f"... {oserror}"``): each file name of an OSError
+    in its causes, and any quoted absolute path, becomes ``<path>``.
+    """
+    if isinstance(exc, OSError):
+        return describe_storage_error(exc)
+    text = str(exc) or type(exc).__name__
+    for name in sorted(_file_names(exc), key=len, reverse=True):
+        text = text.replace(name, PATH_PLACEHOLDER)
+    return _QUOTED_PATH.sub(lambda match: f"{match[1]}{PATH_PLACEHOLDER}{match[1]}", text)
+
+
+def _file_names(exc: BaseException) -> set[str]:
+    """The file names of every OSError in ``exc`` and its causes and contexts."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            for name in (current.filename, current.filename2):
+                if isinstance(name, (str, bytes, os.PathLike)):
+                    names.add(os.fsdecode(name))
+        pending += [link for link in (current.__cause__, current.__context__) if link]
+    return {name for name in names if name}
 
 
 #: Seconds a client is asked to wait before retrying a request that met a storage fault.

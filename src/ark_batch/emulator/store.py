@@ -38,6 +38,7 @@ from ark_batch.emulator.job import (
 )
 from ark_batch.emulator.list_query import ListQuery, count_from_tags, is_dense, where_clause
 from ark_batch.emulator.migrations import migrate
+from ark_batch.emulator.phases import ACTIVE_PHASES
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -51,7 +52,6 @@ __all__ = [
     "parse_time",
 ]
 
-ACTIVE_PHASES = ("Queued", "Running")
 #: trigram FTS5 (3.34), generated columns (3.31).
 MINIMUM_SQLITE = (3, 34, 0)
 MMAP_BYTES = 256 * 1024 * 1024

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from ark_batch.emulator.execution.config import ExecutionConfig
+from ark_batch.emulator.redaction import redact_url
 
 __all__ = [
     "OPENAI_API_KEY_ENV",
@@ -127,12 +127,13 @@ def describe_execution(config: ExecutionConfig, data_dir: Path) -> str:
     """One banner line saying how jobs run and where their files live."""
     if not config.enabled:
         return "  job execution is OFF (jobs stay Queued)"
-    if config.backend == "openai":
-        backend = f"openai backend at {config.openai_base_url}"
+    if config.backend == "openai" and config.openai_base_url:
+        # A base URL may carry a proxy password or a token; the banner shows neither.
+        backend = f"openai backend at {redact_url(config.openai_base_url)}"
     else:
         backend = "echo backend"
     storage = (
-        _without_credentials(config.storage_url)
+        redact_url(config.storage_url)
         if config.storage_url
         else f"{Path(data_dir) / 'objects'}/<bucket>/<key>"
     )
@@ -145,12 +146,3 @@ def describe_execution(config: ExecutionConfig, data_dir: Path) -> str:
         extras.append(f"time speed x{config.time_speed:g}")
     suffix = f" ({', '.join(extras)})" if extras else ""
     return f"  jobs run on the {backend}{suffix}; objects in {storage}"
-
-
-def _without_credentials(url: str) -> str:
-    """`url` with any ``user:password@`` removed: the banner must not print secrets."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))

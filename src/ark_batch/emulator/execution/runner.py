@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ark_batch.emulator import phases
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
 from ark_batch.emulator.execution.leases import Lease, LeaseLostError
@@ -36,7 +37,11 @@ from ark_batch.emulator.execution.progress import (
     ProgressStore,
 )
 from ark_batch.emulator.execution.validation import validate_input
-from ark_batch.emulator.storage_faults import describe_storage_error, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_error,
+    describe_storage_error,
+    storage_cause,
+)
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import ObjectStore, PermanentStorageError
 
@@ -47,7 +52,6 @@ __all__ = ["JobRunner", "StorageUnavailableError", "deadline"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
 
-_TERMINAL = ("Completed", "Failed", "Terminated")
 
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
@@ -118,11 +122,11 @@ class JobRunner:
         """
         self._lease = lease
         job = self.jobs.get_any(lease.job_id)
-        if job is None or job.phase in _TERMINAL:
+        if job is None or job.phase in phases.ENDED_PHASES:
             # Ended (or deleted) while this claim was on its way: nothing left to do.
             self._forget(lease.job_id)
             return
-        if job.phase not in ("Running", "Terminating"):
+        if job.phase not in (phases.RUNNING, phases.TERMINATING):
             return
         try:
             self._run(job)
@@ -136,7 +140,9 @@ class JobRunner:
                 raise StorageUnavailableError(describe_storage_error(cause)) from exc
             # One broken job must never take the worker or the other jobs down.
             logger.exception("job %s failed in the emulator", job.id)
-            self._fail(job, f"The job failed: internal error in the emulator ({_name(exc)}).")
+            self._fail(
+                job, f"The job failed: internal error in the emulator ({describe_error(exc)})."
+            )
 
     @property
     def lease(self) -> Lease:
@@ -146,7 +152,7 @@ class JobRunner:
         return self._lease
 
     def _run(self, job: Job) -> None:
-        if job.phase == "Terminating":
+        if job.phase == phases.TERMINATING:
             self._finish(job, self._load(job), self._termination_cause(job))
             return
         state = self.progress.load(job.id)
@@ -175,7 +181,7 @@ class JobRunner:
         if stop is _Stop.EXPIRED:
             self.jobs.transition(
                 job.id,
-                "Terminating",
+                phases.TERMINATING,
                 f"The CompletionWindow ({job.completion_window}) expired; stopping the job.",
                 self.clock(),
             )
@@ -190,7 +196,7 @@ class JobRunner:
         if self.clock() >= deadline(job, self.config.time_speed):
             return _Stop.EXPIRED
         current = self.jobs.get_any(job.id)
-        if current is None or current.phase == "Terminating":
+        if current is None or current.phase == phases.TERMINATING:
             return _Stop.STOPPED
         return None
 
@@ -323,14 +329,14 @@ class JobRunner:
             fields.update(error_bucket=job.output_bucket, error_key=errors_key)
         self.jobs.update_job(job.id, now=now, **fields)
         if stop is None and self.jobs.transition_from(
-            job.id, ("Running",), "Completed", _completed_message(state), now
+            job.id, (phases.RUNNING,), phases.COMPLETED, _completed_message(state), now
         ):
             self._forget(job.id)
             return
         # Stopped, or a Stop arrived after the last line ran. The progress and spool stay
         # so that ResumeBatchInferenceJob runs only the lines without a result.
         cause = stop or self._termination_cause(job)
-        self.jobs.transition(job.id, "Terminated", _terminated_message(job, state, cause), now)
+        self.jobs.transition(job.id, phases.TERMINATED, _terminated_message(job, state, cause), now)
 
     def _publish(self, path: Path, size: int, job: Job, key: str) -> None:
         # A previous run may have been killed after spooling beyond the commit point.
@@ -357,7 +363,7 @@ class JobRunner:
                 now=now,
             )
             message += " No output was published; the request counts were reset to 0."
-        self.jobs.transition(job.id, "Failed", message, now)
+        self.jobs.transition(job.id, phases.FAILED, message, now)
         self._forget(job.id)
 
     def _forget(self, job_id: str) -> None:
@@ -380,13 +386,6 @@ def _check_input_unchanged(state: Progress) -> None:
             "The input file changed while the job was running: "
             f"{state.total} request lines were expected, {done} were read."
         )
-
-
-def _name(exc: Exception) -> str:
-    """What went wrong, without the host paths an OSError's text carries."""
-    if isinstance(exc, OSError):
-        return describe_storage_error(exc)
-    return str(exc)
 
 
 def _tally(state: Progress) -> str:

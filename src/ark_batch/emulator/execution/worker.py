@@ -25,6 +25,7 @@ from ark_batch.emulator.execution.model_backends import ModelBackend, build_back
 from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
+from ark_batch.emulator.phases import COMPLETED, FAILED, QUEUED, RUNNING, TERMINATING
 from ark_batch.emulator.storage_faults import describe_storage_error, retry_delay, storage_cause
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
@@ -167,7 +168,7 @@ class ExecutionWorker:
             self._active = {k: f for k, f in self._active.items() if not f.done()}
         # Left behind by a process that was killed or stopped, or whose lease lapsed:
         # resume them first.
-        for phase in ("Terminating", "Running"):
+        for phase in (TERMINATING, RUNNING):
             for job in self._jobs.jobs_in_phase(phase):
                 if self._shutdown.is_set():
                     return
@@ -176,7 +177,7 @@ class ExecutionWorker:
                     if lease is not None:
                         self._submit(lease)
         now = self.clock()
-        for job in self._jobs.jobs_in_phase("Queued"):
+        for job in self._jobs.jobs_in_phase(QUEUED):
             if self._shutdown.is_set():
                 return
             expired = now >= deadline(job, self.config.time_speed)
@@ -188,7 +189,7 @@ class ExecutionWorker:
             if expired:
                 self._jobs.transition(
                     job.id,
-                    "Terminating",
+                    TERMINATING,
                     f"The CompletionWindow ({job.completion_window}) expired while the "
                     "job was queued; stopping the job.",
                     now,
@@ -198,7 +199,7 @@ class ExecutionWorker:
                 # Terminating for hours.
                 self._keeper.hold(lease)
                 self._run_job(lease)
-            elif self._jobs.transition_from(job.id, ("Queued",), "Running", RUNNING_MESSAGE, now):
+            elif self._jobs.transition_from(job.id, (QUEUED,), RUNNING, RUNNING_MESSAGE, now):
                 self._submit(lease)
             else:
                 # A StopBatchInferenceJob moved it meanwhile; a later pass takes it up in
@@ -297,7 +298,7 @@ class ExecutionWorker:
         for job_id in known:
             job = self._jobs.get_any(job_id)
             # A Terminated job keeps its progress: Resume continues from it.
-            if job is None or job.phase in ("Completed", "Failed"):
+            if job is None or job.phase in (COMPLETED, FAILED):
                 progress.delete(job_id)
                 JobSpool(spool_root / job_id).remove()
 
