@@ -151,6 +151,21 @@ def test_a_store_dir_that_does_not_exist_is_refused(emulator_url: str, tmp_path:
     assert not nowhere.exists()
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "ftp://AKID:SECRET-KEY@host/bucket?token=SECRET-TOKEN",
+        "s3+ftp://host/?X-Amz-Security-Token=SECRET-TOKEN#SECRET-KEY",
+    ],
+)
+def test_a_bad_store_url_is_one_line_without_its_credentials(emulator_url: str, store: str) -> None:
+    result = run("results", "bi-20240101000000-abcde", "--store", store, "--endpoint", emulator_url)
+    assert result.exit_code == 2
+    [line] = lines(result.stderr)
+    assert line.startswith("Error: --store ")
+    assert "SECRET" not in line
+
+
 # --- input files --------------------------------------------------------------------------
 
 

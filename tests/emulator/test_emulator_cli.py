@@ -19,7 +19,7 @@ from ark_batch.emulator import DEV_ACCESS_KEY, DEV_ACCOUNT_ID, DEV_SECRET_KEY, D
 from ark_batch.emulator.cli import build_parser, main
 from ark_batch.emulator.config import AccountCredential, EmulatorConfig, credentials_from_env
 from ark_batch.emulator.execution import ExecutionConfig
-from ark_batch.emulator.redaction import redact_url, redact_url_in
+from ark_batch.redaction import redact_url, redact_url_in
 
 
 def test_credential_parsing_defaults_account_and_user() -> None:

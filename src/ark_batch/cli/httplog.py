@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ark_batch.cli.state import state
+from ark_batch.redaction import redact_userinfo
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["VERBOSE_HELP", "HttpLog", "log_to_stderr", "redact_url"]
+__all__ = ["VERBOSE_HELP", "HttpLog", "log_to_stderr"]
 
 logger = logging.getLogger("ark_batch.http")
 
@@ -48,17 +49,6 @@ def log_to_stderr(ctx: typer.Context) -> None:
         root.setLevel(level)
 
     ctx.find_root().call_on_close(restore)
-
-
-def redact_url(url: str) -> str:
-    """``url`` without any user:password part."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, path = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rsplit("@", 1)[1]
-    return f"{scheme}://{authority}{slash}{path}"
 
 
 def _action(request: httpx.Request) -> str:
@@ -100,7 +90,7 @@ class HttpLog:
         self._started[id(request)] = time.perf_counter()
         if attempt > 1:
             logger.debug("retrying %s: attempt %d", action, attempt)
-        logger.debug("%s %s", request.method, redact_url(str(request.url)))
+        logger.debug("%s %s", request.method, redact_userinfo(str(request.url)))
 
     def _on_response(self, response: httpx.Response) -> None:
         response.read()

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import typer
 
 from ark_batch.cli.failures import UsageError
-from ark_batch.cli.httplog import redact_url
+from ark_batch.redaction import redact_url
 
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore

@@ -43,8 +43,8 @@ from ark_batch.emulator.execution.cli import (
     execution_config_from_args,
 )
 from ark_batch.emulator.migrations import SchemaTooNewError
-from ark_batch.emulator.redaction import redact_url_in
 from ark_batch.emulator.wire import envelope_protocol
+from ark_batch.redaction import redact_url_in
 from ark_batch.storage import ObjectStore, StorageError, open_store
 
 __all__ = ["build_parser", "main"]

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ark_batch.emulator.execution.config import ExecutionConfig
-from ark_batch.emulator.redaction import redact_url
+from ark_batch.redaction import redact_url
 
 __all__ = [
     "OPENAI_API_KEY_ENV",

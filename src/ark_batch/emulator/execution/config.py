@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ark_batch.emulator.execution.worker import install
-from ark_batch.emulator.redaction import REDACTED, redact_url
+from ark_batch.redaction import REDACTED, redact_url
 from ark_batch.storage import ObjectStore
 
 if TYPE_CHECKING:

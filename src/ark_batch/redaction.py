@@ -1,10 +1,10 @@
-"""Keep credentials written into URLs out of everything the emulator prints."""
+"""Keep credentials written into URLs out of everything the client, CLI and emulator print."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["REDACTED", "redact_url", "redact_url_in"]
+__all__ = ["REDACTED", "redact_url", "redact_url_in", "redact_userinfo"]
 
 REDACTED = "***"
 # Everything between "//" and the last "@" before the path: user info, however malformed.
@@ -21,6 +21,12 @@ def redact_url(url: str) -> str:
     """
     head, tail = _split(url)
     return _USERINFO.sub(rf"\g<1>{REDACTED}@", head) + _PARAMETER.sub(_redact_parameter, tail)
+
+
+def redact_userinfo(url: str) -> str:
+    """``url`` with only its user info replaced (an API request URL's query is not secret)."""
+    head, tail = _split(url)
+    return _USERINFO.sub(rf"\g<1>{REDACTED}@", head) + tail
 
 
 def redact_url_in(text: str, url: str) -> str:
