@@ -46,8 +46,8 @@ _SUBCLASSES: dict[type[Any], type[Any]] = {}
 def with_response_cookies(base: type[_Client]) -> type[_Client]:
     """A subclass of the httpx client class ``base`` whose ``cookies`` is a ResponseCookies.
 
-    httpx reads and writes a client's cookies only through its public ``cookies``
-    property, which the subclass overrides; its constructor takes the same arguments.
+    httpx reads a client's cookies only through its public ``cookies`` property, which
+    the subclass overrides; its constructor takes the same arguments.
     """
 
     known = _SUBCLASSES.get(base)

@@ -483,6 +483,13 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
         "team",
         "a",
     )
+    # Each Name match is checked against the account in a narrow index, not the table.
+    assert "COVERING INDEX jobs_account_by_seq" in plan(
+        "SELECT count(*) FROM jobs WHERE account_id = ? AND "
+        "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)",
+        "A",
+        '"nightly"',
+    )
 
 
 def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore) -> None:
