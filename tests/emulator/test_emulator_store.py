@@ -530,3 +530,18 @@ def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
     assert shapes.shape_result("GetBatchInferenceJob", answer) == answer
     with pytest.raises(KeyError, match="no action 'PauseBatchInferenceJob'"):
         shapes.request_defaults("PauseBatchInferenceJob")
+
+
+def test_a_name_filter_alone_counts_only_the_account(store: JobStore) -> None:
+    store.insert_many(
+        [
+            make_job(1, name='Nightly "eval" run'),
+            make_job(2, name="nightly other"),
+            make_job(3, account="2100000001", name="nightly elsewhere"),
+            make_job(4, name="weekly"),
+        ]
+    )
+    for name, expected in (("NIGHTLY", 2), ('"eval"', 1), ("ly", 3), ("nope", 0)):
+        total, jobs = store.list("2100000000", ListQuery(name=name))
+        assert total == len(jobs) == expected, name
+    assert store.list("2100000001", ListQuery(name="nightly"))[0] == 1
