@@ -15,8 +15,6 @@ import httpx
 
 __all__ = ["ResponseCookies", "with_response_cookies"]
 
-_SETS_COOKIE = ("set-cookie", "set-cookie2")
-
 _Client = TypeVar("_Client", httpx.Client, httpx.AsyncClient)
 
 
@@ -26,7 +24,7 @@ class ResponseCookies(httpx.Cookies):
     def extract_cookies(self, response: httpx.Response) -> None:
         """Load the cookies of ``response``'s ``Set-Cookie`` headers, if it has any."""
         headers = response.headers
-        if any(name in headers for name in _SETS_COOKIE):
+        if "set-cookie" in headers or "set-cookie2" in headers:
             super().extract_cookies(response)
 
 
