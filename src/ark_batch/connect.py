@@ -23,6 +23,7 @@ from attrs import define
 from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import RedirectError
+from ark_batch.response_cookies import with_response_cookies
 from ark_batch_client import Client
 
 __all__ = [
@@ -107,13 +108,14 @@ class SignedClient(Client):
     def get_httpx_client(self) -> httpx.Client:
         """The sync httpx client (made on first use)."""
         if self._client is None:
-            self._client = httpx.Client(**self._shared_args(_refuse_redirect, httpx.BaseTransport))
+            cls = with_response_cookies(httpx.Client)
+            self._client = cls(**self._shared_args(_refuse_redirect, httpx.BaseTransport))
         return self._client
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""
         if self._async_client is None:
-            cls = async_client_class()
+            cls = with_response_cookies(async_client_class())
             args = self._shared_args(_refuse_redirect_async, httpx.AsyncBaseTransport)
             self._async_client = cls(**args)
         return self._async_client

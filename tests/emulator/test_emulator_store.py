@@ -483,6 +483,13 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
         "team",
         "a",
     )
+    # Each Name match is checked against the account in a narrow index, not the table.
+    assert "COVERING INDEX jobs_account_by_seq" in plan(
+        "SELECT count(*) FROM jobs WHERE account_id = ? AND "
+        "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)",
+        "A",
+        '"nightly"',
+    )
 
 
 def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore) -> None:
@@ -523,3 +530,18 @@ def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
     assert shapes.shape_result("GetBatchInferenceJob", answer) == answer
     with pytest.raises(KeyError, match="no action 'PauseBatchInferenceJob'"):
         shapes.request_defaults("PauseBatchInferenceJob")
+
+
+def test_a_name_filter_alone_counts_only_the_account(store: JobStore) -> None:
+    store.insert_many(
+        [
+            make_job(1, name='Nightly "eval" run'),
+            make_job(2, name="nightly other"),
+            make_job(3, account="2100000001", name="nightly elsewhere"),
+            make_job(4, name="weekly"),
+        ]
+    )
+    for name, expected in (("NIGHTLY", 2), ('"eval"', 1), ("ly", 3), ("nope", 0)):
+        total, jobs = store.list("2100000000", ListQuery(name=name))
+        assert total == len(jobs) == expected, name
+    assert store.list("2100000001", ListQuery(name="nightly"))[0] == 1

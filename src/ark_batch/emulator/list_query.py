@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ListQuery", "count_from_tags", "is_dense", "where_clause"]
+__all__ = ["ListQuery", "count_from_names", "count_from_tags", "is_dense", "where_clause"]
 
 
 @dataclass(slots=True)
@@ -39,6 +39,11 @@ def _placeholders(values: Sequence[Any]) -> str:
 _TRIGRAM = 3
 
 
+def _phrase(needle: str) -> str:
+    """An FTS5 phrase that matches exactly the substring ``needle``."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
 def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
     needle = name.casefold()
     if not drive:
@@ -48,8 +53,7 @@ def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
             [needle],
         )
     if len(needle) >= _TRIGRAM:
-        phrase = '"' + needle.replace('"', '""') + '"'
-        return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [phrase]
+        return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [_phrase(needle)]
     return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
 
 
@@ -81,6 +85,26 @@ def count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] 
     condition, params = _tag_condition(key, values)
     sql = f"SELECT count(DISTINCT job_seq) FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
     return sql, [account_id, *params]
+
+
+def count_from_names(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
+    """A count driven by the trigram index, when a Name of 3+ characters is the only filter.
+
+    Each match is joined to the account's ``(seq, account_id)`` index entry, which costs
+    less than building the set of matches for ``seq IN (...)`` first.
+    """
+    if query.name is None or len(needle := query.name.casefold()) < _TRIGRAM:
+        return None
+    if query.tag_filters or query.foundation_models or query.project_name is not None:
+        return None
+    if query.ids or query.custom_model_ids or query.phases:
+        return None
+    # CROSS JOIN keeps the trigram match as the outer loop.
+    sql = (
+        "SELECT count(*) FROM job_names CROSS JOIN jobs "
+        "WHERE job_names MATCH ? AND jobs.seq = job_names.rowid AND jobs.account_id = ?"
+    )
+    return sql, [_phrase(needle), account_id]
 
 
 def where_clause(

@@ -210,6 +210,16 @@ ANALYZE sqlite_schema;
 """
 
 
+# A Name or TagFilters match is checked against the account in this narrow index, not in
+# the jobs table, whose rows hold whole documents: 23,000 name matches over 100,000 jobs
+# are counted in 10 ms instead of 16 ms (decision 0025).
+_SCHEMA_3 = """
+CREATE INDEX jobs_account_by_seq ON jobs (seq, account_id);
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('jobs', 'jobs_account_by_seq', '100000 1 1');
+ANALYZE sqlite_schema;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def step(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction first: run statement by
@@ -239,6 +249,7 @@ def _statements(sql: str) -> list[str]:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(_SCHEMA_1),
     _script(_SCHEMA_2),
+    _script(_SCHEMA_3),
 )
 LATEST = len(MIGRATIONS)
 

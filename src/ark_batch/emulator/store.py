@@ -36,7 +36,13 @@ from ark_batch.emulator.job import (
     parse_time,
     set_fields,
 )
-from ark_batch.emulator.list_query import ListQuery, count_from_tags, is_dense, where_clause
+from ark_batch.emulator.list_query import (
+    ListQuery,
+    count_from_names,
+    count_from_tags,
+    is_dense,
+    where_clause,
+)
 from ark_batch.emulator.migrations import migrate
 from ark_batch.emulator.phases import ACTIVE_PHASES
 
@@ -236,9 +242,13 @@ class JobStore:
         # One read transaction: the count and the page come from the same snapshot.
         conn.execute("BEGIN")
         try:
-            count_sql, count_params = count_from_tags(account_id, query) or (
-                f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
-                params,
+            count_sql, count_params = (
+                count_from_tags(account_id, query)
+                or count_from_names(account_id, query)
+                or (
+                    f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
+                    params,
+                )
             )
             (total,) = conn.execute(count_sql, count_params).fetchone()
             rows = []
