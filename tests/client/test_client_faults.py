@@ -488,3 +488,26 @@ def test_the_cli_reports_a_hostile_answer_in_one_line(handler: Callable[[Exchang
     assert "Traceback" not in result.stderr
     assert SECRET not in result.stderr + result.stdout
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_the_cli_http_timeout_bounds_a_call_to_a_hung_server() -> None:
+    from client.cli_support import run  # noqa: PLC0415
+
+    def hang(exchange: Exchange) -> None:
+        exchange.server.stopped.wait()
+
+    with LoopbackServer(hang) as server:
+        result = run("--http-timeout", "0.5", "get", "bi-1", "--endpoint", server.url)
+        asked = len(server.exchanges)
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: DeadlineExceededError: "), line
+    assert asked >= 1
+
+
+def test_the_cli_http_timeout_must_be_positive() -> None:
+    from client.cli_support import run  # noqa: PLC0415
+
+    result = run("--http-timeout", "0", "list")
+    assert result.exit_code == 2
+    assert "--http-timeout" in result.stderr

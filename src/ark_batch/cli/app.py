@@ -100,8 +100,20 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    http_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--http-timeout",
+            envvar="ARK_BATCH_HTTP_TIMEOUT",
+            show_envvar=True,
+            min=0.001,
+            metavar="SECONDS",
+            help="Give up on any one service call (retries included) after this long.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.ensure_object(CliState)
+    current = ctx.ensure_object(CliState)
+    current.http_timeout = http_timeout
     if verbose:
         log_to_stderr(ctx)
 

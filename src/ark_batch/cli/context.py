@@ -192,5 +192,6 @@ def connect(
         current.endpoint,
         credentials=settings.credentials,
         region=settings.region,
+        deadline=current.http_timeout,
         httpx_args={"event_hooks": log.event_hooks()},
     )

@@ -18,6 +18,8 @@ class CliState:
     """The running command's options and connection."""
 
     verbose: bool = False
+    #: ``--http-timeout``: the deadline of each service call, retries included.
+    http_timeout: float | None = None
     #: The endpoint the command's connection goes to, for error lines.
     endpoint: str | None = None
     #: The request log of the command's connection (its raw response bodies).
