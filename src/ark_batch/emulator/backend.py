@@ -17,7 +17,13 @@ from typing import Any
 from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.lifecycle import Lifecycle
 from ark_batch.emulator.phases import QUEUED
-from ark_batch.emulator.protocol import UTC8, EnvelopeError
+from ark_batch.emulator.protocol import (
+    UTC8,
+    EnvelopeError,
+    active_job_error,
+    dry_run_error,
+    not_found_error,
+)
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
     DuplicateActiveJobError,
@@ -178,10 +184,8 @@ class Backend:
                 account.account_id, body["ProjectName"], source["BucketName"], source["ObjectKey"]
             )
             if active is not None:
-                raise _active_job_error(active)
-            raise EnvelopeError(
-                "DryRunOperation", "Request would have succeeded, but DryRun flag is set."
-            )
+                raise active_job_error(active)
+            raise dry_run_error()
 
         created = self.clock().replace(microsecond=0)
         for _ in range(8):
@@ -195,7 +199,7 @@ class Backend:
             try:
                 self.store.create(job)
             except DuplicateActiveJobError as exc:
-                raise _active_job_error(exc.job_id) from None
+                raise active_job_error(exc.job_id) from None
             except DuplicateJobIdError:
                 continue
             return {"Id": job.id}
@@ -205,10 +209,7 @@ class Backend:
         """GetBatchInferenceJob: the job, or 404 for unknown and foreign Ids alike."""
         job = self.store.get(account.account_id, body["Id"])
         if job is None:
-            raise EnvelopeError(
-                "InvalidBatchInferenceJob.NotFound",
-                f"The batch inference job {body['Id'][:128]} does not exist.",
-            )
+            raise not_found_error(body["Id"])
         return job_to_api(job)
 
     def list(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
@@ -241,10 +242,3 @@ class Backend:
             "PageSize": query.page_size,
             "Items": [job_to_api(job) for job in jobs],
         }
-
-
-def _active_job_error(job_id: str) -> EnvelopeError:
-    return EnvelopeError(
-        "OperationDenied.ActiveJobExists",
-        f"An active batch inference job {job_id} already exists for this project and input file.",
-    )

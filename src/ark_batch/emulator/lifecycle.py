@@ -17,7 +17,12 @@ from ark_batch.emulator.phases import (
     STOPPED_PHASES,
     TERMINATING,
 )
-from ark_batch.emulator.protocol import EnvelopeError
+from ark_batch.emulator.protocol import (
+    EnvelopeError,
+    active_job_error,
+    dry_run_error,
+    not_found_error,
+)
 from ark_batch.emulator.store import DuplicateActiveJobError, Job, JobStore
 
 __all__ = [
@@ -32,17 +37,9 @@ __all__ = [
 
 STOPPING_MESSAGE = "The job was stopped by StopBatchInferenceJob and is stopping."
 RESUMED_MESSAGE = "The job was resumed by ResumeBatchInferenceJob and is queued."
-_DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
 # A phase that changes between our read and our conditional write (the worker moving the
 # job on) is read again; a few rounds are plenty, since every phase move is one-way.
 _ROUNDS = 4
-
-
-def _not_found(job_id: str) -> EnvelopeError:
-    return EnvelopeError(
-        "InvalidBatchInferenceJob.NotFound",
-        f"The batch inference job {job_id[:128]} does not exist.",
-    )
 
 
 def _phase_error(job: Job, allowed: tuple[str, ...], verb: str) -> EnvelopeError:
@@ -55,10 +52,6 @@ def _phase_error(job: Job, allowed: tuple[str, ...], verb: str) -> EnvelopeError
 
 def _either(phases: tuple[str, ...]) -> str:
     return phases[0] if len(phases) == 1 else f"{', '.join(phases[:-1])} or {phases[-1]}"
-
-
-def _dry_run() -> EnvelopeError:
-    return EnvelopeError("DryRunOperation", _DRY_RUN_MESSAGE)
 
 
 class Lifecycle:
@@ -80,7 +73,7 @@ class Lifecycle:
     def _job(self, account: AccountCredential, job_id: str) -> Job:
         job = self.store.get(account.account_id, job_id)
         if job is None:
-            raise _not_found(job_id)
+            raise not_found_error(job_id)
         return job
 
     def stop(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
@@ -90,12 +83,12 @@ class Lifecycle:
             job = self._job(account, body["Id"])
             if job.phase in STOPPED_PHASES:
                 if dry_run:
-                    raise _dry_run()
+                    raise dry_run_error()
                 return {}
             if job.phase not in STOPPABLE_PHASES:
                 raise _phase_error(job, STOPPABLE_PHASES, "stopped")
             if dry_run:
-                raise _dry_run()
+                raise dry_run_error()
             if self.store.transition_from(
                 job.id,
                 STOPPABLE_PHASES,
@@ -130,11 +123,7 @@ class Lifecycle:
                     account_id=account.account_id,
                 )
             except DuplicateActiveJobError as exc:
-                raise EnvelopeError(
-                    "OperationDenied.ActiveJobExists",
-                    f"An active batch inference job {exc.job_id} already exists for this "
-                    "project and input file.",
-                ) from None
+                raise active_job_error(exc.job_id) from None
             if moved:
                 return {"Id": job.id}
         raise EnvelopeError("InternalError", "The job's phase kept changing; try again.")
@@ -151,11 +140,11 @@ class Lifecycle:
                 "MissingParameter", "The parameter Name or Description is required."
             )
         if body.get("DryRun", False):
-            raise _dry_run()
+            raise dry_run_error()
         if not self.store.rename(
             account.account_id, job.id, self.clock(), name=name, description=description
         ):
-            raise _not_found(job.id)  # deleted between the read and the write
+            raise not_found_error(job.id)  # deleted between the read and the write
         return {}
 
     def delete(self, account: AccountCredential, body: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +154,7 @@ class Lifecycle:
             if job.phase not in DELETABLE_PHASES:
                 raise _phase_error(job, DELETABLE_PHASES, "deleted")
             if body.get("DryRun", False):
-                raise _dry_run()
+                raise dry_run_error()
             if self.store.delete(account.account_id, job.id, DELETABLE_PHASES):
                 return {}
         raise EnvelopeError("InternalError", "The job's phase kept changing; try again.")

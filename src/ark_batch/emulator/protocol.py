@@ -16,7 +16,10 @@ __all__ = [
     "SERVICE",
     "EnvelopeError",
     "ErrorSpec",
+    "active_job_error",
+    "dry_run_error",
     "error_body",
+    "not_found_error",
     "request_id",
     "success_body",
 ]
@@ -73,6 +76,27 @@ class EnvelopeError(Exception):
         self.status = spec.status
         self.code_n = spec.code_n
         self.headers = headers or {}
+
+
+def not_found_error(job_id: str) -> EnvelopeError:
+    """404 for an unknown Id (or another account's: the two are not told apart)."""
+    return EnvelopeError(
+        "InvalidBatchInferenceJob.NotFound",
+        f"The batch inference job {job_id[:128]} does not exist.",
+    )
+
+
+def dry_run_error() -> EnvelopeError:
+    """The answer to a request that passed its checks with ``DryRun: true``."""
+    return EnvelopeError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+
+
+def active_job_error(job_id: str) -> EnvelopeError:
+    """409 naming the Queued or Running job that already holds the idempotency key."""
+    return EnvelopeError(
+        "OperationDenied.ActiveJobExists",
+        f"An active batch inference job {job_id} already exists for this project and input file.",
+    )
 
 
 _last_stamp: tuple[int, str] = (-1, "")
