@@ -30,7 +30,8 @@ class ListQuery:
     page_size: int = 10
 
 
-def _placeholders(values: Sequence[Any]) -> str:
+def placeholders(values: Sequence[Any]) -> str:
+    """``?, ?, ...``: one SQL parameter per value."""
     return ", ".join("?" * len(values))
 
 
@@ -60,7 +61,7 @@ def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
 def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
     condition = "key = ?"
     if values:
-        condition += f" AND value IN ({_placeholders(values)})"
+        condition += f" AND value IN ({placeholders(values)})"
     return condition, [key, *values]
 
 
@@ -122,14 +123,14 @@ def where_clause(
         ("phase", query.phases),
     ):
         if values:
-            clauses.append(f"{column} IN ({_placeholders(values)})")
+            clauses.append(f"{column} IN ({placeholders(values)})")
             params.extend(values)
     if query.foundation_models:
         alternatives = []
         for model_name, versions in query.foundation_models:
             if versions:
                 alternatives.append(
-                    f"(model_name = ? AND model_version IN ({_placeholders(versions)}))"
+                    f"(model_name = ? AND model_version IN ({placeholders(versions)}))"
                 )
                 params.append(model_name)
                 params.extend(versions)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ark_batch.spec import load_spec
+from ark_batch.spec import default_registry
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -29,9 +29,11 @@ __all__ = [
 ]
 
 
+_KNOWN = default_registry().document().phases
+
+
 def _phase(name: str) -> str:
-    known = load_spec()["components"]["schemas"]["JobPhase"]["enum"]
-    if name not in known:
+    if name not in _KNOWN:
         raise RuntimeError(f"the newest spec document's JobPhase has no {name!r} phase")
     return name
 

@@ -41,13 +41,12 @@ from ark_batch.emulator.list_query import (
     count_from_names,
     count_from_tags,
     is_dense,
+    placeholders,
     where_clause,
 )
 from ark_batch.emulator.migrations import migrate
-from ark_batch.emulator.phases import ACTIVE_PHASES
 
 __all__ = [
-    "ACTIVE_PHASES",
     "FIELD_PATHS",
     "DuplicateActiveJobError",
     "DuplicateJobIdError",
@@ -81,17 +80,18 @@ _SELECT = "SELECT account_id, user_name, document FROM"
 _INSERT = "INSERT INTO jobs (id, account_id, user_name, document) VALUES (?, ?, ?, ?)"
 
 
+def _dump(value: Any) -> str:
+    """Compact JSON, as documents are stored and patched."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _to_row(job: Job) -> tuple[str, str, str, str]:
-    document = json.dumps(job.document, ensure_ascii=False, separators=(",", ":"))
+    document = _dump(job.document)
     return job.id, job.account_id, job.user_name, document
 
 
 def _from_row(row: Sequence[Any]) -> Job:
     return Job(row[0], row[1], json.loads(row[2]))
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def _json_set(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -109,7 +109,7 @@ def _json_set(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
         params.append("$." + ".".join(FIELD_PATHS[name]))
         if isinstance(encoded, list | dict):
             arguments.append("?, json(?)")
-            params.append(json.dumps(encoded, ensure_ascii=False, separators=(",", ":")))
+            params.append(_dump(encoded))
         else:
             arguments.append("?, ?")
             params.append(encoded)
@@ -351,7 +351,7 @@ class JobStore:
                 set_fields(document, values)
                 conn.execute(
                     "UPDATE jobs SET document = ? WHERE id = ?",
-                    (json.dumps(document, ensure_ascii=False, separators=(",", ":")), job_id),
+                    (_dump(document), job_id),
                 )
         except sqlite3.IntegrityError:
             raise self._active_job_error(job_id) from None
@@ -389,7 +389,7 @@ class JobStore:
         expression, params = _json_set(
             {"phase": phase, "phase_time": now, "update_time": now, "status_message": message}
         )
-        condition = f"id = ? AND phase IN ({_placeholders(from_phases)})"
+        condition = f"id = ? AND phase IN ({placeholders(from_phases)})"
         params.extend([job_id, *from_phases])
         if account_id is not None:
             condition += " AND account_id = ?"
@@ -427,7 +427,7 @@ class JobStore:
         """Delete ``account_id``'s job if it is in one of ``phases``; whether it was."""
         cursor = self._conn.execute(
             f"DELETE FROM jobs WHERE id = ? AND account_id = ? "  # noqa: S608
-            f"AND phase IN ({_placeholders(phases)})",
+            f"AND phase IN ({placeholders(phases)})",
             [job_id, account_id, *phases],
         )
         return cursor.rowcount > 0
