@@ -18,7 +18,7 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import BinaryIO
 
-from ark_batch.emulator.execution.leases import LEASE_SCHEMA, Lease, claim, holder, release, renew
+from ark_batch.emulator.execution.leases import LEASE_SCHEMA, Lease, claim, release, renew
 
 __all__ = ["DuplicateId", "IdIndex", "JobSpool", "Progress", "ProgressStore", "connect"]
 
@@ -130,10 +130,6 @@ class ProgressStore:
     def release(self, lease: Lease) -> None:
         """Let another process take the job at once."""
         release(self._conn, lease)
-
-    def holder(self, job_id: str) -> str | None:
-        """The owner of the job's unexpired lease, if any."""
-        return holder(self._conn, job_id)
 
     def close(self) -> None:
         """Close the connection."""

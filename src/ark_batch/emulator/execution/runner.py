@@ -39,7 +39,6 @@ from ark_batch.emulator.execution.progress import (
 from ark_batch.emulator.execution.validation import validate_input
 from ark_batch.emulator.storage_faults import (
     describe_error,
-    describe_storage_error,
     storage_cause,
 )
 from ark_batch.emulator.store import Job, JobStore
@@ -48,21 +47,13 @@ from ark_batch.storage import ObjectStore, PermanentStorageError
 if TYPE_CHECKING:
     from ark_batch.emulator.execution.config import ExecutionConfig
 
-__all__ = ["JobRunner", "StorageUnavailableError", "deadline"]
+__all__ = ["JobRunner", "deadline"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
 
 
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
-
-
-class StorageUnavailableError(Exception):
-    """Storage failed in a way that passes (full, read-only, I/O): retry the job later.
-
-    The job keeps its phase, progress and spool; the message names the problem and no
-    host path.
-    """
 
 
 class _Stop(Enum):
@@ -117,8 +108,8 @@ class JobRunner:
     def run(self, lease: Lease) -> None:
         """Take the leased job as far as possible: to a terminal phase, or to a shutdown.
 
-        Raises `StorageUnavailableError` when storage fails in a way that passes: the job
-        is left as it is (phase, progress and spool kept) to be retried later.
+        Re-raises a storage failure that passes (see `storage_cause`): the job is left as
+        it is (phase, progress and spool kept) for the worker to retry later.
         """
         self._lease = lease
         job = self.jobs.get_any(lease.job_id)
@@ -135,9 +126,8 @@ class JobRunner:
         except ExecutionError as exc:
             self._fail(job, str(exc))
         except Exception as exc:
-            cause = storage_cause(exc)
-            if cause is not None:
-                raise StorageUnavailableError(describe_storage_error(cause)) from exc
+            if storage_cause(exc) is not None:
+                raise  # passing storage trouble: the worker retries the job later
             # One broken job must never take the worker or the other jobs down.
             logger.exception("job %s failed in the emulator", job.id)
             self._fail(
