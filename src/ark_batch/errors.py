@@ -127,42 +127,6 @@ class ApiError(ArkBatchError):
             f"request_id={self.request_id!r}, action={self.action!r})"
         )
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild_api_error,
-            (
-                type(self),
-                self.status,
-                self.code,
-                self.message,
-                self.code_n,
-                self.request_id,
-                self.action,
-                self.retry_after,
-            ),
-        )
-
-
-def _rebuild_api_error(
-    cls: type[ApiError],
-    status: int,
-    code: str,
-    message: str,
-    code_n: int | None,
-    request_id: str | None,
-    action: str | None,
-    retry_after: float | None,
-) -> ApiError:
-    return cls(
-        status,
-        code,
-        message,
-        code_n=code_n,
-        request_id=request_id,
-        action=action,
-        retry_after=retry_after,
-    )
-
 
 class BadRequestError(ApiError):
     """HTTP 400 (and 405/413): the request itself is wrong."""
