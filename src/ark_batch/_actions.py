@@ -9,18 +9,13 @@ from typing import Any, Final, TypedDict, Unpack
 import httpx
 
 from ark_batch._api import (
-    ACTIONS,
     CREATE,
     DELETE,
-    FAILED_PHASES,
     GET,
     LIST,
     RESUME,
     STOP,
-    TERMINAL_PHASES,
     UPDATE,
-    VERSION,
-    action_url,
 )
 from ark_batch.errors import (
     ApiError,
@@ -63,18 +58,14 @@ from ark_batch_client.models.list_batch_inference_jobs_request_sort_order import
 from ark_batch_client.types import UNSET, Unset
 
 __all__ = [
-    "API_VERSION",
     "CREATE",
     "DELETE",
-    "FAILED_PHASES",
     "GET",
     "JSON_HEADERS",
     "LIST",
     "RESUME",
     "STOP",
-    "TERMINAL_PHASES",
     "UPDATE",
-    "action_urls",
     "create_request",
     "encode",
     "list_request",
@@ -82,14 +73,7 @@ __all__ = [
     "transport_error",
 ]
 
-#: The Version the generated client targets (from the generated code, see ``_api``).
-API_VERSION: Final = VERSION
 JSON_HEADERS: Final = {"Content-Type": "application/json"}
-
-
-def action_urls(base_url: httpx.URL, actions: Iterable[str] = ACTIONS) -> dict[str, httpx.URL]:
-    """The full URL of each action, built once per client (no per-call ``params`` merge)."""
-    return {action: action_url(base_url, action) for action in actions}
 
 
 def encode(body: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None) -> bytes:

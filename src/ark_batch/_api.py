@@ -36,7 +36,6 @@ __all__ = [
     "API_VERSION",
     "CREATE",
     "DEFAULT_PAGE_NUMBER",
-    "DEFAULT_PAGE_SIZE",
     "DELETE",
     "FAILED_PHASES",
     "GET",
@@ -90,9 +89,6 @@ FAILED_PHASES: Final = frozenset({"Failed", "Terminated"})
 _LIST_DEFAULTS = ListBatchInferenceJobsRequest()
 DEFAULT_PAGE_NUMBER: Final = (
     _LIST_DEFAULTS.page_number if isinstance(_LIST_DEFAULTS.page_number, int) else 1
-)
-DEFAULT_PAGE_SIZE: Final = (
-    _LIST_DEFAULTS.page_size if isinstance(_LIST_DEFAULTS.page_size, int) else 10
 )
 # The spec's PageSize maximum lives only in the schema, not in the generated code
 # (decision 0013); iter_jobs asks for full pages of this size.

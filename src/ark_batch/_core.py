@@ -22,7 +22,18 @@ import httpx
 
 from ark_batch import _actions
 from ark_batch._actions import JobFields, ListFilters
-from ark_batch._api import CREATE, DELETE, GET, LIST, MAX_PAGE_SIZE, RESUME, STOP, UPDATE
+from ark_batch._api import (
+    CREATE,
+    DEFAULT_PAGE_NUMBER,
+    DELETE,
+    GET,
+    LIST,
+    MAX_PAGE_SIZE,
+    RESUME,
+    STOP,
+    UPDATE,
+    action_url,
+)
 from ark_batch._flow import Flow, Reply, Send, Sleep
 from ark_batch.auth import Clock as SigningClock
 from ark_batch.connect import make_client, signing_auth
@@ -273,7 +284,7 @@ class FacadeCore:
     def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
         url = self._urls.get(action)
         if url is None:
-            url = self._urls[action] = _actions.action_urls(base_url, (action,))[action]
+            url = self._urls[action] = action_url(base_url, action)
         return url
 
     def _store(self, store: ObjectStore | None) -> ObjectStore:
@@ -600,7 +611,7 @@ class FacadeCore:
             )
             return page
 
-        first = base.page_number if isinstance(base.page_number, int) else 1
+        first = base.page_number if isinstance(base.page_number, int) else DEFAULT_PAGE_NUMBER
         size = base.page_size if isinstance(base.page_size, int) else page_size
         return Pages(fetch, first, size, max_pages)
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from ark_batch._actions import FAILED_PHASES
+from ark_batch._api import FAILED_PHASES
 from ark_batch.connect import make_client
 from ark_batch.emulator import EmulatorConfig
 from ark_batch.emulator.embedded import EmbeddedEmulator

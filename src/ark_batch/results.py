@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ark_batch._actions import FAILED_PHASES
+from ark_batch._api import FAILED_PHASES
 from ark_batch.errors import ArkBatchError, JobFailedError
 from ark_batch.waiter import is_terminal
 

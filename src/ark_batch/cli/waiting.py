@@ -159,7 +159,7 @@ def wait_with_progress(
 
 def fail_if_unsuccessful(job: BatchInferenceJob) -> None:
     """Raise the job's failure (exit 3), once its output is delivered."""
-    from ark_batch._actions import FAILED_PHASES  # noqa: PLC0415
+    from ark_batch._api import FAILED_PHASES  # noqa: PLC0415
     from ark_batch.errors import JobFailedError  # noqa: PLC0415
 
     if job.status.phase in FAILED_PHASES:
