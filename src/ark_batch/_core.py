@@ -70,13 +70,26 @@ from ark_batch_client.models import (
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore
 
-__all__ = ["CallOptions", "FacadeCore", "Flow", "OnActiveJob", "Reply", "Send", "Sleep"]
+__all__ = [
+    "CallOptions",
+    "FacadeCore",
+    "Flow",
+    "OnActiveJob",
+    "Reply",
+    "ResponseObserver",
+    "Send",
+    "Sleep",
+]
 
 logger = logging.getLogger("ark_batch")
 
 #: What ``create_job`` does when a Queued/Running job has the same project and input:
 #: ``"return"`` that job's Id (the default), or ``"raise"`` ActiveJobExistsError.
 OnActiveJob = Literal["return", "raise"]
+
+#: ``on_response(action, status, headers, body)``: called with every whole response the
+#: facade read (each attempt, before it is parsed), e.g. to log or keep raw bodies.
+ResponseObserver = Callable[[str, int, httpx.Headers, bytes], None]
 
 _MAY_EXIST = (
     " The job may have been created anyway: look for it with list_jobs(name=...) "
@@ -236,6 +249,7 @@ class FacadeCore:
         signing_clock: SigningClock | None = None,
         sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_response: ResponseObserver | None = None,
     ) -> None:
         if access_key is not None or secret_key is not None:
             if credentials is not None:
@@ -273,6 +287,7 @@ class FacadeCore:
         self._urls: dict[str, httpx.URL] = {}
         self._sleep = self._default_sleep if sleep is None else sleep
         self._clock = clock
+        self._on_response = on_response
 
     _default_sleep: Callable[[float], Any] = staticmethod(time.sleep)
 
@@ -341,6 +356,8 @@ class FacadeCore:
                     )
                 reply = yield Send(action, body, _capped(timeout, remaining), deadline)
                 assert reply is not None  # drivers resume a Send with its Reply
+                if self._on_response is not None:
+                    self._on_response(action, reply.status, reply.headers, reply.content)
                 return _actions.parse(action, reply.status, reply.headers, reply.content)
             except (ApiError, TransportError, UnexpectedResponseError) as error:
                 if done_if_gone and attempt > 1 and isinstance(error, NotFoundError):

@@ -180,7 +180,8 @@ class ArkBatch(FacadeCore):
     unchanged (``verify``, ``cert``, ``proxy``, ``limits``, ...). ``timeout`` is httpx's
     per-phase timeout; ``deadline`` bounds a whole call, retries included.
     ``signing_clock`` returns the signing time (an aware datetime); ``sleep``/``clock``
-    replace ``time.sleep``/``time.monotonic`` for retries, deadlines and waits. Use as
+    replace ``time.sleep``/``time.monotonic`` for retries, deadlines and waits.
+    ``on_response(action, status, headers, body)`` sees every whole response read. Use as
     a context manager (or call :meth:`close`) to release connections.
     """
 

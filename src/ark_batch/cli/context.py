@@ -193,5 +193,6 @@ def connect(
         credentials=settings.credentials,
         region=settings.region,
         deadline=current.http_timeout,
+        on_response=log.on_response,
         httpx_args={"event_hooks": log.event_hooks()},
     )

@@ -55,15 +55,15 @@ def _action(request: httpx.Request) -> str:
     return request.url.params.get("Action") or request.url.path
 
 
-def _request_id(response: httpx.Response) -> str:
+def _request_id(headers: httpx.Headers, content: bytes) -> str:
     try:
-        meta = json.loads(response.content).get("ResponseMetadata", {})
+        meta = json.loads(content).get("ResponseMetadata", {})
         request_id = meta.get("RequestId")
     except (ValueError, AttributeError, RecursionError):  # not an envelope (or hostile)
         request_id = None
     if isinstance(request_id, str) and request_id:
         return request_id
-    return response.headers.get("x-tt-logid") or response.headers.get("x-request-id") or "-"
+    return headers.get("x-tt-logid") or headers.get("x-request-id") or "-"
 
 
 def _retryable(status: int) -> bool:
@@ -71,47 +71,66 @@ def _retryable(status: int) -> bool:
 
 
 class HttpLog:
-    """httpx event hooks: log each exchange and keep each successful body."""
+    """Log each exchange and keep each successful body.
+
+    Requests are seen through an httpx request hook; responses through the facade's
+    ``on_response``, once the facade has read them (so its deadline and size cap hold).
+    """
 
     def __init__(self) -> None:
         #: Raw bodies of the 2xx responses, oldest first.
         self.bodies: list[bytes] = []
         self._attempts: dict[str, int] = {}
-        self._started: dict[int, float] = {}
+        self._started: dict[str, float] = {}
 
     def event_hooks(self) -> dict[str, list[Any]]:
         """The ``event_hooks`` argument of an ``httpx.Client``."""
-        return {"request": [self._on_request], "response": [self._on_response]}
+        return {"request": [self._on_request]}
 
     def _on_request(self, request: httpx.Request) -> None:
         action = _action(request)
         attempt = self._attempts.get(action, 0) + 1
         self._attempts[action] = attempt
-        self._started[id(request)] = time.perf_counter()
+        self._started[action] = time.perf_counter()
         if attempt > 1:
             logger.debug("retrying %s: attempt %d", action, attempt)
         logger.debug("%s %s", request.method, redact_userinfo(str(request.url)))
 
-    def _on_response(self, response: httpx.Response) -> None:
-        response.read()
-        request = response.request
-        started = self._started.pop(id(request), None)
-        took = "" if started is None else f" in {(time.perf_counter() - started) * 1000:.0f} ms"
-        status = response.status_code
-        logger.debug(
-            "HTTP %d from %s, RequestId %s%s", status, _action(request), _request_id(response), took
-        )
+    def on_response(self, action: str, status: int, headers: httpx.Headers, content: bytes) -> None:
+        """The facade's ``on_response``: log the answer and keep a 2xx body."""
+        started = self._started.pop(action, None)
+        if logger.isEnabledFor(logging.DEBUG):
+            took = "" if started is None else f" in {(time.perf_counter() - started) * 1000:.0f} ms"
+            logger.debug(
+                "HTTP %d from %s, RequestId %s%s",
+                status,
+                action,
+                _request_id(headers, content),
+                took,
+            )
         if not _retryable(status):
             # A later request for this action is a new call, not a retry.
-            self._attempts.pop(_action(request), None)
+            self._attempts.pop(action, None)
         if 200 <= status < 300:
-            self.bodies.append(response.content)
+            self.bodies.append(content)
 
     def results(self) -> list[Any]:
         """The ``Result`` member of each kept body, as parsed JSON (order kept)."""
-        out = []
-        for body in self.bodies:
-            document = json.loads(body)
-            if isinstance(document, dict) and "Result" in document:
-                out.append(document["Result"])
-        return out
+        return [result for body in self.bodies if (result := _result(body)) is not _NONE]
+
+    def last_result(self) -> Any:
+        """The ``Result`` of the newest kept body that has one (parsing only that far)."""
+        for body in reversed(self.bodies):
+            if (result := _result(body)) is not _NONE:
+                return result
+        raise LookupError("no response with a Result was kept")
+
+
+_NONE = object()
+
+
+def _result(body: bytes) -> Any:
+    document = json.loads(body)
+    if isinstance(document, dict) and "Result" in document:
+        return document["Result"]
+    return _NONE

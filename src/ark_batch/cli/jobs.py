@@ -35,6 +35,7 @@ from ark_batch.cli.state import state
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from ark_batch.cli.httplog import HttpLog
     from ark_batch_client.models import BatchInferenceJob
 
 __all__ = ["JsonOpt", "last_result", "register"]
@@ -162,14 +163,22 @@ def get(
 
 def last_result(ctx: typer.Context) -> Any:
     """The ``Result`` of the last successful response, as the service sent it."""
-    return _raw_results(ctx)[-1]
+    log = _http_log(ctx)
+    try:
+        return log.last_result()
+    except LookupError:
+        raise CommandError("no response was kept") from None
 
 
-def _raw_results(ctx: typer.Context) -> list[Any]:
+def _http_log(ctx: typer.Context) -> HttpLog:
     log = state(ctx).http_log
     if log is None:  # connect() always sets it
         raise CommandError("no response was kept")
-    return log.results()
+    return log
+
+
+def _raw_results(ctx: typer.Context) -> list[Any]:
+    return _http_log(ctx).results()
 
 
 @handle_errors
