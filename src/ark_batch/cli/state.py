@@ -28,5 +28,4 @@ class CliState:
 
 def state(ctx: typer.Context) -> CliState:
     """The running command's state (created if the root callback did not run)."""
-    found = ctx.find_object(CliState)
-    return found if found is not None else ctx.ensure_object(CliState)
+    return ctx.ensure_object(CliState)
