@@ -208,6 +208,14 @@ def test_validate_names_each_bad_line(tmp_path: Path) -> None:
     assert run("validate", str(empty)).exit_code == 1
 
 
+def test_validate_names_a_line_nested_too_deeply(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"custom_id": "a", "body": {}}\n' + "[" * 100_000 + "\n", encoding="utf-8")
+    result = run("validate", str(deep))
+    assert result.exit_code == 1
+    assert lines(result.stderr)[0] == f"{deep}: line 2: is nested too deeply"
+
+
 def test_submit_checks_the_file_before_uploading(emulator_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"custom_id": "a"}\n', encoding="utf-8")

@@ -60,6 +60,8 @@ def _problem(line: bytes, line_no: int, seen: dict[bytes, int]) -> str | None:
         document = _decode(line.decode())
     except UnicodeDecodeError:
         return "is not UTF-8 text"
+    except RecursionError:
+        return "is nested too deeply"
     except ValueError as exc:
         return f"is not valid JSON ({exc})"
     if not isinstance(document, dict):
