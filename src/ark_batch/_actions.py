@@ -143,9 +143,9 @@ def transport_error(exc: BaseException, action: str, origin: str | None = None) 
     return TransportError(f"transport error ({action}): {detail}", action=action)
 
 
-def _read_result(action: str, result: Any) -> Any:
+def _read_result(action: str, result: Any, has_null: bool = True) -> Any:
     model = RESULT_MODELS.get(action)
-    cleaned = drop_nulls(result)
+    cleaned = drop_nulls(result) if has_null else result
     if model is None:
         return cleaned
     try:
@@ -175,7 +175,9 @@ def parse(action: str, status: int, headers: Mapping[str, str], content: bytes) 
     """The ``Result`` model of a 2xx response; raise the right error otherwise."""
     if 200 <= status < 300:
         try:
-            return _read_result(action, json.loads(content)["Result"])
+            # A body with no "null" anywhere has no null to drop: skip the walk.
+            has_null = b"null" in content
+            return _read_result(action, json.loads(content)["Result"], has_null)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             # A gateway that answers 200 with the error envelope still gets a typed error.
             error = error_from_response(status, headers, content, action=action)

@@ -18,8 +18,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import httpx
+
 from ark_batch import _actions
 from ark_batch._core import (
+    BodyReader,
     FacadeCore,
     Flow,
     OnActiveJob,
@@ -230,8 +233,8 @@ class ArkBatch(FacadeCore):
         try:
             response = http.send(request, stream=True, follow_redirects=False)
             try:
-                body.start(response)
-                for chunk in response.iter_bytes():
+                raw = body.start(response)
+                for chunk in response.iter_raw() if raw else response.iter_bytes():
                     body.add(chunk)
             finally:
                 response.close()
@@ -312,20 +315,25 @@ class AsyncArkBatch(FacadeCore):
     async def _exchange(self, send: Send) -> Reply:
         http = self.client.get_async_httpx_client()
         request, body = self._prepare(http, send)
-        remaining = None if send.deadline is None else max(send.deadline - self._clock(), 0)
         try:
-            async with asyncio.timeout(remaining):
-                response = await http.send(request, stream=True, follow_redirects=False)
-                try:
-                    body.start(response)
-                    async for chunk in response.aiter_bytes():
-                        body.add(chunk)
-                finally:
-                    await response.aclose()
+            if send.deadline is None:  # no timer to arm: a measurable cost per call
+                return await self._read(http, request, body)
+            async with asyncio.timeout(max(send.deadline - self._clock(), 0)):
+                return await self._read(http, request, body)
         except Exception as exc:
             if (error := body.failure(exc)) is exc:
                 raise
             raise error from exc
+
+    @staticmethod
+    async def _read(http: httpx.AsyncClient, request: httpx.Request, body: BodyReader) -> Reply:
+        response = await http.send(request, stream=True, follow_redirects=False)
+        try:
+            raw = body.start(response)
+            async for chunk in response.aiter_raw() if raw else response.aiter_bytes():
+                body.add(chunk)
+        finally:
+            await response.aclose()
         return body.reply(response)
 
     async def aclose(self) -> None:
