@@ -132,14 +132,15 @@ class BodyReader:
         """Check the stated length; return whether the body can be read raw.
 
         A body without ``Content-Encoding`` needs no decoder, and skipping httpx's
-        decoding chain is a measurable share of a small call's CPU.
+        decoding chain is a measurable share of a small call's CPU. A body already read
+        (by a transport or hook) is only available decoded.
         """
         self.status = response.status_code
         headers = response.headers
         length = headers.get("content-length", "")
         if self.limit is not None and length.isdigit() and int(length) > self.limit:
             raise self._too_large()
-        return "content-encoding" not in headers
+        return "content-encoding" not in headers and not response.is_stream_consumed
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
