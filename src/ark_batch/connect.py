@@ -3,8 +3,10 @@
 :func:`make_client` and the facades both build their clients here. Every httpx argument
 given in ``httpx_args`` reaches both the sync and the async httpx client. The async one
 runs on the ``httpx-aiohttp`` transport when that package is installed (the ``aiohttp``
-extra), else on httpx's stock transport; proxies from the environment (``HTTP_PROXY``,
-``HTTPS_PROXY``, ``NO_PROXY``) apply to both, as in httpx itself.
+extra), else on httpx's stock transport. The sync one runs on pyreqwest's transport when
+that is installed (the ``reqwest`` extra) and can honour every argument given, else on
+httpx's stock transport (:mod:`ark_batch.sync_transport`). Proxies from the environment
+(``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) apply to both, as in httpx itself.
 
 Signed calls never follow redirects: a response hook turns any 3xx with a ``Location``
 into :class:`~ark_batch.errors.RedirectError` before httpx could follow it, so neither
@@ -24,6 +26,7 @@ from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import RedirectError
 from ark_batch.response_cookies import with_response_cookies
+from ark_batch.sync_transport import TransportName, reqwest_transport, transport_name
 from ark_batch_client import Client
 
 __all__ = [
@@ -99,18 +102,29 @@ def _with_hook(args: Mapping[str, Any], hook: Any) -> dict[str, Any]:
 
 @define
 class SignedClient(Client):
-    """The generated ``Client``, with redirects refused and the async transport chosen.
+    """The generated ``Client``, with redirects refused and both transports chosen.
 
     Built lazily like its parent: each httpx client is made on first use, from the
     same arguments.
     """
 
     def get_httpx_client(self) -> httpx.Client:
-        """The sync httpx client (made on first use)."""
+        """The sync httpx client (made on first use), on pyreqwest's transport if it can.
+
+        ``httpx_args={"transport": httpx.HTTPTransport()}`` keeps it on httpx's own.
+        """
         if self._client is None:
             cls = with_response_cookies(httpx.Client)
-            self._client = cls(**self._shared_args(_refuse_redirect, httpx.BaseTransport))
+            args = self._shared_args(_refuse_redirect, httpx.BaseTransport)
+            transport = reqwest_transport(args)
+            if transport is not None:
+                args["transport"] = transport
+            self._client = cls(**args)
         return self._client
+
+    def sync_transport_name(self) -> TransportName:
+        """``"pyreqwest"`` or ``"httpx"``: what the sync httpx client sends through."""
+        return transport_name(self.get_httpx_client())
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""
