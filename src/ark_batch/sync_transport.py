@@ -167,7 +167,15 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
     ):
         if phase is not None:
             builder = setter(timedelta(seconds=phase))
-    return _ReqwestTransport(builder.build())
+    from pyreqwest.exceptions import PyreqwestError  # noqa: PLC0415
+
+    try:
+        client = builder.build()
+    except PyreqwestError as exc:
+        # e.g. no trust root could be loaded: httpx reports it in its own way, or copes.
+        logger.debug("sync transport: httpx's own, because pyreqwest failed: %s", exc.message)
+        return None
+    return _ReqwestTransport(client)
 
 
 def transport_name(client: httpx.Client) -> TransportName:
