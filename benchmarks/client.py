@@ -131,7 +131,7 @@ def _official(url: str) -> dict[str, Call]:
 
 
 def _generated(
-    url: str, httpx_args: dict[str, Any] | None = None
+    url: str, sync_transport: Any = "auto"
 ) -> tuple[dict[str, Call], Callable[[], None]]:
     from ark_batch import make_client  # noqa: PLC0415
     from ark_batch.credentials import Credentials  # noqa: PLC0415
@@ -150,7 +150,7 @@ def _generated(
     )
 
     client = make_client(
-        url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), httpx_args=httpx_args
+        url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), sync_transport=sync_transport
     )
     create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
     get = GetBatchInferenceJobRequest(id=JOB_ID)
@@ -498,11 +498,8 @@ def run(
         with StubServer(server_core) as stub:
             official = _official(stub.url)
             generated, close_generated = _generated(stub.url)
-            # The fallback, side by side: the transport argument keeps httpx's own.
-            import httpx  # noqa: PLC0415
-
-            stock_args = {"transport": httpx.HTTPTransport()}
-            generated_stock, close_generated_stock = _generated(stub.url, stock_args)
+            # The fallback, side by side.
+            generated_stock, close_generated_stock = _generated(stub.url, "httpx")
             facade, close_facade = _facade(stub.url)
             floor, close_floor = _floor(stub.url)
             clients = {

@@ -226,6 +226,16 @@ def test_without_pyreqwest_the_sync_client_is_on_httpx(plain_environment: Any) -
         assert _sync_transport() == "httpx"
 
 
+def test_httpx_own_transport_can_be_asked_for(plain_environment: Any) -> None:
+    client = make_client("http://127.0.0.1:9", environ=ENV, sync_transport="httpx")
+    assert client.sync_transport_name() == "httpx"
+    assert isinstance(client.get_httpx_client()._transport, httpx.HTTPTransport)
+    plain_environment.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    proxied = make_client("http://127.0.0.1:9", environ=ENV, sync_transport="httpx")
+    mounts = proxied.get_httpx_client()._mounts.values()
+    assert any(t is not None for t in mounts)  # unlike a transport given, it keeps proxies
+
+
 def test_a_transport_given_is_used_as_it_is(plain_environment: Any) -> None:
     transport = httpx.HTTPTransport()
     client = make_client("https://127.0.0.1:9", environ=ENV, httpx_args={"transport": transport})

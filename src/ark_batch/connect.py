@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-from attrs import define
+from attrs import define, field
 
 from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "ENDPOINT_ENV",
     "SignedClient",
+    "SyncTransportChoice",
     "async_client_class",
     "make_client",
     "resolve_endpoint",
@@ -100,6 +101,11 @@ def _with_hook(args: Mapping[str, Any], hook: Any) -> dict[str, Any]:
     return {**args, "event_hooks": hooks}
 
 
+#: ``"auto"``: pyreqwest's transport where it can honour every argument; ``"httpx"``:
+#: httpx's own always.
+SyncTransportChoice = Literal["auto", "httpx"]
+
+
 @define
 class SignedClient(Client):
     """The generated ``Client``, with redirects refused and both transports chosen.
@@ -108,15 +114,19 @@ class SignedClient(Client):
     same arguments.
     """
 
+    _sync_transport: SyncTransportChoice = field(
+        default="auto", kw_only=True, alias="sync_transport"
+    )
+
     def get_httpx_client(self) -> httpx.Client:
         """The sync httpx client (made on first use), on pyreqwest's transport if it can.
 
-        ``httpx_args={"transport": httpx.HTTPTransport()}`` keeps it on httpx's own.
+        ``make_client(sync_transport="httpx")`` keeps it on httpx's own.
         """
         if self._client is None:
             cls = with_response_cookies(httpx.Client)
             args = self._shared_args(_refuse_redirect, httpx.BaseTransport)
-            transport = reqwest_transport(args)
+            transport = reqwest_transport(args) if self._sync_transport == "auto" else None
             if transport is not None:
                 args["transport"] = transport
             self._client = cls(**args)
@@ -167,6 +177,7 @@ def make_client(
     httpx_args: Mapping[str, Any] | None = None,
     max_connections: int | None = None,
     clock: Clock | None = None,
+    sync_transport: SyncTransportChoice = "auto",
 ) -> SignedClient:
     """A generated :class:`ark_batch_client.Client` that signs every request.
 
@@ -176,7 +187,9 @@ def make_client(
     ``httpx_args`` go to both httpx clients (``verify``, ``cert``, ``proxy``,
     ``limits``, ``timeout``, ``headers``, ``trust_env``, ...); ``max_connections`` is a
     short form of ``limits``. ``clock`` returns the signing time as an aware datetime
-    (default: the system clock).
+    (default: the system clock). ``sync_transport="httpx"`` keeps the sync client on
+    httpx's own transport (by default it is on pyreqwest's where that is installed and
+    can honour every argument: :mod:`ark_batch.sync_transport`).
     """
     creds = credentials or resolve_credentials(environ=environ)
     auth = VolcengineAuth(creds, resolve_region(region, environ=environ), clock=clock)
@@ -192,7 +205,10 @@ def make_client(
     # The generated Client passes these to httpx itself; given twice, httpx would refuse.
     own = {name: args.pop(key) for key, name in _CLIENT_FIELDS.items() if key in args}
     return SignedClient(
-        base_url=resolve_endpoint(endpoint, environ=environ), httpx_args=args, **own
+        base_url=resolve_endpoint(endpoint, environ=environ),
+        httpx_args=args,
+        sync_transport=sync_transport,
+        **own,
     )
 
 

@@ -330,6 +330,54 @@ def test_the_generated_functions_raise_what_httpx_raises(mode: str) -> None:
             call(server.url, timeout=httpx.Timeout(0.2))
 
 
+_INTERRUPTED_CALL = """
+import sys
+from ark_batch import ArkBatch, Credentials
+from client.client_support import stock_sync_transport
+if sys.argv[2] == "stock":
+    stock_sync_transport().__enter__()
+ark = ArkBatch(sys.argv[1], credentials=Credentials("AKLTCTRLC", "secret"), timeout=3)
+try:
+    ark.get_job("bi-1", retry=None, deadline=30)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("mode", ["sync", "stock"])
+def test_ctrl_c_during_a_call_is_a_keyboard_interrupt(mode: str) -> None:
+    """Never a typed error. On pyreqwest it lands once the request ends, at the latest
+    at its read timeout; on httpx's transport at once (decision 0026)."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    arrived = threading.Event()
+
+    def hang(exchange: Exchange) -> None:
+        arrived.set()
+        exchange.server.stopped.wait()
+
+    tests = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])}
+    with LoopbackServer(hang) as server:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _INTERRUPTED_CALL, server.url, mode],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert arrived.wait(60)
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 3, stderr
+
+
 # --- oversized, hostile JSON, corrupt gzip, odd Retry-After ------------------------------
 
 
