@@ -7,9 +7,9 @@ when every httpx argument in effect can be honoured; otherwise the stock transpo
 is, and the reason is logged at DEBUG on the ``ark_batch`` logger.
 
 Whatever pyreqwest raises leaves this transport as the httpx exception httpx's own
-transport raises for the same failure: a refused connection is ``httpx.ConnectError``
-only when the connection was never made, so a request that may have reached the
-server is never reported as unsent.
+transport raises for the same failure. A failure is ``httpx.ConnectError`` (or
+``ConnectTimeout``) only when the connection was never made, so a request that may
+have reached the server is never reported as unsent.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ PYREQWEST: Final = "pyreqwest"
 STOCK: Final = "httpx"
 
 #: ``httpx.Client`` arguments that httpx applies above the transport, or that the
-#: pyreqwest transport honours exactly (``verify``, ``http1``, ``http2``, ``limits``,
-#: ``timeout`` are checked further in :func:`_unsupported`).
+#: pyreqwest client is built from (the values of ``verify``, ``http1`` and ``http2``
+#: are checked further in :func:`_unsupported`).
 _HONOURED: Final = frozenset(
     {
         "auth",
