@@ -9,7 +9,8 @@ Run with ``python -m benchmarks client`` (or ``nox -s bench -- client``).
   against its Create, the other small-bodied call). List parses a 10-job page, which the
   SDK does cheaply, so Create is the fairer sync comparison.
 * Sync: the official SDK (``ARKApi``, auto-retry off), the generated functions on
-  ``make_client()``, ``ArkBatch``, and the floor (stdlib ``http.client`` + our signer,
+  ``make_client()`` (on pyreqwest's transport when installed, and on httpx's own),
+  ``ArkBatch``, and the floor (stdlib ``http.client`` + our signer,
   ``json.loads`` only).
 * Async, 32 requests in flight: ``AsyncArkBatch(max_connections=N)`` with its defaults
   (the ``httpx-aiohttp`` transport when installed), and on httpx's stock transport, at
@@ -50,6 +51,7 @@ TARGET_CPU_RATIO = 1.2
 TARGET_ASYNC_RATIO = 2.0
 OFFICIAL = "official SDK ARKApi (sync)"
 GENERATED = "generated sync on make_client()"
+GENERATED_STOCK = "generated sync, httpx's own transport"
 FACADE = "ArkBatch (sync)"
 FLOOR = "http.client + our signer (floor)"
 SEED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seeds"
@@ -64,6 +66,7 @@ VERSIONS = (
     "volcenginesdk-core",
     "volcenginesdk-ark",
     "urllib3",
+    "pyreqwest",
 )
 
 Call = Callable[[], object]
@@ -127,7 +130,9 @@ def _official(url: str) -> dict[str, Call]:
     return {"Create": create_job, "List": list_jobs}
 
 
-def _generated(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
+def _generated(
+    url: str, sync_transport: Any = "auto"
+) -> tuple[dict[str, Call], Callable[[], None]]:
     from ark_batch import make_client  # noqa: PLC0415
     from ark_batch.credentials import Credentials  # noqa: PLC0415
     from ark_batch_client.api.batch_inference_job import (  # noqa: PLC0415
@@ -144,7 +149,9 @@ def _generated(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
         ListBatchInferenceJobsResponse,
     )
 
-    client = make_client(url, credentials=Credentials(ACCESS_KEY, SECRET_KEY))
+    client = make_client(
+        url, credentials=Credentials(ACCESS_KEY, SECRET_KEY), sync_transport=sync_transport
+    )
     create = CreateBatchInferenceJobRequest.from_dict(_create_seed())
     get = GetBatchInferenceJobRequest(id=JOB_ID)
     page = ListBatchInferenceJobsRequest(page_number=1, page_size=LIST_PAGE)
@@ -495,9 +502,17 @@ def run(
         with StubServer(server_core) as stub:
             official = _official(stub.url)
             generated, close_generated = _generated(stub.url)
+            # The fallback, side by side.
+            generated_stock, close_generated_stock = _generated(stub.url, "httpx")
             facade, close_facade = _facade(stub.url)
             floor, close_floor = _floor(stub.url)
-            clients = {OFFICIAL: official, GENERATED: generated, FACADE: facade, FLOOR: floor}
+            clients = {
+                OFFICIAL: official,
+                GENERATED: generated,
+                GENERATED_STOCK: generated_stock,
+                FACADE: facade,
+                FLOOR: floor,
+            }
             sync = {
                 name: {action: Samples() for action in calls} for name, calls in clients.items()
             }
@@ -513,7 +528,7 @@ def run(
                         _measure_sync(call, ops, sync[name][action])
                 for setup in setups:
                     asyncio.run(_measure_async(setup, stub.url, async_ops, async_[setup.name]))
-            for close in (close_generated, close_facade, close_floor):
+            for close in (close_generated, close_generated_stock, close_facade, close_floor):
                 close()
     lines += _report(sync, async_)
     lines.append(

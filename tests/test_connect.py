@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 import pytest
+from client.client_support import LoopbackServer, error_envelope, stock_sync_transport
 
 from ark_batch.connect import DEFAULT_ENDPOINT, make_client, resolve_endpoint
 from ark_batch.credentials import Credentials
 from ark_batch.errors import MissingCredentialsError
+from ark_batch.sync_transport import reqwest_transport
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
 
@@ -104,8 +108,10 @@ def _ssl_context(http: httpx.Client | httpx.AsyncClient) -> Any:
 
 
 def _both(httpx_args: dict[str, Any]) -> list[httpx.Client | httpx.AsyncClient]:
+    """Both httpx clients, the sync one on httpx's own transport (its pool is inspected)."""
     client = make_client("https://127.0.0.1:9", environ=ENV, httpx_args=httpx_args)
-    return [client.get_httpx_client(), client.get_async_httpx_client()]
+    with stock_sync_transport():
+        return [client.get_httpx_client(), client.get_async_httpx_client()]
 
 
 def test_the_async_client_is_on_the_aiohttp_transport() -> None:
@@ -190,3 +196,160 @@ def test_a_transport_serves_only_the_client_of_its_kind() -> None:
     sync_http, async_http = _both({"transport": sync_transport})
     assert sync_http._transport is sync_transport
     assert async_http._transport is not sync_transport
+
+
+# --- the sync transport: pyreqwest's when it can honour every argument --------------------
+
+_ENVIRONMENT = ["SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+
+
+@pytest.fixture
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No trust-root or proxy variables, whatever the machine sets."""
+    for name in [*_ENVIRONMENT, "NO_PROXY"]:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def _sync_transport(url: str = "https://127.0.0.1:9", **httpx_args: Any) -> str:
+    return make_client(url, environ=ENV, httpx_args=httpx_args).sync_transport_name()
+
+
+def test_the_sync_client_is_on_pyreqwest_by_default(plain_environment: Any) -> None:
+    assert _sync_transport() == "pyreqwest"
+    assert _sync_transport("http://127.0.0.1:9") == "pyreqwest"
+
+
+def test_without_pyreqwest_the_sync_client_is_on_httpx(plain_environment: Any) -> None:
+    with stock_sync_transport():
+        assert _sync_transport() == "httpx"
+
+
+def test_httpx_own_transport_can_be_asked_for(plain_environment: Any) -> None:
+    client = make_client("http://127.0.0.1:9", environ=ENV, sync_transport="httpx")
+    assert client.sync_transport_name() == "httpx"
+    assert isinstance(client.get_httpx_client()._transport, httpx.HTTPTransport)
+    plain_environment.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    proxied = make_client("http://127.0.0.1:9", environ=ENV, sync_transport="httpx")
+    mounts = proxied.get_httpx_client()._mounts.values()
+    assert any(t is not None for t in mounts)  # unlike a transport given, it keeps proxies
+
+
+def test_a_transport_given_is_used_as_it_is(plain_environment: Any) -> None:
+    transport = httpx.HTTPTransport()
+    client = make_client("https://127.0.0.1:9", environ=ENV, httpx_args={"transport": transport})
+    assert client.get_httpx_client()._transport is transport
+    assert client.sync_transport_name() == "httpx"
+
+
+@pytest.mark.parametrize(
+    "httpx_args",
+    [
+        {"verify": certifi.where()},
+        {"verify": ssl.create_default_context()},
+        {"proxy": "http://127.0.0.1:3128"},
+    ],
+    ids=["ca-bundle", "ssl-context", "proxy"],
+)
+@pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")
+def test_arguments_pyreqwest_cannot_honour_keep_httpx(
+    plain_environment: Any, httpx_args: dict[str, Any]
+) -> None:
+    assert _sync_transport(**httpx_args) == "httpx"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"cert": ("client.pem", "client-key.pem")},
+        {"http2": True},
+        {"http1": False, "http2": True},
+        {"transport": httpx.HTTPTransport()},
+        {"app": object()},
+    ],
+    ids=["cert", "http2", "http2-only", "transport", "unknown"],
+)
+def test_each_argument_it_cannot_honour_is_refused(
+    plain_environment: Any, args: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="ark_batch"):
+        assert reqwest_transport({"base_url": "https://ark.test", **args}) is None
+    [record] = caplog.records
+    assert record.getMessage().startswith("sync transport: httpx's own, because ")
+
+
+def test_what_it_honours_builds_a_transport(plain_environment: Any) -> None:
+    transport = reqwest_transport(
+        {
+            "base_url": "https://ark.test",
+            "verify": False,
+            "http1": True,
+            "http2": False,
+            "cert": None,
+            "proxy": None,
+            "timeout": httpx.Timeout(None),
+            "limits": httpx.Limits(max_connections=None, max_keepalive_connections=None),
+            "trust_env": False,
+        }
+    )
+    assert transport is not None
+    transport.close()
+
+
+@pytest.mark.parametrize("name", ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "https_proxy"])
+def test_proxies_from_the_environment_keep_httpx(plain_environment: Any, name: str) -> None:
+    plain_environment.setenv(name, "http://127.0.0.1:3128")
+    assert _sync_transport() == "httpx"
+    assert _sync_transport(trust_env=False) == "pyreqwest"  # httpx would not read them
+    plain_environment.setenv("NO_PROXY", "*")  # httpx ignores every proxy then
+    assert _sync_transport() == "pyreqwest"
+
+
+@pytest.mark.parametrize(
+    ("variables", "url", "args", "expected"),
+    [
+        (["SSL_CERT_FILE"], "https", {}, "pyreqwest"),  # both read the file alone
+        (["SSL_CERT_DIR"], "https", {}, "pyreqwest"),
+        (["SSL_CERT_FILE", "SSL_CERT_DIR"], "https", {}, "httpx"),  # httpx reads only the file
+        (["SSL_CERT_FILE"], "https", {"trust_env": False}, "httpx"),  # pyreqwest reads it anyway
+        (["SSL_CERT_FILE", "SSL_CERT_DIR"], "http", {}, "pyreqwest"),  # no TLS, no roots
+        (["SSL_CERT_FILE", "SSL_CERT_DIR"], "https", {"verify": False}, "pyreqwest"),
+    ],
+)
+def test_trust_roots_from_the_environment(
+    plain_environment: Any,
+    tmp_path: Path,
+    variables: list[str],
+    url: str,
+    args: dict[str, Any],
+    expected: str,
+) -> None:
+    (tmp_path / "ca.pem").write_bytes(Path(certifi.where()).read_bytes())
+    places = {"SSL_CERT_FILE": str(tmp_path / "ca.pem"), "SSL_CERT_DIR": str(tmp_path)}
+    for name in variables:
+        plain_environment.setenv(name, places[name])
+    assert _sync_transport(f"{url}://127.0.0.1:9", **args) == expected
+
+
+@pytest.mark.parametrize("keepalive", [0, 1])
+def test_limits_reach_pyreqwest(plain_environment: Any, keepalive: int) -> None:
+    def answer(exchange: Any) -> None:
+        exchange.respond(404, error_envelope(exchange.action, "NotFound", "no such job"))
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=keepalive)
+    with LoopbackServer(answer) as server:
+        client = make_client(server.url, environ=ENV, httpx_args={"limits": limits})
+        assert client.sync_transport_name() == "pyreqwest"
+        for _ in range(3):
+            get_batch_inference_job.sync(client=client, body=GetBatchInferenceJobRequest(id="x"))
+        client.get_httpx_client().close()
+    connections = {id(exchange.conn) for exchange in server.exchanges}
+    assert len(connections) == (3 if keepalive == 0 else 1)
+
+
+def test_trust_roots_pyreqwest_cannot_load_leave_the_choice_to_httpx(
+    plain_environment: Any, tmp_path: Path
+) -> None:
+    plain_environment.setenv("SSL_CERT_DIR", str(tmp_path))  # no certificate in it
+    assert _sync_transport() == "httpx"

@@ -3,8 +3,10 @@
 :func:`make_client` and the facades both build their clients here. Every httpx argument
 given in ``httpx_args`` reaches both the sync and the async httpx client. The async one
 runs on the ``httpx-aiohttp`` transport when that package is installed (the ``aiohttp``
-extra), else on httpx's stock transport; proxies from the environment (``HTTP_PROXY``,
-``HTTPS_PROXY``, ``NO_PROXY``) apply to both, as in httpx itself.
+extra), else on httpx's stock transport. The sync one runs on pyreqwest's transport when
+that is installed (the ``reqwest`` extra) and can honour every argument given, else on
+httpx's stock transport (:mod:`ark_batch.sync_transport`). Proxies from the environment
+(``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) apply to both, as in httpx itself.
 
 Signed calls never follow redirects: a response hook turns any 3xx with a ``Location``
 into :class:`~ark_batch.errors.RedirectError` before httpx could follow it, so neither
@@ -15,21 +17,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-from attrs import define
+from attrs import define, field
 
 from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import RedirectError
 from ark_batch.response_cookies import with_response_cookies
+from ark_batch.sync_transport import TransportName, reqwest_transport, transport_name
 from ark_batch_client import Client
 
 __all__ = [
     "DEFAULT_ENDPOINT",
     "ENDPOINT_ENV",
     "SignedClient",
+    "SyncTransportChoice",
     "async_client_class",
     "make_client",
     "resolve_endpoint",
@@ -111,21 +115,41 @@ def _with_hook(args: Mapping[str, Any], hook: Any) -> dict[str, Any]:
     return {**args, "event_hooks": hooks}
 
 
+#: ``"auto"``: pyreqwest's transport where it can honour every argument; ``"httpx"``:
+#: httpx's own always.
+SyncTransportChoice = Literal["auto", "httpx"]
+
+
 @define
 class SignedClient(Client):
-    """The generated ``Client``, with redirects refused and the async transport chosen.
+    """The generated ``Client``, with redirects refused and both transports chosen.
 
     Built lazily like its parent: each httpx client is made on first use, from the
     same arguments.
     """
 
+    _sync_transport: SyncTransportChoice = field(
+        default="auto", kw_only=True, alias="sync_transport"
+    )
+
     def get_httpx_client(self) -> httpx.Client:
-        """The sync httpx client (made on first use)."""
+        """The sync httpx client (made on first use), on pyreqwest's transport if it can.
+
+        ``make_client(sync_transport="httpx")`` keeps it on httpx's own.
+        """
         if self._client is None:
             cls = with_response_cookies(httpx.Client)
-            self._client = cls(**self._shared_args(_refuse_redirect, httpx.BaseTransport))
+            args = self._shared_args(_refuse_redirect, httpx.BaseTransport)
+            transport = reqwest_transport(args) if self._sync_transport == "auto" else None
+            if transport is not None:
+                args["transport"] = transport
+            self._client = cls(**args)
             _trim_default_headers(self._client.headers, self._headers)
         return self._client
+
+    def sync_transport_name(self) -> TransportName:
+        """``"pyreqwest"`` or ``"httpx"``: what the sync httpx client sends through."""
+        return transport_name(self.get_httpx_client())
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""
@@ -169,6 +193,7 @@ def make_client(
     httpx_args: Mapping[str, Any] | None = None,
     max_connections: int | None = None,
     clock: Clock | None = None,
+    sync_transport: SyncTransportChoice = "auto",
 ) -> SignedClient:
     """A generated :class:`ark_batch_client.Client` that signs every request.
 
@@ -178,7 +203,9 @@ def make_client(
     ``httpx_args`` go to both httpx clients (``verify``, ``cert``, ``proxy``,
     ``limits``, ``timeout``, ``headers``, ``trust_env``, ...); ``max_connections`` is a
     short form of ``limits``. ``clock`` returns the signing time as an aware datetime
-    (default: the system clock).
+    (default: the system clock). ``sync_transport="httpx"`` keeps the sync client on
+    httpx's own transport (by default it is on pyreqwest's where that is installed and
+    can honour every argument: :mod:`ark_batch.sync_transport`).
     """
     creds = credentials or resolve_credentials(environ=environ)
     auth = VolcengineAuth(creds, resolve_region(region, environ=environ), clock=clock)
@@ -194,7 +221,10 @@ def make_client(
     # The generated Client passes these to httpx itself; given twice, httpx would refuse.
     own = {name: args.pop(key) for key, name in _CLIENT_FIELDS.items() if key in args}
     return SignedClient(
-        base_url=resolve_endpoint(endpoint, environ=environ), httpx_args=args, **own
+        base_url=resolve_endpoint(endpoint, environ=environ),
+        httpx_args=args,
+        sync_transport=sync_transport,
+        **own,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,21 @@ def wait_for_job(
         return job
 
 
+@contextlib.contextmanager
+def stock_sync_transport() -> Iterator[None]:
+    """Sync httpx clients made inside are built as if pyreqwest were not installed."""
+    name = "pyreqwest.client"
+    saved = sys.modules.get(name)
+    sys.modules[name] = None  # type: ignore[assignment]  # import now raises ImportError
+    try:
+        yield
+    finally:
+        if saved is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = saved
+
+
 def write_self_signed_certificate(host: str, cert_path: Path, key_path: Path) -> None:
     """A one-day certificate for ``host`` and its key, as PEM files."""
     from cryptography import x509  # noqa: PLC0415
@@ -305,7 +321,8 @@ class LoopbackServer:
 
     ``handler(exchange)`` answers each request (or hangs up, stalls, drips...). Handlers
     that wait do so on :attr:`stopped`, which is set when the server stops, so nothing
-    is left hanging. ``exchanges`` lists every request received.
+    is left hanging. ``exchanges`` lists every request received; :attr:`peer_closed`
+    is set when a client closes its end.
     """
 
     def __init__(
@@ -318,6 +335,8 @@ class LoopbackServer:
         self.handler = handler
         self.exchanges: list[Exchange] = []
         self.stopped = threading.Event()
+        #: Set when a client closes a connection it had kept open.
+        self.peer_closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._tls = tls
         self._client_ca = client_ca
@@ -378,6 +397,7 @@ class LoopbackServer:
                     except OSError:
                         return
                     if not chunk:
+                        self.peer_closed.set()
                         return
                     buffer += chunk
                 head, _, buffer = buffer.partition(b"\r\n\r\n")

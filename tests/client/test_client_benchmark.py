@@ -13,7 +13,13 @@ def test_client_benchmark_runs_every_client_and_action() -> None:
     text = "\n".join(lines)
     assert text.startswith("machine: ")
     assert "versions: " in text
-    for name in (client.OFFICIAL, client.GENERATED, client.FACADE, client.FLOOR):
+    for name in (
+        client.OFFICIAL,
+        client.GENERATED,
+        client.GENERATED_STOCK,
+        client.FACADE,
+        client.FLOOR,
+    ):
         for action in ("Create", "List"):
             assert f"{name:<48} {action}" in text
     for pool in client.POOL_SIZES:

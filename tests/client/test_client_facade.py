@@ -30,6 +30,7 @@ from client.client_support import (
     DEV,
     ScriptedService,
     mock_client,
+    stock_sync_transport,
     write_self_signed_certificate,
 )
 
@@ -219,7 +220,8 @@ def test_async_facade_runs_on_the_aiohttp_transport_with_the_pool_asked_for(
     transport = ark.client.get_async_httpx_client()._transport
     assert isinstance(transport, AiohttpTransport)
     assert transport.limits.max_connections == 32
-    sync = ark.client.get_httpx_client()._transport._pool  # type: ignore[attr-defined]
+    with stock_sync_transport():  # its pool is inspected (tests/test_connect.py: pyreqwest's)
+        sync = ark.client.get_httpx_client()._transport._pool  # type: ignore[attr-defined]
     assert sync._max_connections == 32  # one construction path: the same limits
     default = AsyncArkBatch(emulator_url, credentials=DEV)
     transport = default.client.get_async_httpx_client()._transport

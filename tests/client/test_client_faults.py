@@ -1,12 +1,15 @@
 """The client against misbehaving loopback servers: typed errors, retries, deadlines, no leaks.
 
 Every server here is a :class:`LoopbackServer` answering byte by byte. Each case runs
-through ``ArkBatch`` and ``AsyncArkBatch`` alike.
+through ``ArkBatch`` (on pyreqwest's transport) and ``AsyncArkBatch`` alike; the cases
+in :data:`TRANSPORTS` also run ``ArkBatch`` on httpx's own sync transport (``"stock"``),
+the fallback when pyreqwest is missing or cannot honour an argument.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -16,15 +19,18 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from emulator_support import free_port
 
 from ark_batch import ArkBatch, AsyncArkBatch, Credentials, make_client
+from ark_batch.connect import SignedClient
 from ark_batch.errors import (
     ArkBatchError,
     ConnectError,
     DeadlineExceededError,
     RedirectError,
+    RequestTimeoutError,
     ResponseTooLargeError,
     ServerError,
     TransportError,
@@ -41,6 +47,7 @@ from client.client_support import (
     envelope,
     error_envelope,
     job_dict,
+    stock_sync_transport,
     write_self_signed_certificate,
 )
 
@@ -54,16 +61,21 @@ CREATE_FIELDS: dict[str, Any] = {
     "output": "bucket/out/",
 }
 MODES = ["sync", "async"]
+#: The modes plus ArkBatch on httpx's own sync transport.
+TRANSPORTS = ["sync", "stock", "async"]
 
 
 def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
-    """``op(ark)`` on a fresh ArkBatch or AsyncArkBatch (awaited) for ``url``."""
+    """``op(ark)`` on a fresh ArkBatch (``sync``, ``stock``) or AsyncArkBatch (awaited)."""
     kwargs.setdefault("credentials", STS)
     sleeps: list[float] = kwargs.pop("sleeps", [])
 
     async def async_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
+    if mode == "stock":
+        with stock_sync_transport():
+            return run("sync", url, op, sleeps=sleeps, **kwargs)
     if mode == "sync":
         with ArkBatch(url, sleep=sleeps.append, **kwargs) as ark:
             return op(ark)
@@ -101,7 +113,7 @@ def test_an_html_error_page_is_retried_then_raised_typed(mode: str) -> None:
     assert_no_secret(caught.value)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 @pytest.mark.parametrize("reset", [False, True])
 def test_a_hang_up_after_the_request_retries_reads_but_never_create(mode: str, reset: bool) -> None:
     def hang_up(exchange: Exchange) -> None:
@@ -121,7 +133,7 @@ def test_a_hang_up_after_the_request_retries_reads_but_never_create(mode: str, r
     assert_no_secret(read.value)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_refused_connection_is_retried_even_for_create_and_names_the_endpoint(
     mode: str,
 ) -> None:
@@ -135,7 +147,7 @@ def test_a_refused_connection_is_retried_even_for_create_and_names_the_endpoint(
     assert "may have been created" not in str(caught.value)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_truncated_body_is_a_transport_error_and_retried(mode: str) -> None:
     answers = iter([True, False])
 
@@ -159,11 +171,12 @@ def _not_http(exchange: Exchange) -> None:
 
 
 def _huge_header(exchange: Exchange) -> None:
-    exchange.send(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 200_000 + b"\r\n\r\n")
+    # Past every transport's limit on a response head: h11's 64 kB, hyper's 400 kB.
+    exchange.send(b"HTTP/1.1 200 OK\r\nX-Junk: " + b"a" * 1_000_000 + b"\r\n\r\n")
     exchange.hang_up()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 @pytest.mark.parametrize("handler", [_not_http, _huge_header], ids=lambda h: h.__name__)
 def test_an_answer_that_is_not_http_is_a_transport_error(
     mode: str, handler: Callable[[Exchange], None]
@@ -189,7 +202,7 @@ def test_a_5xx_on_create_says_the_job_may_exist(mode: str) -> None:
 # --- hung and dripping servers: deadlines -------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_hung_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> None:
     def hang(exchange: Exchange) -> None:
         exchange.server.stopped.wait()
@@ -198,7 +211,7 @@ def test_a_hung_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> Non
         run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.3))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_dripping_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> None:
     sent: list[int] = []
 
@@ -229,6 +242,142 @@ def test_wait_timeout_is_a_deadline_even_when_polls_hang(mode: str) -> None:
     assert isinstance(caught.value.last_error, DeadlineExceededError)
 
 
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_read_timeout_is_a_timeout_and_create_is_not_retried(mode: str) -> None:
+    # pyreqwest reports a response that never came as a connect timeout: it is not one.
+    def hang(exchange: Exchange) -> None:
+        exchange.server.stopped.wait()
+
+    with LoopbackServer(hang) as server, pytest.raises(RequestTimeoutError) as caught:
+        run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS, timeout=0.2))
+    assert caught.value.sent
+    assert len(server.exchanges) == 1
+    assert "may have been created" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_server_that_trickles_its_headers_is_cut_off_at_the_deadline(mode: str) -> None:
+    # httpx's own sync transport cannot do this (decision 0007); reqwest times the
+    # wait for a response head as a whole.
+    def trickle(exchange: Exchange) -> None:
+        exchange.send(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(500):
+            if exchange.server.stopped.wait(0.02):
+                return
+            exchange.send(b"X-Slow: 1\r\n")
+        exchange.send(b"Content-Length: 0\r\n\r\n")  # no body: no chunk to check the deadline at
+
+    with LoopbackServer(trickle) as server, pytest.raises(DeadlineExceededError):
+        run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.5))
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_gzip_body_is_decoded_exactly_once(mode: str) -> None:
+    def gzipped(exchange: Exchange) -> None:
+        data = json.dumps(envelope(exchange.action, job_dict("bi-1"))).encode()
+        exchange.respond(200, gzip.compress(data), {"Content-Encoding": "gzip"})
+
+    with LoopbackServer(gzipped) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert job.id == "bi-1"
+    assert "gzip" in server.exchanges[0].headers["accept-encoding"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "stock"])
+def test_closing_the_client_closes_its_connections(mode: str) -> None:
+    with LoopbackServer(job_answer) as server:
+
+        def get_then_close(ark: ArkBatch) -> None:
+            ark.get_job("bi-1")
+            assert not server.peer_closed.is_set()  # kept alive until closed
+
+        run(mode, server.url, get_then_close)
+        assert server.peer_closed.wait(10)
+
+
+def test_the_sync_client_runs_on_pyreqwest_unless_it_is_missing() -> None:
+    with ArkBatch("http://127.0.0.1:9", credentials=STS) as ark:
+        assert isinstance(ark.client, SignedClient)
+        assert ark.client.sync_transport_name() == "pyreqwest"
+    with stock_sync_transport(), ArkBatch("http://127.0.0.1:9", credentials=STS) as ark:
+        assert isinstance(ark.client, SignedClient)
+        assert ark.client.sync_transport_name() == "httpx"
+
+
+@pytest.mark.parametrize("mode", ["sync", "stock"])
+def test_the_generated_functions_raise_what_httpx_raises(mode: str) -> None:
+    """On pyreqwest as on httpx's transport: only a connection never made is a ConnectError."""
+
+    def call(url: str, **httpx_args: Any) -> None:
+        client = make_client(url, credentials=STS, httpx_args=httpx_args)
+        get_batch_inference_job.sync(client=client, body=GetBatchInferenceJobRequest(id="bi-1"))
+
+    def hang_up(exchange: Exchange) -> None:
+        exchange.hang_up()
+
+    def hang(exchange: Exchange) -> None:
+        exchange.server.stopped.wait()
+
+    with contextlib.ExitStack() as stack:
+        if mode == "stock":
+            stack.enter_context(stock_sync_transport())
+        with pytest.raises(httpx.ConnectError):
+            call(f"http://127.0.0.1:{free_port()}")
+        with LoopbackServer(hang_up) as server, pytest.raises(httpx.TransportError) as cut:
+            call(server.url)
+        assert not isinstance(cut.value, httpx.ConnectError)
+        with LoopbackServer(hang) as server, pytest.raises(httpx.ReadTimeout):
+            call(server.url, timeout=httpx.Timeout(0.2))
+
+
+_INTERRUPTED_CALL = """
+import sys
+from ark_batch import ArkBatch, Credentials
+from client.client_support import stock_sync_transport
+if sys.argv[2] == "stock":
+    stock_sync_transport().__enter__()
+ark = ArkBatch(sys.argv[1], credentials=Credentials("AKLTCTRLC", "secret"), timeout=3)
+try:
+    ark.get_job("bi-1", retry=None, deadline=30)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("mode", ["sync", "stock"])
+def test_ctrl_c_during_a_call_is_a_keyboard_interrupt(mode: str) -> None:
+    """Never a typed error. On pyreqwest it lands once the request ends, at the latest
+    at its read timeout; on httpx's transport at once (decision 0026)."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    arrived = threading.Event()
+
+    def hang(exchange: Exchange) -> None:
+        arrived.set()
+        exchange.server.stopped.wait()
+
+    tests = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])}
+    with LoopbackServer(hang) as server:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _INTERRUPTED_CALL, server.url, mode],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert arrived.wait(60)
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 3, stderr
+
+
 # --- oversized, hostile JSON, corrupt gzip, odd Retry-After ------------------------------
 
 
@@ -252,7 +401,7 @@ def test_json_nested_100k_deep_is_a_typed_error(mode: str, status: int) -> None:
     assert caught.value.status == status
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_corrupt_gzip_body_is_a_typed_error(mode: str) -> None:
     def corrupt(exchange: Exchange) -> None:
         data = gzip.compress(b'{"Result": {}}')[:-8] + b"garbage!"
@@ -295,7 +444,7 @@ def test_retry_after_above_the_cap_fails_fast(mode: str) -> None:
 # --- redirects: never followed, nothing sent to the other place ---------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 @pytest.mark.parametrize("status", [301, 307, 308])
 def test_redirects_are_never_followed_even_when_httpx_would(mode: str, status: int) -> None:
     with LoopbackServer(job_answer) as elsewhere:
@@ -342,7 +491,7 @@ def test_the_generated_functions_do_not_follow_redirects_either() -> None:
 # --- TLS and proxies ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_tls_verification_is_on_by_default_and_verify_false_turns_it_off(
     mode: str, tmp_path: Path
 ) -> None:
