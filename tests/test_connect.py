@@ -353,3 +353,28 @@ def test_trust_roots_pyreqwest_cannot_load_leave_the_choice_to_httpx(
 ) -> None:
     plain_environment.setenv("SSL_CERT_DIR", str(tmp_path))  # no certificate in it
     assert _sync_transport() == "httpx"
+
+
+def test_the_facade_passes_its_sync_transport_choice() -> None:
+    from ark_batch import ArkBatch  # noqa: PLC0415
+
+    creds = Credentials("AK", "SK")
+    with ArkBatch("http://127.0.0.1:9", credentials=creds) as fast:
+        assert fast.client.sync_transport_name() == "pyreqwest"
+    with ArkBatch("http://127.0.0.1:9", credentials=creds, sync_transport="httpx") as stock:
+        assert stock.client.sync_transport_name() == "httpx"
+
+
+def test_the_cli_keeps_httpx_transport_so_ctrl_c_stops_a_command_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import typer  # noqa: PLC0415
+
+    from ark_batch.cli.app import app  # noqa: PLC0415
+    from ark_batch.cli.context import connect  # noqa: PLC0415
+
+    monkeypatch.setenv("VOLC_ACCESSKEY", "AK")
+    monkeypatch.setenv("VOLC_SECRETKEY", "SK")
+    ctx = typer.Context(typer.main.get_command(app))
+    with connect(ctx, "http://127.0.0.1:9", None, None) as ark:
+        assert ark.client.sync_transport_name() == "httpx"

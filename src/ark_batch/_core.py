@@ -36,7 +36,7 @@ from ark_batch._api import (
 )
 from ark_batch._flow import Flow, Reply, Send, Sleep
 from ark_batch.auth import Clock as SigningClock
-from ark_batch.connect import make_client, signing_auth
+from ark_batch.connect import SyncTransportChoice, make_client, signing_auth
 from ark_batch.credentials import Credentials, resolve_credentials
 from ark_batch.errors import (
     ActiveJobExistsError,
@@ -266,6 +266,7 @@ class FacadeCore:
         sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_response: ResponseObserver | None = None,
+        sync_transport: SyncTransportChoice = "auto",
     ) -> None:
         if access_key is not None or secret_key is not None:
             if credentials is not None:
@@ -281,6 +282,7 @@ class FacadeCore:
                 httpx_args=httpx_args,
                 max_connections=max_connections,
                 clock=signing_clock,
+                sync_transport=sync_transport,
             )
             self._owns_client = True
         else:

@@ -184,8 +184,11 @@ class ArkBatch(FacadeCore):
     per-phase timeout; ``deadline`` bounds a whole call, retries included.
     ``signing_clock`` returns the signing time (an aware datetime); ``sleep``/``clock``
     replace ``time.sleep``/``time.monotonic`` for retries, deadlines and waits.
-    ``on_response(action, status, headers, body)`` sees every whole response read. Use as
-    a context manager (or call :meth:`close`) to release connections.
+    ``on_response(action, status, headers, body)`` sees every whole response read.
+    The sync client runs on pyreqwest's transport when the ``reqwest`` extra is installed
+    and it can honour every argument; ``sync_transport="httpx"`` keeps httpx's own (an
+    immediate Ctrl-C during a call; see docs/decisions/0026). Use as a context manager (or
+    call :meth:`close`) to release connections.
     """
 
     create_job = _blocking(FacadeCore._create_job)

@@ -195,4 +195,7 @@ def connect(
         deadline=current.http_timeout,
         on_response=log.on_response,
         httpx_args={"event_hooks": log.event_hooks()},
+        # Ctrl-C must stop a command at once; pyreqwest's blocking call would hold it
+        # until the read timeout, and a command's CPU per call does not matter.
+        sync_transport="httpx",
     )
