@@ -79,6 +79,11 @@ def test_list_reads_every_page_as_a_table_and_as_json(emulator_url: str) -> None
     assert len(json.loads(limited.stdout)) == 3
     filtered = run("list", "--json", "--name", "JOB-4", "--endpoint", emulator_url)
     assert [j["Name"] for j in json.loads(filtered.stdout)] == ["job-4"]
+    # Piped and empty: no rows on stdout, and a count on stderr rather than silence.
+    empty = run("list", "--name", "no-such-job", "--endpoint", emulator_url)
+    assert empty.exit_code == 0
+    assert empty.stdout == ""
+    assert lines(empty.stderr) == ["0 job(s)"]
 
 
 def test_errors_print_one_line_without_traceback(emulator_url: str) -> None:
@@ -223,6 +228,40 @@ def test_submit_without_wait_then_wait_command(
     )  # fmt: skip
     assert fetched.exit_code == 0
     assert (downloads / f"{job_id}.results.jsonl").exists()
+
+
+def test_an_empty_errors_stream_says_so_on_stderr(
+    running_emulator: tuple[str, Path, EmulatorState], tmp_path: Path
+) -> None:
+    from ark_batch.emulator.execution.model_backends import (  # noqa: PLC0415
+        EchoBackend,
+        FaultyBackend,
+    )
+
+    url, objects, _ = running_emulator
+    # The fixture's injection (rate 0.25, seed "t") fails none of these custom_ids.
+    injection = FaultyBackend(EchoBackend(), rate=0.25, seed="t", latency=0)
+    passing = [f"ok-{n}" for n in range(40) if not injection.fails(f"ok-{n}")][:3]
+    source = tmp_path / "passing.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"custom_id": cid, "body": {"messages": [{"role": "user", "content": cid}]}})
+            + "\n"
+            for cid in passing
+        )
+    )
+    submitted = run(
+        "submit", str(source), "--bucket", "my-bucket", "--model", "m:1", "--json",
+        "--store-dir", str(objects), "--endpoint", url,
+    )  # fmt: skip
+    assert submitted.exit_code == 0, submitted.output
+    summary = json.loads(submitted.stdout)
+    job_id = summary["Id"]
+    assert summary["Job"]["RequestCounts"] == {"Total": 3, "Completed": 3, "Failed": 0}
+    errors = run("results", job_id, "--errors", "--store-dir", str(objects), "--endpoint", url)
+    assert errors.exit_code == 0
+    assert errors.stdout == ""
+    assert f"{job_id}: 0 error lines" in lines(errors.stderr)
 
 
 def test_submit_needs_exactly_one_store(tmp_path: Path) -> None:

@@ -54,11 +54,16 @@ def _row(job: BatchInferenceJob) -> tuple[str, ...]:
 
 
 def print_job_table(jobs: Sequence[BatchInferenceJob]) -> None:
-    """A table on a terminal; tab-separated rows, no header and no padding when piped."""
+    """A table on a terminal; tab-separated rows, no header and no padding when piped.
+
+    Piped, an empty list says so on stderr, so it is never silent and stdout stays rows.
+    """
     rows = [_row(job) for job in jobs]
     if not sys.stdout.isatty():
         for row in rows:
             typer.echo("\t".join(" ".join(cell.split()) for cell in row))
+        if not rows:
+            typer.echo("0 job(s)", err=True)
         return
     from rich.console import Console  # noqa: PLC0415  # ~50 ms: not for --help
     from rich.table import Table  # noqa: PLC0415

@@ -253,13 +253,18 @@ def results(
     else:
         reader = iter_records if all_ else iter_errors if errors else iter_results
         out = sys.stdout
+        written = 0
         try:
             for record in reader(choice.store, job, partial=True):
                 out.write(json.dumps(record.raw, ensure_ascii=False))
                 out.write("\n")
+                written += 1
         except ResultsNotFoundError as exc:
             raise _not_found(exc, choice) from None
         out.flush()
+        if not written:  # an empty file is an answer; say so rather than print nothing
+            kind = "lines" if all_ else "error lines" if errors else "result lines"
+            typer.echo(f"{job.id}: 0 {kind}", err=True)
     fail_if_unsuccessful(job)
 
 
