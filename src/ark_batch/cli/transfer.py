@@ -247,13 +247,13 @@ def results(
     with connect(ctx, endpoint, region, profile, verbose) as ark:
         job = ark.get_job(job_id)
     check_readable(job, partial=True)
+    written = 0
     if download is not None:
         for path in _download(choice, job, download):
             typer.echo(f"Saved {path}", err=True)
     else:
         reader = iter_records if all_ else iter_errors if errors else iter_results
         out = sys.stdout
-        written = 0
         try:
             for record in reader(choice.store, job, partial=True):
                 out.write(json.dumps(record.raw, ensure_ascii=False))
@@ -262,10 +262,11 @@ def results(
         except ResultsNotFoundError as exc:
             raise _not_found(exc, choice) from None
         out.flush()
-        if not written:  # an empty file is an answer; say so rather than print nothing
-            kind = "lines" if all_ else "error lines" if errors else "result lines"
-            typer.echo(f"{job.id}: 0 {kind}", err=True)
-    fail_if_unsuccessful(job)
+    fail_if_unsuccessful(job)  # a Failed or Terminated job says so itself, and exits 3
+    if download is None and not written:
+        # An empty file of a successful job is an answer: say so rather than print nothing.
+        kind = "lines" if all_ else "error lines" if errors else "result lines"
+        typer.echo(f"{job.id}: 0 {kind}", err=True)
 
 
 def register(app: typer.Typer) -> None:
