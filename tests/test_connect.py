@@ -12,10 +12,10 @@ import httpx
 import pytest
 from client.client_support import LoopbackServer, error_envelope, stock_sync_transport
 
-from ark_batch.connect import DEFAULT_ENDPOINT, make_client, resolve_endpoint
+from ark_batch.connect import DEFAULT_ENDPOINT, SignedClient, make_client, resolve_endpoint
 from ark_batch.credentials import Credentials
 from ark_batch.errors import MissingCredentialsError
-from ark_batch.sync_transport import reqwest_transport, transport_name
+from ark_batch.sync_transport import reqwest_transport
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
 
@@ -360,9 +360,9 @@ def test_the_facade_passes_its_sync_transport_choice() -> None:
 
     creds = Credentials("AK", "SK")
     with ArkBatch("http://127.0.0.1:9", credentials=creds) as fast:
-        assert transport_name(fast.client.get_httpx_client()) == "pyreqwest"
+        assert _used(fast.client) == "pyreqwest"
     with ArkBatch("http://127.0.0.1:9", credentials=creds, sync_transport="httpx") as stock:
-        assert transport_name(stock.client.get_httpx_client()) == "httpx"
+        assert _used(stock.client) == "httpx"
 
 
 def test_the_cli_keeps_httpx_transport_so_ctrl_c_stops_a_command_at_once(
@@ -377,4 +377,9 @@ def test_the_cli_keeps_httpx_transport_so_ctrl_c_stops_a_command_at_once(
     monkeypatch.setenv("VOLC_SECRETKEY", "SK")
     ctx = typer.Context(typer.main.get_command(app))
     with connect(ctx, "http://127.0.0.1:9", None, None) as ark:
-        assert transport_name(ark.client.get_httpx_client()) == "httpx"
+        assert _used(ark.client) == "httpx"
+
+
+def _used(client: object) -> str:
+    assert isinstance(client, SignedClient)
+    return client.sync_transport_name()

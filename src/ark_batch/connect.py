@@ -26,7 +26,7 @@ from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import RedirectError
 from ark_batch.response_cookies import with_response_cookies
-from ark_batch.sync_transport import TransportName, reqwest_transport, transport_name
+from ark_batch.sync_transport import PYREQWEST, STOCK, TransportName, reqwest_transport
 from ark_batch_client import Client
 
 __all__ = [
@@ -131,6 +131,7 @@ class SignedClient(Client):
     _sync_transport: SyncTransportChoice = field(
         default="auto", kw_only=True, alias="sync_transport"
     )
+    _sync_transport_used: TransportName = field(default=STOCK, init=False)
 
     def get_httpx_client(self) -> httpx.Client:
         """The sync httpx client (made on first use), on pyreqwest's transport if it can.
@@ -143,13 +144,15 @@ class SignedClient(Client):
             transport = reqwest_transport(args) if self._sync_transport == "auto" else None
             if transport is not None:
                 args["transport"] = transport
+                self._sync_transport_used = PYREQWEST
             self._client = cls(**args)
             _trim_default_headers(self._client.headers, self._headers)
         return self._client
 
     def sync_transport_name(self) -> TransportName:
         """``"pyreqwest"`` or ``"httpx"``: what the sync httpx client sends through."""
-        return transport_name(self.get_httpx_client())
+        self.get_httpx_client()
+        return self._sync_transport_used
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""

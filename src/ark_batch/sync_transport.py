@@ -28,12 +28,12 @@ if TYPE_CHECKING:
     from pyreqwest.client import SyncClient
     from pyreqwest.exceptions import PyreqwestError
 
-__all__ = ["PYREQWEST", "STOCK", "TransportName", "reqwest_transport", "transport_name"]
+__all__ = ["PYREQWEST", "STOCK", "TransportName", "reqwest_transport"]
 
 logger = logging.getLogger("ark_batch")
 
 TransportName = Literal["pyreqwest", "httpx"]
-#: The names :func:`transport_name` answers.
+#: The names ``SignedClient.sync_transport_name()`` answers.
 PYREQWEST: Final = "pyreqwest"
 STOCK: Final = "httpx"
 
@@ -176,12 +176,6 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
         logger.debug("sync transport: httpx's own, because pyreqwest failed: %s", exc.message)
         return None
     return _ReqwestTransport(client)
-
-
-def transport_name(client: httpx.Client) -> TransportName:
-    """Which transport an httpx client built by this package sends through."""
-    transport = getattr(client, "_transport", None)
-    return PYREQWEST if isinstance(transport, _ReqwestTransport) else STOCK
 
 
 def _causes(exc: PyreqwestError) -> list[str]:
