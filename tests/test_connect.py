@@ -10,7 +10,12 @@ from typing import Any
 import certifi
 import httpx
 import pytest
-from client.client_support import LoopbackServer, error_envelope, stock_sync_transport
+from client.client_support import (
+    LoopbackServer,
+    clear_transport_environment,
+    error_envelope,
+    stock_sync_transport,
+)
 
 from ark_batch.connect import DEFAULT_ENDPOINT, SignedClient, make_client, resolve_endpoint
 from ark_batch.credentials import Credentials
@@ -200,16 +205,11 @@ def test_a_transport_serves_only_the_client_of_its_kind() -> None:
 
 # --- the sync transport: pyreqwest's when it can honour every argument --------------------
 
-_ENVIRONMENT = ["SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
-
 
 @pytest.fixture
 def plain_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No trust-root or proxy variables, whatever the machine sets."""
-    for name in [*_ENVIRONMENT, "NO_PROXY"]:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
+    return clear_transport_environment(monkeypatch)
 
 
 def _sync_transport(url: str = "https://127.0.0.1:9", **httpx_args: Any) -> str:
@@ -355,7 +355,7 @@ def test_trust_roots_pyreqwest_cannot_load_leave_the_choice_to_httpx(
     assert _sync_transport() == "httpx"
 
 
-def test_the_facade_passes_its_sync_transport_choice() -> None:
+def test_the_facade_passes_its_sync_transport_choice(plain_environment: Any) -> None:
     from ark_batch import ArkBatch  # noqa: PLC0415
 
     creds = Credentials("AK", "SK")
@@ -365,16 +365,17 @@ def test_the_facade_passes_its_sync_transport_choice() -> None:
         assert _used(stock.client) == "httpx"
 
 
-def test_the_cli_keeps_httpx_transport_so_ctrl_c_stops_a_command_at_once(
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_cli_builds_its_client_on_httpx_own_transport(
+    plain_environment: pytest.MonkeyPatch,
 ) -> None:
+    # So that Ctrl-C stops a command at once (test_client_faults covers Ctrl-C itself).
     import typer  # noqa: PLC0415
 
     from ark_batch.cli.app import app  # noqa: PLC0415
     from ark_batch.cli.context import connect  # noqa: PLC0415
 
-    monkeypatch.setenv("VOLC_ACCESSKEY", "AK")
-    monkeypatch.setenv("VOLC_SECRETKEY", "SK")
+    plain_environment.setenv("VOLC_ACCESSKEY", "AK")
+    plain_environment.setenv("VOLC_SECRETKEY", "SK")
     ctx = typer.Context(typer.main.get_command(app))
     with connect(ctx, "http://127.0.0.1:9", None, None) as ark:
         assert _used(ark.client) == "httpx"

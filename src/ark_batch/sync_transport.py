@@ -14,10 +14,11 @@ have reached the server is never reported as unsent.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.request import getproxies
@@ -142,7 +143,6 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
         logger.debug("sync transport: httpx's own, because %s", reason)
         return None
     limits: httpx.Limits = args.get("limits") or _CLIENT_DEFAULTS["limits"].default
-    timeout = httpx.Timeout(args.get("timeout", _CLIENT_DEFAULTS["timeout"].default))
     builder = (
         SyncClientBuilder()
         .follow_redirects(False)  # httpx sees every 3xx (the signed client refuses them)
@@ -160,13 +160,8 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
         builder = builder.danger_accept_invalid_certs(True)
     if limits.max_keepalive_connections is not None:
         builder = builder.pool_max_idle_per_host(limits.max_keepalive_connections)
-    for phase, setter in (
-        (timeout.connect, builder.connect_timeout),
-        (timeout.read, builder.read_timeout),
-        (timeout.pool, builder.pool_timeout),
-    ):
-        if phase is not None:
-            builder = setter(timedelta(seconds=phase))
+    # No client-wide timeouts: each request carries its own (the client's or a per-call
+    # one) and gets them as one total in _ReqwestTransport.
     from pyreqwest.exceptions import PyreqwestError  # noqa: PLC0415
 
     try:
@@ -175,7 +170,13 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
         # e.g. no trust root could be loaded: httpx reports it in its own way, or copes.
         logger.debug("sync transport: httpx's own, because pyreqwest failed: %s", exc.message)
         return None
-    return _ReqwestTransport(client)
+    stock = functools.partial(
+        httpx.HTTPTransport,
+        verify=args.get("verify", True),
+        trust_env=args.get("trust_env", True),
+        limits=limits,
+    )
+    return _ReqwestTransport(client, stock)
 
 
 def _causes(exc: PyreqwestError) -> list[str]:
@@ -239,18 +240,46 @@ class _MappedStream(httpx.SyncByteStream):
         self._inner.close()
 
 
-class _ReqwestTransport(httpx.BaseTransport):
-    """pyreqwest's httpx transport, raising what httpx's own transport raises."""
+def _total(timeout: Mapping[str, float | None]) -> float | None:
+    """The one timeout reqwest takes for a request with httpx's per-phase ``timeout``.
 
-    def __init__(self, client: SyncClient) -> None:
+    Its longest phase: so a request whose phases the facade capped at the time left
+    before a deadline ends by that deadline. None when a phase is unbounded.
+    """
+    phases = [timeout.get(name) for name in ("connect", "read", "write", "pool")]
+    bounded = [phase for phase in phases if phase is not None]
+    return max(bounded) if len(bounded) == len(phases) else None
+
+
+class _ReqwestTransport(httpx.BaseTransport):
+    """pyreqwest's httpx transport, raising what httpx's own transport raises.
+
+    reqwest takes one total timeout per request, where httpx has four phases.
+    pyreqwest would use their sum (four times the time left before a deadline); this
+    transport gives it the longest phase instead. A request with an unbounded phase
+    (``Timeout(read=None)``, say) goes through httpx's own transport, built on first
+    such request, since reqwest cannot bound one phase and not another.
+    """
+
+    def __init__(self, client: SyncClient, stock: Callable[[], httpx.HTTPTransport]) -> None:
         from pyreqwest.compatibility.httpx import SyncHttpxTransport  # noqa: PLC0415
         from pyreqwest.exceptions import PyreqwestError  # noqa: PLC0415
 
         self._inner = SyncHttpxTransport(client)
         self._failure = PyreqwestError
+        self._make_stock = stock
+        self._stock: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through pyreqwest; the body streams as it arrives."""
+        timeout = request.extensions.get("timeout")
+        if isinstance(timeout, Mapping):
+            total = _total(timeout)
+            if total is None:
+                if self._stock is None:
+                    self._stock = self._make_stock()
+                return self._stock.handle_request(request)
+            request.extensions = {**request.extensions, "timeout": {"read": total}}
         try:
             response = self._inner.handle_request(request)
         except httpx.HTTPError as exc:
@@ -265,5 +294,7 @@ class _ReqwestTransport(httpx.BaseTransport):
         return response
 
     def close(self) -> None:
-        """Close the pyreqwest client and its connections."""
+        """Close the pyreqwest client and its connections (and httpx's, if it was used)."""
         self._inner.close()
+        if self._stock is not None:
+            self._stock.close()

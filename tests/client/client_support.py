@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from ark_batch._flow import Flow, Sleep
 from ark_batch.auth import VolcengineAuth
@@ -218,6 +219,18 @@ def wait_for_job(
     except StopIteration as stop:
         job: BatchInferenceJob = stop.value
         return job
+
+
+#: Variables that decide a sync transport: trust roots and proxies.
+_TRANSPORT_ENVIRONMENT = ["SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+
+
+def clear_transport_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Unset the trust-root and proxy variables, whatever the machine sets."""
+    for name in [*_TRANSPORT_ENVIRONMENT, "NO_PROXY"]:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import pytest
 from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
 from ark_batch.emulator.embedded import EmbeddedEmulator
 from ark_batch.facade import ArkBatch
-from client.client_support import DEV, FakeTime
+from client.client_support import DEV, FakeTime, clear_transport_environment
 
 
 @pytest.fixture
@@ -62,3 +62,9 @@ def running_emulator(tmp_path: Path) -> Iterator[tuple[str, Path, EmulatorState]
     with EmbeddedEmulator(app=app) as server:
         yield server.url, data_dir / "objects", app.state.emulator
     app.state.emulator.close()
+
+
+@pytest.fixture
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No trust-root or proxy variables, whatever the machine sets."""
+    return clear_transport_environment(monkeypatch)

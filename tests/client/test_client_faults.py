@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -207,8 +208,45 @@ def test_a_hung_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> Non
     def hang(exchange: Exchange) -> None:
         exchange.server.stopped.wait()
 
-    with LoopbackServer(hang) as server, pytest.raises(DeadlineExceededError):
-        run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.3))
+    with LoopbackServer(hang) as server:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError):
+            run(mode, server.url, lambda ark: ark.get_job("bi-1", deadline=0.5))
+        # By the deadline, not by a sum of per-phase timeouts (4 x 0.5 s on reqwest
+        # when each phase was handed over as a part of one total).
+        assert time.monotonic() - started < 1.5
+
+
+def _answer_after(seconds: float) -> Callable[[Exchange], None]:
+    def late(exchange: Exchange) -> None:
+        exchange.server.stopped.wait(seconds)  # the server is slow, not the test
+        job_answer(exchange)
+
+    return late
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_per_call_timeout_longer_than_the_clients_is_honoured(mode: str) -> None:
+    with LoopbackServer(_answer_after(0.8)) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1", timeout=5), timeout=0.3)
+    assert job.id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", ["sync", "stock"])
+def test_an_unbounded_read_phase_waits_for_a_slow_answer(mode: str) -> None:
+    # The generated functions pass the client's timeout as it is: read=None means no
+    # read timeout, as on httpx's own transport.
+    timeout = httpx.Timeout(0.3, read=None)
+    with contextlib.ExitStack() as stack:
+        if mode == "stock":
+            stack.enter_context(stock_sync_transport())
+        server = stack.enter_context(LoopbackServer(_answer_after(1.2)))
+        client = make_client(server.url, credentials=STS, timeout=timeout)
+        stack.callback(client.get_httpx_client().close)
+        answer = get_batch_inference_job.sync(
+            client=client, body=GetBatchInferenceJobRequest(id="bi-1")
+        )
+    assert answer is not None
 
 
 @pytest.mark.parametrize("mode", TRANSPORTS)
@@ -295,7 +333,7 @@ def test_closing_the_client_closes_its_connections(mode: str) -> None:
         assert server.peer_closed.wait(10)
 
 
-def test_the_sync_client_runs_on_pyreqwest_unless_it_is_missing() -> None:
+def test_the_sync_client_runs_on_pyreqwest_unless_it_is_missing(plain_environment: Any) -> None:
     with ArkBatch("http://127.0.0.1:9", credentials=STS) as ark:
         assert isinstance(ark.client, SignedClient)
         assert ark.client.sync_transport_name() == "pyreqwest"
