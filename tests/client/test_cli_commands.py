@@ -252,7 +252,7 @@ def test_an_empty_errors_stream_says_so_on_stderr(
     )
     submitted = run(
         "submit", str(source), "--bucket", "my-bucket", "--model", "m:1", "--json",
-        "--store-dir", str(objects), "--endpoint", url,
+        "--download", str(tmp_path / "dl"), "--store-dir", str(objects), "--endpoint", url,
     )  # fmt: skip
     assert submitted.exit_code == 0, submitted.output
     summary = json.loads(submitted.stdout)

@@ -77,6 +77,20 @@ def test_results_of_a_failed_job_exit_3(
     ]
 
 
+def test_download_of_a_job_without_lines_says_there_is_nothing_to_save(
+    emulator: tuple[Any, EmulatorState], emulator_url: str, tmp_path: Path
+) -> None:
+    job_id = _create(emulator_url)
+    emulator[1].store.update_job(job_id, phase="Completed", total=0, completed=0)
+    result = run(
+        "results", job_id, "--download", str(tmp_path / "dl"), "--store-dir", str(tmp_path),
+        "--endpoint", emulator_url,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert lines(result.stderr) == [f"{job_id}: no results or errors file to save"]
+
+
 def test_a_missing_results_file_is_named(
     emulator: tuple[Any, EmulatorState], emulator_url: str, tmp_path: Path
 ) -> None:

@@ -249,8 +249,11 @@ def results(
     check_readable(job, partial=True)
     written = 0
     if download is not None:
-        for path in _download(choice, job, download):
+        saved = _download(choice, job, download)
+        for path in saved:
             typer.echo(f"Saved {path}", err=True)
+        if not saved:  # a job with no line has no file; say so rather than print nothing
+            typer.echo(f"{job.id}: no results or errors file to save", err=True)
     else:
         reader = iter_records if all_ else iter_errors if errors else iter_results
         out = sys.stdout
