@@ -247,6 +247,18 @@ def _floor(url: str) -> tuple[dict[str, Call], Callable[[], None]]:
     return {action: call(action) for action in ACTIONS}, connection.close
 
 
+def _sync_transport(url: str) -> str:
+    """Which transport the default rows measure: pyreqwest's only with the reqwest extra."""
+    from ark_batch import make_client  # noqa: PLC0415
+    from ark_batch.credentials import Credentials  # noqa: PLC0415
+
+    client = make_client(url, credentials=Credentials(ACCESS_KEY, SECRET_KEY))
+    try:
+        return client.sync_transport_name()
+    finally:
+        client.get_httpx_client().close()
+
+
 # --- async clients ------------------------------------------------------------------------
 
 
@@ -508,6 +520,9 @@ def run(
     with _pinned() as (client_core, server_core):
         lines = machine(client_core, server_core)
         with StubServer(server_core) as stub:
+            lines.append(
+                f"sync transport of make_client() and ArkBatch: {_sync_transport(stub.url)}"
+            )
             official = _official(stub.url)
             generated, close_generated = _generated(stub.url)
             # The fallback, side by side.

@@ -18,6 +18,7 @@ def test_client_benchmark_runs_every_client_and_action() -> None:
         client.GENERATED,
         client.GENERATED_STOCK,
         client.FACADE,
+        client.FACADE_STOCK,
         client.FLOOR,
     ):
         for action in ("Create", "List"):
@@ -28,6 +29,8 @@ def test_client_benchmark_runs_every_client_and_action() -> None:
         # is measured beside it.
         assert f"AsyncArkBatch, stock httpx transport ({pool} conn.)" in text
     assert "generated Create:" in text
+    # pyreqwest is installed for the tests: the default rows say they measured it.
+    assert "sync transport of make_client() and ArkBatch: pyreqwest" in text
     assert "ark-batch --help startup" in text
 
 
