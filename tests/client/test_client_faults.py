@@ -88,6 +88,11 @@ def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
     return asyncio.run(main())
 
 
+def hang(exchange: Exchange) -> None:
+    """A server that never answers (until it stops)."""
+    exchange.server.stopped.wait()
+
+
 def job_answer(exchange: Exchange) -> None:
     exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Completed")))
 
@@ -205,9 +210,6 @@ def test_a_5xx_on_create_says_the_job_may_exist(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_hung_server_cannot_stretch_a_call_past_its_deadline(mode: str) -> None:
-    def hang(exchange: Exchange) -> None:
-        exchange.server.stopped.wait()
-
     with LoopbackServer(hang) as server:
         started = time.monotonic()
         with pytest.raises(DeadlineExceededError):
@@ -270,9 +272,6 @@ def test_a_dripping_server_cannot_stretch_a_call_past_its_deadline(mode: str) ->
 
 @pytest.mark.parametrize("mode", MODES)
 def test_wait_timeout_is_a_deadline_even_when_polls_hang(mode: str) -> None:
-    def hang(exchange: Exchange) -> None:
-        exchange.server.stopped.wait()
-
     with LoopbackServer(hang) as server, pytest.raises(WaitTimeoutError) as caught:
         run(mode, server.url, lambda ark: ark.wait("bi-1", timeout=0.5, poll_interval=0.1))
     assert caught.value.job is None
@@ -283,9 +282,6 @@ def test_wait_timeout_is_a_deadline_even_when_polls_hang(mode: str) -> None:
 @pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_read_timeout_is_a_timeout_and_create_is_not_retried(mode: str) -> None:
     # pyreqwest reports a response that never came as a connect timeout: it is not one.
-    def hang(exchange: Exchange) -> None:
-        exchange.server.stopped.wait()
-
     with LoopbackServer(hang) as server, pytest.raises(RequestTimeoutError) as caught:
         run(mode, server.url, lambda ark: ark.create_job(**CREATE_FIELDS, timeout=0.2))
     assert caught.value.sent
@@ -353,9 +349,6 @@ def test_the_generated_functions_raise_what_httpx_raises(mode: str) -> None:
     def hang_up(exchange: Exchange) -> None:
         exchange.hang_up()
 
-    def hang(exchange: Exchange) -> None:
-        exchange.server.stopped.wait()
-
     with contextlib.ExitStack() as stack:
         if mode == "stock":
             stack.enter_context(stock_sync_transport())
@@ -394,13 +387,13 @@ def test_ctrl_c_during_a_call_is_a_keyboard_interrupt(mode: str) -> None:
 
     arrived = threading.Event()
 
-    def hang(exchange: Exchange) -> None:
+    def hang_once_arrived(exchange: Exchange) -> None:
         arrived.set()
-        exchange.server.stopped.wait()
+        hang(exchange)
 
     tests = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])}
-    with LoopbackServer(hang) as server:
+    with LoopbackServer(hang_once_arrived) as server:
         child = subprocess.Popen(
             [sys.executable, "-c", _INTERRUPTED_CALL, server.url, mode],
             env=env,
@@ -679,9 +672,6 @@ def test_the_cli_reports_a_hostile_answer_in_one_line(handler: Callable[[Exchang
 
 def test_the_cli_http_timeout_bounds_a_call_to_a_hung_server() -> None:
     from client.cli_support import run  # noqa: PLC0415
-
-    def hang(exchange: Exchange) -> None:
-        exchange.server.stopped.wait()
 
     with LoopbackServer(hang) as server:
         result = run("--http-timeout", "0.5", "get", "bi-1", "--endpoint", server.url)
