@@ -11,6 +11,7 @@ import pytest
 
 from ark_batch.connect import async_client_class, make_client
 from ark_batch.credentials import Credentials
+from ark_batch.response_cookies import ResponseCookies
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
 
@@ -115,3 +116,13 @@ def test_cookies_assigned_later_are_sent_and_skip_the_jar_too() -> None:
     get(client)
     assert seen[1].headers["cookie"] == "a=1"
     assert jar.extractions == 0
+
+
+@pytest.mark.parametrize("name", ["Set-Cookie", "SET-COOKIE", "set-cookie2"])
+def test_a_cookie_header_in_any_case_reaches_the_jar(name: str) -> None:
+    jar = CountingJar()
+    cookies = ResponseCookies(jar)
+    request = httpx.Request("GET", "http://ark.test/")
+    cookies.extract_cookies(httpx.Response(200, headers={name: "a=1"}, request=request))
+    cookies.extract_cookies(httpx.Response(200, headers={"Set-Cookies": "b=2"}, request=request))
+    assert jar.extractions == 1

@@ -136,11 +136,19 @@ class BodyReader:
         (by a transport or hook) is only available decoded.
         """
         self.status = response.status_code
-        headers = response.headers
-        length = headers.get("content-length", "")
+        # One pass over the raw names: a lookup by str would make httpx check the
+        # encoding of every header first.
+        length = b""
+        encoded = False
+        for name, value in response.headers.raw:
+            lowered = name.lower()
+            if lowered == b"content-length":
+                length = value
+            elif lowered == b"content-encoding":
+                encoded = True
         if self.limit is not None and length.isdigit() and int(length) > self.limit:
             raise self._too_large()
-        return "content-encoding" not in headers and not response.is_stream_consumed
+        return not encoded and not response.is_stream_consumed
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)

@@ -25,7 +25,7 @@ from attrs import define, field
 from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
 from ark_batch.errors import RedirectError
-from ark_batch.response_cookies import with_response_cookies
+from ark_batch.http_clients import lean_client_class
 from ark_batch.sync_transport import PYREQWEST, STOCK, TransportName, reqwest_transport
 from ark_batch_client import Client
 
@@ -139,7 +139,7 @@ class SignedClient(Client):
         ``make_client(sync_transport="httpx")`` keeps it on httpx's own.
         """
         if self._client is None:
-            cls = with_response_cookies(httpx.Client)
+            cls = lean_client_class(httpx.Client)
             args = self._shared_args(_refuse_redirect, httpx.BaseTransport)
             transport = reqwest_transport(args) if self._sync_transport == "auto" else None
             if transport is not None:
@@ -157,7 +157,7 @@ class SignedClient(Client):
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The async httpx client (made on first use), on the aiohttp transport if installed."""
         if self._async_client is None:
-            cls = with_response_cookies(async_client_class())
+            cls = lean_client_class(async_client_class())
             args = self._shared_args(_refuse_redirect_async, httpx.AsyncBaseTransport)
             self._async_client = cls(**args)
             _trim_default_headers(self._async_client.headers, self._headers)

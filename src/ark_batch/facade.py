@@ -34,6 +34,7 @@ from ark_batch._core import (
     noting_stop_failure,
 )
 from ark_batch.errors import ArkBatchError
+from ark_batch.http_clients import release_stream
 from ark_batch.pagination import aiter_jobs, iter_jobs
 from ark_batch.results import ResultRecord
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
@@ -241,6 +242,7 @@ class ArkBatch(FacadeCore):
                     body.add(chunk)
             finally:
                 response.close()
+                release_stream(response)
         except Exception as exc:
             if (error := body.failure(exc)) is exc:
                 raise
@@ -337,6 +339,7 @@ class AsyncArkBatch(FacadeCore):
                 body.add(chunk)
         finally:
             await response.aclose()
+            release_stream(response)
         return body.reply(response)
 
     async def aclose(self) -> None:
