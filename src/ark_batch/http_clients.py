@@ -51,17 +51,21 @@ def _send_for(base: type[Any]) -> Any:
     """``send`` that releases the stream of a response it has read whole."""
     if issubclass(base, httpx.AsyncClient):
 
-        async def send_async(self: Any, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-            response: httpx.Response = await base.send(self, request, **kwargs)
-            if not kwargs.get("stream"):
+        async def send_async(
+            self: Any, request: httpx.Request, *, stream: bool = False, **kwargs: Any
+        ) -> httpx.Response:
+            response: httpx.Response = await base.send(self, request, stream=stream, **kwargs)
+            if not stream and response.is_closed:
                 release_stream(response)
             return response
 
         return send_async
 
-    def send(self: Any, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        response: httpx.Response = base.send(self, request, **kwargs)
-        if not kwargs.get("stream"):
+    def send(
+        self: Any, request: httpx.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        response: httpx.Response = base.send(self, request, stream=stream, **kwargs)
+        if not stream and response.is_closed:
             release_stream(response)
         return response
 

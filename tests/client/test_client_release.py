@@ -31,12 +31,14 @@ Refs = list[weakref.ref[httpx.Response]]
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if enabled:
+            gc.enable()
 
 
 def watching(asynchronous: bool) -> tuple[Refs, dict[str, Any]]:
