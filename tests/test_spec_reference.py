@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from emulator_support import put_in_phase
 
 from ark_batch import make_client
 from ark_batch.emulator.embedded import EmbeddedEmulator
@@ -160,12 +161,6 @@ def _create_job() -> str:
     return _run_python(_samples(CREATE)["Python (ArkBatch)"]).strip()
 
 
-def _put_in_phase(emulator: EmbeddedEmulator, job_id: str, phase: str) -> None:
-    """Move a job as the worker would; the samples run without execution."""
-    state = emulator.state
-    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
-
-
 def _phase(emulator: EmbeddedEmulator, job_id: str) -> str | None:
     job = emulator.state.store.get_any(job_id)
     return None if job is None else job.phase
@@ -193,11 +188,11 @@ def test_each_lifecycle_sample_does_what_it_says(
         assert job is not None
         assert (job.name, job.description) == (rename["Name"], rename["Description"])
 
-        _put_in_phase(emulator, job_id, "Terminated")  # the stop, finished by no worker
+        put_in_phase(emulator.state, job_id, "Terminated")  # the stop, finished by no worker
         run(RESUME)
         assert _phase(emulator, job_id) == "Queued"
 
-        _put_in_phase(emulator, job_id, "Terminated")
+        put_in_phase(emulator.state, job_id, "Terminated")
         run(DELETE)
         assert _phase(emulator, job_id) is None
 
@@ -211,20 +206,20 @@ _Scenario = Callable[[EmbeddedEmulator, str], dict[str, Any]]
 def _in_phase(phase: str, **fields: Any) -> _Scenario:
     def scenario(emulator: EmbeddedEmulator, job_id: str) -> dict[str, Any]:
         if phase != "Queued":
-            _put_in_phase(emulator, job_id, phase)
+            put_in_phase(emulator.state, job_id, phase)
         return {"Id": job_id, **fields}
 
     return scenario
 
 
 def _another_active_job(emulator: EmbeddedEmulator, job_id: str) -> dict[str, Any]:
-    _put_in_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator.state, job_id, "Terminated")
     _create_job()  # the same project and input file, Queued
     return {"Id": job_id}
 
 
 def _expired(emulator: EmbeddedEmulator, job_id: str) -> dict[str, Any]:
-    _put_in_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator.state, job_id, "Terminated")
     past = emulator.state.config.clock() - timedelta(seconds=1)
     assert emulator.state.store.update_job(job_id, expire_time=past)
     return {"Id": job_id}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_support import put_in_phase
 from typer.testing import CliRunner
 
 from ark_batch.cli.app import app
@@ -39,11 +40,6 @@ def _phase(url: str, job_id: str) -> str:
         return phase
 
 
-def _set_phase(emulator: tuple[Any, EmulatorState], job_id: str, phase: str) -> None:
-    state = emulator[1]
-    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
-
-
 def test_stop_update_resume_delete(emulator_url: str, emulator: tuple[Any, EmulatorState]) -> None:
     job_id = _create(emulator_url)
     at = ["--endpoint", emulator_url]
@@ -61,12 +57,12 @@ def test_stop_update_resume_delete(emulator_url: str, emulator: tuple[Any, Emula
     assert (stopped.exit_code, json.loads(stopped.stdout)) == (0, {"Id": job_id})
     assert _phase(emulator_url, job_id) == "Terminating"
 
-    _set_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator[1], job_id, "Terminated")
     resumed = run("resume", job_id, *at)
     assert (resumed.exit_code, resumed.stdout.strip()) == (0, f"Resumed job {job_id}.")
     assert _phase(emulator_url, job_id) == "Queued"
 
-    _set_phase(emulator, job_id, "Completed")
+    put_in_phase(emulator[1], job_id, "Completed")
     deleted = run("delete", job_id, "--yes", *at)
     assert (deleted.exit_code, deleted.stdout.strip()) == (0, f"Deleted job {job_id}.")
     missing = run("get", job_id, *at)
@@ -76,7 +72,7 @@ def test_stop_update_resume_delete(emulator_url: str, emulator: tuple[Any, Emula
 
 def test_delete_asks_first(emulator_url: str, emulator: tuple[Any, EmulatorState]) -> None:
     job_id = _create(emulator_url)
-    _set_phase(emulator, job_id, "Failed")
+    put_in_phase(emulator[1], job_id, "Failed")
     at = ["--endpoint", emulator_url]
 
     declined = answering("n\n", "delete", job_id, *at)
@@ -101,7 +97,7 @@ def test_errors_are_one_line_and_non_zero(
     assert active.exit_code == 1
     assert active.stderr.startswith("Error: OperationDenied.InvalidJobPhase: ")
     assert len(active.stderr.strip().splitlines()) == 1
-    _set_phase(emulator, job_id, "Completed")
+    put_in_phase(emulator[1], job_id, "Completed")
     ended = run("stop", job_id, *at)
     assert ended.exit_code == 1
     assert "Completed" in ended.stderr

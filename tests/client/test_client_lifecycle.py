@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_support import put_in_phase
 
 from ark_batch.emulator import EmulatorState
 from ark_batch.errors import (
@@ -30,11 +31,6 @@ def _create(ark: ArkBatch, key: str = "in/a.jsonl") -> str:
     ).id
 
 
-def _set_phase(emulator: tuple[Any, EmulatorState], job_id: str, phase: str) -> None:
-    state = emulator[1]
-    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
-
-
 # --- against the emulator --------------------------------------------------------------
 
 
@@ -51,11 +47,11 @@ def test_stop_update_resume_delete(ark: ArkBatch, emulator: tuple[Any, EmulatorS
 
     with pytest.raises(ConflictError, match="Terminating"):
         ark.delete_job(job_id)
-    _set_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator[1], job_id, "Terminated")
     assert ark.resume_job(job_id).id == job_id
     assert ark.get_job(job_id).status.phase == "Queued"
 
-    _set_phase(emulator, job_id, "Completed")
+    put_in_phase(emulator[1], job_id, "Completed")
     with pytest.raises(ConflictError, match="Completed"):
         ark.stop_job(job_id)
     ark.delete_job(job_id, dry_run=True)
@@ -71,7 +67,7 @@ def test_resume_into_an_active_key_names_the_active_job(
 ) -> None:
     first = _create(ark)
     ark.stop_job(first)
-    _set_phase(emulator, first, "Terminated")
+    put_in_phase(emulator[1], first, "Terminated")
     second = _create(ark)
     with pytest.raises(ActiveJobExistsError) as caught:
         ark.resume_job(first)
@@ -111,7 +107,7 @@ def test_stop_on_error_keeps_the_blocks_error_when_the_stop_fails(
     ark: ArkBatch, emulator: tuple[Any, EmulatorState]
 ) -> None:
     job_id = _create(ark)
-    _set_phase(emulator, job_id, "Completed")
+    put_in_phase(emulator[1], job_id, "Completed")
     with pytest.raises(RuntimeError, match="boom") as caught, ark.stop_on_error(job_id):
         raise RuntimeError("boom")
     assert any(f"stopping job {job_id} failed" in note for note in caught.value.__notes__)
@@ -135,14 +131,14 @@ async def test_async_lifecycle(aark: AsyncArkBatch, emulator: tuple[Any, Emulato
     with pytest.raises(WaitTimeoutError):
         await aark.wait(job_id, poll_interval=1, timeout=2, cancel_on_timeout=True)
     assert (await aark.get_job(job_id)).status.phase == "Terminating"
-    _set_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator[1], job_id, "Terminated")
     assert (await aark.resume_job(job_id)).id == job_id
     with pytest.raises(RuntimeError):
         async with aark.stop_on_error(job_id):
             raise RuntimeError("boom")
     job = await aark.get_job(job_id)
     assert (job.name, job.status.phase) == ("async-renamed", "Terminating")
-    _set_phase(emulator, job_id, "Terminated")
+    put_in_phase(emulator[1], job_id, "Terminated")
     await aark.cancel_job(job_id)
     await aark.delete_job(job_id)
     with pytest.raises(NotFoundError):

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ark_batch.credentials import Credentials
-from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential, EmulatorState
 from ark_batch.emulator.backend import new_job
 from ark_batch.emulator.store import Job
 from ark_batch.signing import format_x_date, sign
@@ -125,6 +125,11 @@ def make_job(
     return job.with_values(
         phase=phase, phase_time=create_time, update_time=updated or create_time, **values
     )
+
+
+def put_in_phase(state: EmulatorState, job_id: str, phase: str) -> None:
+    """Move a job as the worker would (tests that run without execution)."""
+    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
 
 
 def free_port() -> int:

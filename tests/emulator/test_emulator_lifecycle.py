@@ -17,6 +17,7 @@ from emulator_support import (
     create_body,
     error_code,
     input_at,
+    put_in_phase,
     result,
 )
 
@@ -72,11 +73,6 @@ async def create(client: httpx.AsyncClient, **overrides: Any) -> str:
 async def get(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     job: dict[str, Any] = result(await call(client, GET, {"Id": job_id}))
     return job
-
-
-def put_in_phase(state: EmulatorState, job_id: str, phase: str) -> None:
-    """Move a job as the worker would (the API tests run without execution)."""
-    assert state.store.transition(job_id, phase, f"set to {phase}", state.config.clock())
 
 
 def test_phase_groups_are_spec_phases() -> None:
