@@ -9,22 +9,13 @@ from typing import Any
 
 import pytest
 from emulator_support import put_in_phase
-from typer.testing import CliRunner
 
-from ark_batch.cli.app import app
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch
-from client.cli_support import ENV, run
+from client.cli_support import run
 from client.client_support import DEV
 
 MODEL = "doubao-pro-32k:240615"
-
-
-def answering(text: str, *args: str) -> Any:
-    """``run`` with ``text`` on stdin, the answers to any prompts."""
-    result = CliRunner().invoke(app, list(args), env=ENV, input=text)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def _create(url: str, key: str = "in/a.jsonl") -> str:
@@ -75,15 +66,15 @@ def test_delete_asks_first(emulator_url: str, emulator: tuple[Any, EmulatorState
     put_in_phase(emulator[1], job_id, "Failed")
     at = ["--endpoint", emulator_url]
 
-    declined = answering("n\n", "delete", job_id, *at)
+    declined = run("delete", job_id, *at, stdin="n\n")
     assert declined.exit_code == 1
     assert f"Delete job {job_id}?" in declined.stderr
     assert f"Not deleted: job {job_id}." in declined.stderr
-    no_answer = answering("", "delete", job_id, *at)
+    no_answer = run("delete", job_id, *at, stdin="")
     assert no_answer.exit_code == 1
     assert _phase(emulator_url, job_id) == "Failed"
 
-    accepted = answering("y\n", "delete", job_id, *at)
+    accepted = run("delete", job_id, *at, stdin="y\n")
     assert accepted.exit_code == 0, accepted.output
     assert run("get", job_id, *at).exit_code == 1
 
@@ -122,16 +113,16 @@ def interrupted_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("interrupted_wait")
 def test_wait_cancel_on_interrupt_stops_after_asking(emulator_url: str) -> None:
     stopped = _create(emulator_url)
-    result = answering("y\n", "wait", stopped, "--cancel-on-interrupt", "--endpoint", emulator_url)
+    result = run("wait", stopped, "--cancel-on-interrupt", "--endpoint", emulator_url, stdin="y\n")
     assert result.exit_code == 130, result.stderr
     assert f"Stop job {stopped}?" in result.stderr
     assert _phase(emulator_url, stopped) == "Terminating"
 
     kept = _create(emulator_url, "in/b.jsonl")
-    declined = answering("n\n", "wait", kept, "--cancel-on-interrupt", "--endpoint", emulator_url)
+    declined = run("wait", kept, "--cancel-on-interrupt", "--endpoint", emulator_url, stdin="n\n")
     assert declined.exit_code == 130
     assert f"Job {kept} keeps running." in declined.stderr
-    plain = answering("y\n", "wait", kept, "--endpoint", emulator_url)
+    plain = run("wait", kept, "--endpoint", emulator_url, stdin="y\n")
     assert plain.exit_code == 130
     assert "Stop job" not in plain.stderr
     assert _phase(emulator_url, kept) == "Queued"
@@ -142,8 +133,7 @@ def test_submit_cancel_on_interrupt_stops_the_new_job(emulator_url: str, tmp_pat
     source = tmp_path / "questions.jsonl"
     source.write_text('{"custom_id": "a", "body": {"messages": []}}\n')
     (tmp_path / "objects").mkdir()
-    result = answering(
-        "y\n",
+    result = run(
         "submit",
         str(source),
         "--bucket",
@@ -155,6 +145,7 @@ def test_submit_cancel_on_interrupt_stops_the_new_job(emulator_url: str, tmp_pat
         "--cancel-on-interrupt",
         "--endpoint",
         emulator_url,
+        stdin="y\n",
     )
     assert result.exit_code == 130, result.output
     job_id = next(
