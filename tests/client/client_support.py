@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ark_batch import ArkBatch, AsyncArkBatch
 from ark_batch._flow import Flow, Sleep
 from ark_batch.auth import VolcengineAuth
 from ark_batch.credentials import Credentials
@@ -429,3 +431,44 @@ class LoopbackServer:
                     return
                 if exchange.closed:
                     return
+
+
+# --- running one case on each client mode (sync, stock, async) ---------------------------
+
+SECRET = "fault-suite-secret-key"
+TOKEN = "fault-suite-session-token"
+STS = Credentials("AKLTFAULTSUITE", SECRET, TOKEN)
+MODES = ["sync", "async"]
+#: The modes plus ArkBatch on httpx's own sync transport.
+TRANSPORTS = ["sync", "stock", "async"]
+
+
+def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
+    """``op(ark)`` on a fresh ArkBatch (``sync``, ``stock``) or AsyncArkBatch (awaited)."""
+    kwargs.setdefault("credentials", STS)
+    sleeps: list[float] = kwargs.pop("sleeps", [])
+
+    async def async_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    if mode == "stock":
+        with stock_sync_transport():
+            return run("sync", url, op, sleeps=sleeps, **kwargs)
+    if mode == "sync":
+        with ArkBatch(url, sleep=sleeps.append, **kwargs) as ark:
+            return op(ark)
+
+    async def main() -> Any:
+        async with AsyncArkBatch(url, sleep=async_sleep, **kwargs) as ark:
+            return await op(ark)
+
+    return asyncio.run(main())
+
+
+def hang(exchange: Exchange) -> None:
+    """A server that never answers (until it stops)."""
+    exchange.server.stopped.wait()
+
+
+def job_answer(exchange: Exchange) -> None:
+    exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Completed")))

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from emulator_support import free_port
 
-from ark_batch import ArkBatch, AsyncArkBatch, Credentials, make_client
+from ark_batch import ArkBatch, make_client
 from ark_batch.connect import SignedClient
 from ark_batch.errors import (
     ArkBatchError,
@@ -43,58 +43,29 @@ from ark_batch.signing import parse_authorization
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
 from client.client_support import (
+    MODES,
+    SECRET,
+    STS,
+    TOKEN,
+    TRANSPORTS,
     Exchange,
     LoopbackServer,
     envelope,
     error_envelope,
+    hang,
+    job_answer,
     job_dict,
+    run,
     stock_sync_transport,
     write_self_signed_certificate,
 )
 
-SECRET = "fault-suite-secret-key"
-TOKEN = "fault-suite-session-token"
-STS = Credentials("AKLTFAULTSUITE", SECRET, TOKEN)
 CREATE_FIELDS: dict[str, Any] = {
     "name": "n",
     "model": "m:1",
     "input": "bucket/in.jsonl",
     "output": "bucket/out/",
 }
-MODES = ["sync", "async"]
-#: The modes plus ArkBatch on httpx's own sync transport.
-TRANSPORTS = ["sync", "stock", "async"]
-
-
-def run(mode: str, url: str, op: Callable[[Any], Any], **kwargs: Any) -> Any:
-    """``op(ark)`` on a fresh ArkBatch (``sync``, ``stock``) or AsyncArkBatch (awaited)."""
-    kwargs.setdefault("credentials", STS)
-    sleeps: list[float] = kwargs.pop("sleeps", [])
-
-    async def async_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    if mode == "stock":
-        with stock_sync_transport():
-            return run("sync", url, op, sleeps=sleeps, **kwargs)
-    if mode == "sync":
-        with ArkBatch(url, sleep=sleeps.append, **kwargs) as ark:
-            return op(ark)
-
-    async def main() -> Any:
-        async with AsyncArkBatch(url, sleep=async_sleep, **kwargs) as ark:
-            return await op(ark)
-
-    return asyncio.run(main())
-
-
-def hang(exchange: Exchange) -> None:
-    """A server that never answers (until it stops)."""
-    exchange.server.stopped.wait()
-
-
-def job_answer(exchange: Exchange) -> None:
-    exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Completed")))
 
 
 def assert_no_secret(error: BaseException) -> None:

@@ -23,8 +23,16 @@ from ark_batch import make_client
 from ark_batch.http_clients import lean_client_class
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
-from client.client_support import DEV, LoopbackServer, ScriptedService, envelope, job_dict
-from client.test_client_faults import TRANSPORTS, job_answer, run
+from client.client_support import (
+    DEV,
+    TRANSPORTS,
+    LoopbackServer,
+    ScriptedService,
+    envelope,
+    job_answer,
+    job_dict,
+    run,
+)
 
 Refs = list[weakref.ref[httpx.Response]]
 

@@ -15,8 +15,7 @@ import pytest
 
 from ark_batch import make_client
 from ark_batch._core import _capped
-from client.client_support import Exchange, LoopbackServer, envelope, job_dict
-from client.test_client_faults import MODES, STS, run
+from client.client_support import MODES, STS, Exchange, LoopbackServer, envelope, job_dict, run
 
 
 @pytest.mark.parametrize("mode", MODES)
