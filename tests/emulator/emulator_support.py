@@ -225,6 +225,18 @@ def result(response: httpx.Response) -> Any:
     return response.json()["Result"]
 
 
+async def create(client: httpx.AsyncClient, **overrides: Any) -> str:
+    """Create a job from ``create_body(**overrides)``; its Id."""
+    job_id: str = result(await call(client, CREATE, create_body(**overrides)))["Id"]
+    return job_id
+
+
+async def get(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    """The job document Get returns."""
+    job: dict[str, Any] = result(await call(client, GET, {"Id": job_id}))
+    return job
+
+
 def asgi_scope(
     query: str, headers: Mapping[str, str], *, method: str = "POST", path: str = "/"
 ) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from emulator_support import (
     LIST,
     OTHER_CREDENTIALS,
     call,
+    create,
     create_body,
     error_code,
+    get,
     input_at,
     make_job,
     query_for,
@@ -50,16 +52,6 @@ ID = re.compile(r"^bi-(\d{14})-[a-z0-9]{5}$")
 def parse_time(text: str) -> datetime:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text), text
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-async def create(client: httpx.AsyncClient, **overrides: Any) -> str:
-    job_id: str = result(await call(client, CREATE, create_body(**overrides)))["Id"]
-    return job_id
-
-
-async def get(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
-    job: dict[str, Any] = result(await call(client, GET, {"Id": job_id}))
-    return job
 
 
 async def test_create_then_get_round_trip(emulator_http: httpx.AsyncClient) -> None:

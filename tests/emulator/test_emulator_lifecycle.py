@@ -8,14 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from emulator_support import (
-    CREATE,
     GET,
     LIST,
     OTHER_CREDENTIALS,
     LiveClock,
     call,
-    create_body,
+    create,
     error_code,
+    get,
     input_at,
     put_in_phase,
     result,
@@ -63,16 +63,6 @@ RESUME = "ResumeBatchInferenceJob"
 UPDATE = "UpdateBatchInferenceJob"
 DELETE = "DeleteBatchInferenceJob"
 ALL_PHASES = tuple(load_spec()["components"]["schemas"]["JobPhase"]["enum"])
-
-
-async def create(client: httpx.AsyncClient, **overrides: Any) -> str:
-    job_id: str = result(await call(client, CREATE, create_body(**overrides)))["Id"]
-    return job_id
-
-
-async def get(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
-    job: dict[str, Any] = result(await call(client, GET, {"Id": job_id}))
-    return job
 
 
 def test_phase_groups_are_spec_phases() -> None:
