@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from ark_batch import ArkBatch
@@ -26,13 +25,6 @@ def nulled_job(job_id: str) -> dict[str, Any]:
     job["Status"]["PhaseTime"] = None
     job["ModelReference"]["CustomModelId"] = None
     return job
-
-
-def answer(result: Any) -> ScriptedService:
-    def respond(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=envelope(request.url.params["Action"], result))
-
-    return ScriptedService().then(respond)
 
 
 def test_null_optional_job_fields_read_as_absent() -> None:
@@ -62,7 +54,9 @@ def test_unknown_null_fields_are_dropped_and_unknown_values_kept() -> None:
 
 
 def test_get_job_reads_a_job_with_null_fields() -> None:
-    ark = ArkBatch(client=mock_client(answer(nulled_job("bi-1"))), retry=NO_RETRY)
+    ark = ArkBatch(
+        client=mock_client(ScriptedService().then_ok(nulled_job("bi-1"))), retry=NO_RETRY
+    )
     job = ark.get_job("bi-1")
     assert job.id == "bi-1"
     assert job.tags is UNSET
@@ -75,7 +69,7 @@ def test_list_jobs_reads_null_or_absent_items_as_an_empty_page(items: Any) -> No
     result: dict[str, Any] = {"TotalCount": 0, "PageNumber": 1, "PageSize": 10}
     if items != "absent":
         result["Items"] = items
-    ark = ArkBatch(client=mock_client(answer(result)), retry=NO_RETRY)
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok(result)), retry=NO_RETRY)
     assert ark.list_jobs().total_count == 0
-    ark = ArkBatch(client=mock_client(answer(result)), retry=NO_RETRY)
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok(result)), retry=NO_RETRY)
     assert list(ark.iter_jobs()) == []

@@ -7,7 +7,6 @@ import inspect
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from ark_batch import ArkBatch, AsyncArkBatch, create_request, list_request
@@ -15,7 +14,7 @@ from ark_batch._api import CREATE, GET, LIST, VERSION
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import BatchInferenceJob
 from ark_batch_client.types import UNSET
-from client.client_support import ScriptedService, envelope, job_dict, mock_client
+from client.client_support import ScriptedService, job_dict, mock_client
 
 FIELDS: dict[str, Any] = {
     "name": "nightly",
@@ -39,10 +38,6 @@ def test_version_and_actions_are_the_generated_clients() -> None:
     assert service.requests[0].url.params["Version"] == VERSION
 
 
-def _answer(action: str, result: Any) -> Any:
-    return lambda request: httpx.Response(200, json=envelope(action, result))
-
-
 @pytest.mark.parametrize(
     "nulls",
     [
@@ -53,7 +48,7 @@ def _answer(action: str, result: Any) -> Any:
     ],
 )
 def test_explicit_nulls_in_optional_job_fields_read_as_absent(nulls: dict[str, Any]) -> None:
-    service = ScriptedService().then(_answer(GET, job_dict("bi-1", **nulls)))
+    service = ScriptedService().then_ok(job_dict("bi-1", **nulls))
     with ArkBatch(client=mock_client(service)) as ark:
         job = ark.get_job("bi-1")
     for key in nulls:
@@ -67,7 +62,7 @@ def test_explicit_null_items_and_nulls_inside_items_read_as_absent() -> None:
     page = {"TotalCount": 0, "PageNumber": 1, "PageSize": 10, "Items": None}
     inner = {"TotalCount": 1, "PageNumber": 1, "PageSize": 10,
              "Items": [job_dict("bi-1", Tags=None, TokenUsage=None)]}  # fmt: skip
-    service = ScriptedService().then(_answer(LIST, page)).then(_answer(LIST, inner))
+    service = ScriptedService().then_ok(page).then_ok(inner)
     with ArkBatch(client=mock_client(service)) as ark:
         empty = ark.list_jobs()
         one = ark.list_jobs()
@@ -101,7 +96,7 @@ def test_list_defaults_come_from_the_generated_model() -> None:
 @pytest.mark.parametrize("status", [200, 400])
 def test_validate_job_accepts_both_dry_run_answers(status: int) -> None:
     if status == 200:
-        service = ScriptedService().then(_answer(CREATE, {}))
+        service = ScriptedService().then_ok({})
     else:
         service = ScriptedService().then_error(400, "DryRunOperation", "would succeed")
     with ArkBatch(client=mock_client(service)) as ark:
@@ -110,14 +105,13 @@ def test_validate_job_accepts_both_dry_run_answers(status: int) -> None:
 
 
 def test_async_reads_nulls_and_sends_extra_body_too() -> None:
-    service = ScriptedService().then(_answer(GET, job_dict("bi-1", Tags=None)))
+    service = ScriptedService().then_ok({"Id": "bi-1"}).then_ok(job_dict("bi-1", Tags=None))
 
     async def main() -> BatchInferenceJob:
         async with AsyncArkBatch(client=mock_client(service, asynchronous=True)) as ark:
             await ark.create_job(**FIELDS, extra_body={"Priority": 1})
             return await ark.get_job("bi-1")
 
-    service.script.insert(0, _answer(CREATE, {"Id": "bi-1"}))
     job = asyncio.run(main())
     assert job.tags is UNSET
     assert json.loads(service.requests[0].content)["Priority"] == 1
