@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from emulator_support import spec_as_version
 
 from ark_batch.spec import default_registry, spec_dir
 from generator import pipeline
@@ -32,14 +32,7 @@ SMOKE_CHECKS = 12
 
 def bump(spec: Path, request_field: str, job_field: str, phase: str) -> None:
     """Add a Version document to ``spec``, derived from the newest, with the new names."""
-    newest = default_registry().document()
-    document: dict[str, Any] = yaml.safe_load(newest.path.read_text(encoding="utf-8"))
-    document["info"]["version"] = NEW_VERSION
-    document["components"]["parameters"]["Version"]["schema"] = {
-        "type": "string",
-        "const": NEW_VERSION,
-        "default": NEW_VERSION,
-    }
+    document = spec_as_version(NEW_VERSION)
     schemas = document["components"]["schemas"]
     schemas["CreateBatchInferenceJobRequest"]["properties"][request_field] = {
         "type": "integer",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from emulator_support import spec_as_version
 
 import ark_batch_client
 from ark_batch import _api
@@ -120,13 +121,7 @@ def test_the_generated_package_names_the_version_and_actions_it_was_built_for() 
 
 
 def write_version(directory: Path, name: str, version: str) -> None:
-    spec: dict[str, Any] = yaml.safe_load(pipeline.select_spec().read_text(encoding="utf-8"))
-    spec["info"]["version"] = version
-    spec["components"]["parameters"]["Version"]["schema"] = {
-        "type": "string",
-        "const": version,
-        "default": version,
-    }
+    spec = spec_as_version(version)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
 

@@ -3,6 +3,7 @@ raw signed calls."""
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import time
@@ -17,6 +18,7 @@ from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential
 from ark_batch.emulator.backend import new_job
 from ark_batch.emulator.store import Job
 from ark_batch.signing import format_x_date, sign
+from ark_batch.spec import load_spec
 
 DEV = AccountCredential(DEV_ACCESS_KEY, DEV_SECRET_KEY)
 OTHER = AccountCredential("AKLTOTHERACCOUNT0000000000", "other-secret", "2100000001", "alice")
@@ -144,6 +146,19 @@ VERSION = "2024-01-01"
 CREATE = "CreateBatchInferenceJob"
 GET = "GetBatchInferenceJob"
 LIST = "ListBatchInferenceJobs"
+
+
+def spec_as_version(version: str) -> dict[str, Any]:
+    """A copy of the newest shipped spec document under another Version, for callers to
+    extend and write into a spec directory of their own."""
+    document = copy.deepcopy(load_spec())
+    document["info"]["version"] = version
+    document["components"]["parameters"]["Version"]["schema"] = {
+        "type": "string",
+        "const": version,
+        "default": version,
+    }
+    return document
 
 
 def create_body(**overrides: Any) -> dict[str, Any]:

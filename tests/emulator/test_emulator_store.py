@@ -30,6 +30,7 @@ from emulator_support import (
     input_at,
     make_job,
     result,
+    spec_as_version,
 )
 from starlette.applications import Starlette
 
@@ -191,10 +192,7 @@ NEWER = "2099-01-01"
 
 def _spec_with_priority() -> dict[str, Any]:
     """The spec plus an optional Priority on Create and on the job, and a Paused phase."""
-    document = copy.deepcopy(load_spec())
-    document["info"]["version"] = NEWER
-    version = document["components"]["parameters"]["Version"]["schema"]
-    version["const"] = version["default"] = NEWER
+    document = spec_as_version(NEWER)
     schemas = document["components"]["schemas"]
     priority = {"type": "integer", "minimum": 0, "maximum": 9}
     schemas["CreateBatchInferenceJobRequest"]["properties"]["Priority"] = priority
