@@ -18,10 +18,11 @@ import subprocess
 import sys
 from typing import Any
 
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY
 from ark_batch.signing import compute_signature, parse_authorization
 
-ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
-SECRET_KEY = "ark-batch-emulator-development-secret"
+ACCESS_KEY = DEV_ACCESS_KEY
+SECRET_KEY = DEV_SECRET_KEY
 REGION = "cn-beijing"
 JOB_ID = "bi-20240918194641-00000"
 LIST_PAGE = 10

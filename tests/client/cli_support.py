@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from ark_batch.cli.app import app
-from client.client_support import DEV_ACCESS_KEY, DEV_SECRET_KEY
+from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY
 
 #: The environment every CLI test starts from: the emulator's development keys, nothing
 #: else that could reach a command from the machine's own environment or config file.

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_support import DEV_CREDENTIALS
 
 from ark_batch import ArkBatch, AsyncArkBatch
 from ark_batch._flow import Flow, Sleep
@@ -25,9 +26,8 @@ from ark_batch.waiter import wait_flow
 from ark_batch_client import Client
 from ark_batch_client.models import BatchInferenceJob
 
-DEV_ACCESS_KEY = "AKLTARKBATCHEMULATOR000000"
-DEV_SECRET_KEY = "ark-batch-emulator-development-secret"
-DEV = Credentials(DEV_ACCESS_KEY, DEV_SECRET_KEY)
+#: The emulator's development pair, under the name the client tests use.
+DEV = DEV_CREDENTIALS
 BASE_URL = "https://ark.test"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import ark_batch
-from ark_batch.emulator import EmulatorState
+from ark_batch.emulator import DEV_SECRET_KEY, EmulatorState
 from ark_batch.facade import ArkBatch
 from ark_batch.results import ResultsNotFoundError, ResultsNotReadyError
 from ark_batch.storage import LocalObjectStore
@@ -23,7 +23,7 @@ from ark_batch_client.api.batch_inference_job import (
 from ark_batch_client.models import GetBatchInferenceJobRequest, ListBatchInferenceJobsRequest
 from ark_batch_client.models.job_phase import JOB_PHASE_VALUES
 from client.cli_support import CREATE_ARGS, input_file, lines, run
-from client.client_support import DEV, DEV_SECRET_KEY
+from client.client_support import DEV
 
 EXAMPLE_INPUT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "questions.jsonl"
 
