@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from client.client_support import Recorder, client_for
 
-from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
     get_batch_inference_job,
@@ -30,24 +29,6 @@ SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 
 def seed(name: str) -> Any:
     return json.loads((SEEDS / name).read_text(encoding="utf-8"))
-
-
-class Recorder:
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(self.status, json=self.body)
-
-
-def client_for(recorder: Recorder) -> Client:
-    return Client(
-        base_url="https://open.volcengineapi.com",
-        httpx_args={"transport": httpx.MockTransport(recorder)},
-    )
 
 
 def test_get_sends_post_to_root_with_action_then_version() -> None:

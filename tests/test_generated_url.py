@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from client.client_support import Recorder, client_for, error_envelope
 
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
@@ -23,29 +24,7 @@ from ark_batch_client.models import (
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 QUERY = "?Action=GetBatchInferenceJob&Version=2024-01-01"
-ERROR = {
-    "ResponseMetadata": {
-        "RequestId": "r-1",
-        "Action": "GetBatchInferenceJob",
-        "Version": "2024-01-01",
-        "Service": "ark",
-        "Region": "cn-beijing",
-        "Error": {"Code": "InvalidParameter", "Message": "m"},
-    }
-}
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return httpx.Response(400, json=ERROR)
-
-
-def client_for(recorder: Recorder, base_url: str) -> Client:
-    return Client(base_url=base_url, httpx_args={"transport": httpx.MockTransport(recorder)})
+ERROR = error_envelope("GetBatchInferenceJob", "InvalidParameter", "m")
 
 
 def get(client: Client, **kwargs: Any) -> None:
@@ -66,7 +45,7 @@ def get(client: Client, **kwargs: Any) -> None:
 def test_the_url_is_the_base_url_joined_with_the_default_query(
     base_url: str, expected: str
 ) -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = client_for(rec, base_url)
     get(client)
     get(client)
@@ -74,7 +53,7 @@ def test_the_url_is_the_base_url_joined_with_the_default_query(
 
 
 def test_every_action_sends_its_own_default_query() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = client_for(rec, "https://gw.example")
     create_batch_inference_job.sync_detailed(
         client=client,
@@ -92,7 +71,7 @@ def test_every_action_sends_its_own_default_query() -> None:
 
 
 def test_a_value_other_than_the_default_replaces_it_in_the_query() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = client_for(rec, "https://gw.example")
     get(client, version=cast(Any, "2099-01-01"))
     get(client)
@@ -103,7 +82,7 @@ def test_a_value_other_than_the_default_replaces_it_in_the_query() -> None:
 
 
 def test_a_changed_base_url_is_used_at_once() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = client_for(rec, "https://one.example")
     get(client)
     client.get_httpx_client().base_url = httpx.URL("https://two.example/v")
@@ -112,7 +91,7 @@ def test_a_changed_base_url_is_used_at_once() -> None:
 
 
 def test_clients_on_different_base_urls_do_not_share_a_url() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     one, two = client_for(rec, "https://one.example"), client_for(rec, "https://two.example")
     for _ in range(2):
         get(one)
@@ -122,7 +101,7 @@ def test_clients_on_different_base_urls_do_not_share_a_url() -> None:
 
 @pytest.mark.asyncio
 async def test_a_client_with_its_own_params_keeps_them_and_the_action() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = Client(
         base_url="https://gw.example",
         httpx_args={"transport": httpx.MockTransport(rec), "params": {"trace": "1"}},
@@ -136,7 +115,7 @@ async def test_a_client_with_its_own_params_keeps_them_and_the_action() -> None:
 
 @pytest.mark.asyncio
 async def test_the_async_functions_send_the_same_url() -> None:
-    rec = Recorder()
+    rec = Recorder(400, ERROR)
     client = client_for(rec, "https://gw.example/ark")
     await get_batch_inference_job.asyncio_detailed(
         client=client, body=GetBatchInferenceJobRequest(id="bi-1")

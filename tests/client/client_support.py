@@ -177,6 +177,28 @@ class ScriptedService:
         return self.then(respond)
 
 
+class Recorder:
+    """A MockTransport handler: every request answered with ``status`` and ``body``."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body
+        self.requests: list[httpx.Request] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [str(request.url) for request in self.requests]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, json=self.body)
+
+
+def client_for(recorder: Recorder, base_url: str = "https://open.volcengineapi.com") -> Client:
+    """A generated client, unsigned, answered by ``recorder``."""
+    return Client(base_url=base_url, httpx_args={"transport": httpx.MockTransport(recorder)})
+
+
 def mock_client(
     service: ScriptedService,
     *,
