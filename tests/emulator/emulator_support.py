@@ -253,9 +253,17 @@ async def get(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
 
 
 def asgi_scope(
-    query: str, headers: Mapping[str, str], *, method: str = "POST", path: str = "/"
+    query: str | bytes,
+    headers: Mapping[str, str] | list[tuple[bytes, bytes]],
+    *,
+    method: str = "POST",
+    path: str = "/",
 ) -> dict[str, Any]:
-    """An HTTP ASGI scope, for driving the app with a hand-written ``receive``."""
+    """An HTTP ASGI scope, for driving the app with a hand-written ``receive``.
+
+    ``query`` and ``headers`` may also be given raw (bytes, and a list of byte pairs used
+    as it is), as a server would pass bytes no client sends.
+    """
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -263,9 +271,14 @@ def asgi_scope(
         "method": method,
         "scheme": "http",
         "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        # surrogatepass: a path decoded from arbitrary bytes encodes back to them.
+        "raw_path": path.encode("utf-8", "surrogatepass"),
+        "query_string": query if isinstance(query, bytes) else query.encode(),
+        "headers": (
+            [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            if isinstance(headers, Mapping)
+            else headers
+        ),
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }

@@ -19,14 +19,20 @@ class RawResponse:
         return document
 
 
-def send_raw(url: str, request: bytes, timeout: float = 10.0) -> RawResponse:
-    """Send ``request`` (a whole HTTP/1.1 message) to ``url``'s host and read the answer.
+def send_raw(
+    url: str, request: bytes, timeout: float = 10.0, *, close_sending: bool = False
+) -> RawResponse:
+    """Send ``request`` (bytes as they are) to ``url``'s host and read the answer.
 
     The request should carry ``Connection: close``; the answer is read to end of stream.
+    ``close_sending`` also shuts the sending side once the bytes are sent, for bytes whose
+    framing the server may read as unfinished.
     """
     host, _, port = url.removeprefix("http://").rpartition(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         sock.sendall(request)
+        if close_sending:
+            sock.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -50,15 +56,3 @@ def request_bytes(target: str, headers: dict[str, str], body: bytes, method: str
     lines += [f"{name}: {value}" for name, value in headers.items()]
     lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
     return "\r\n".join(lines).encode("latin-1") + body
-
-
-def exchange_raw(url: str, request: bytes, timeout: float = 10.0) -> RawResponse:
-    """Send ``request`` bytes as they are, close the sending side, read the answer."""
-    host, _, port = url.removeprefix("http://").rpartition(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    return _parse(data)

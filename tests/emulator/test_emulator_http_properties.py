@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_support import CREATE, GET, LIST, create_body, signed_headers
+from emulator_support import CREATE, GET, LIST, asgi_scope, create_body, signed_headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_http_support import exchange_raw
+from raw_http_support import send_raw
 from starlette.applications import Starlette
 
 from ark_batch.emulator import EmulatorConfig, create_app
@@ -82,22 +82,6 @@ def property_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Sta
     app = create_app(EmulatorConfig(tmp_path / "emulator", verify_signatures=request.param))
     yield app
     app.state.emulator.close()
-
-
-def _scope(method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> Any:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode("utf-8", "surrogatepass"),
-        "query_string": query,
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
 
 
 async def _exchange(app: Starlette, scope: Any, chunks: list[bytes]) -> list[Any]:
@@ -163,7 +147,9 @@ def test_arbitrary_requests_get_the_envelope_and_never_a_5xx(
         headers = [(k.lower().encode(), v.encode()) for k, v in signed.items()] + headers
     edges = sorted({0, *(c for c in cuts if c < len(body)), len(body)})
     chunks = [body[a:b] for a, b in itertools.pairwise(edges)]
-    sent = asyncio.run(_exchange(property_app, _scope(method, path, query, headers), chunks))
+    sent = asyncio.run(
+        _exchange(property_app, asgi_scope(query, headers, method=method, path=path), chunks)
+    )
     _assert_envelope(sent)
 
 
@@ -194,7 +180,7 @@ def test_arbitrary_bytes_over_the_wire_get_the_envelope(
     lines = [method + b" " + target + b" HTTP/1.1", b"Host: emulator.local"]
     lines += [name + b": " + value for name, value in headers if name.lower() != b"content-length"]
     lines += [b"Content-Length: " + str(len(body)).encode(), b"Connection: close", b"", b""]
-    response = exchange_raw(emulator_server, b"\r\n".join(lines) + body)
+    response = send_raw(emulator_server, b"\r\n".join(lines) + body, close_sending=True)
     assert response.status < 500, response
     assert response.headers["content-type"].startswith("application/json"), response
     metadata = response.envelope()["ResponseMetadata"]
