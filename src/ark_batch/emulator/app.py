@@ -31,7 +31,13 @@ from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id, success_body
+from ark_batch.emulator.protocol import (
+    EnvelopeError,
+    envelope_headers,
+    error_body,
+    request_id,
+    success_body,
+)
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.signature import SignatureVerifier
@@ -238,12 +244,7 @@ class _Handler:
             status = failure.status
             extra_headers = failure.headers
             payload = error_body(rid, action, version, self.region, failure)
-        response_headers = [
-            (b"content-type", b"application/json; charset=utf-8"),
-            (b"content-length", str(len(payload)).encode("ascii")),
-        ]
-        for name, value in extra_headers.items():
-            response_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        response_headers = envelope_headers(payload, extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 
