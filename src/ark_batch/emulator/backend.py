@@ -16,7 +16,7 @@ from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
 from ark_batch.emulator.lifecycle import Lifecycle
-from ark_batch.emulator.phases import QUEUED
+from ark_batch.emulator.phases import QUEUED, check_phases
 from ark_batch.emulator.protocol import (
     UTC8,
     EnvelopeError,
@@ -118,6 +118,7 @@ class Backend:
     """
 
     def __init__(self, store: JobStore, clock: Clock, shapes: VersionShapes | None = None) -> None:
+        check_phases()
         self.store = store
         self.clock = clock
         self.shapes = shapes or VersionShapes(load_spec())
