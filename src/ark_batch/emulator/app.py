@@ -45,7 +45,7 @@ from ark_batch.emulator.storage_faults import unavailable_error
 from ark_batch.emulator.store import JobStore
 from ark_batch.emulator.targets import RequestTargetMiddleware
 from ark_batch.signing import parse_authorization
-from ark_batch.spec import load_registry, load_spec
+from ark_batch.spec import default_registry, load_registry
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
@@ -280,10 +280,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
     # Every Version present is served, each in its own shapes; direct backend calls use
     # the newest shipped one.
     registry = load_registry(config.spec_dirs)
-    versions = {
-        version: VersionShapes(registry.document(version).document) for version in registry.versions
-    }
-    shipped = VersionShapes(load_spec())
+    versions = {version: VersionShapes(registry.document(version)) for version in registry.versions}
+    shipped = VersionShapes(default_registry().document())
     state = EmulatorState(
         config=config,
         store=store,

@@ -34,7 +34,7 @@ from ark_batch.emulator.store import (
     ListQuery,
     format_time,
 )
-from ark_batch.spec import load_spec
+from ark_batch.spec import default_registry
 
 __all__ = [
     "CREATED_BY_TAG",
@@ -132,7 +132,7 @@ class Backend:
         check_phases()
         self.store = store
         self.clock = clock
-        self.shapes = shapes or VersionShapes(load_spec())
+        self.shapes = shapes or VersionShapes(default_registry().document())
         self._job_fields: dict[str, frozenset[str]] = {}
         self.handlers: dict[str, Handler] = {
             CREATE: self.create,
