@@ -45,6 +45,7 @@ __all__ = [
 SPEC_URI = "urn:ark-batch:openapi"
 _DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_SCHEMA_REF = "#/components/schemas/"
 
 
 # An unescaped `$`: end of input in JSON Schema (ECMA-262) regexes, but in Python's `re`
@@ -99,6 +100,11 @@ class SpecDocument:
                 raise ValueError(f"{path.name} is not valid YAML: {exc}") from None
         if not isinstance(document, dict) or "openapi" not in document:
             return None
+        return cls.from_document(document, path)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any], path: Path = Path()) -> SpecDocument:
+        """The parsed OpenAPI ``document`` (read from ``path``, if from a file)."""
         version = document.get("info", {}).get("version")
         if not isinstance(version, str) or not version:
             raise ValueError(f"{path.name}: info.version must be a non-empty string")
@@ -124,10 +130,29 @@ class SpecDocument:
             raise KeyError(f"no schema named {name!r} in Version {self.version}") from None
         return found
 
+    def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``schema`` with its ``$ref`` to ``#/components/schemas/`` followed (else ValueError)."""
+        while "$ref" in schema:
+            ref = str(schema["$ref"])
+            if not ref.startswith(_SCHEMA_REF):
+                raise ValueError(f"unsupported $ref {ref!r} in the {self.version} spec")
+            schema = self.schema(ref.removeprefix(_SCHEMA_REF))
+        return schema
+
     def defaults(self, schema_name: str) -> dict[str, Any]:
-        """The ``default`` of each property of ``schema_name`` that declares one."""
-        properties: Mapping[str, Any] = self.schema(schema_name).get("properties", {})
-        return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+        """The ``default`` of each property of ``schema_name`` that declares one.
+
+        A property given by ``$ref`` has the default of the schema it names.
+        """
+        properties: Mapping[str, Any] = self.resolve(self.schema(schema_name)).get("properties", {})
+        resolved = {name: self.resolve(prop) for name, prop in properties.items()}
+        return {name: prop["default"] for name, prop in resolved.items() if "default" in prop}
+
+    def request_schema_name(self, action: str) -> str:
+        """The name of the schema of ``action``'s JSON request body."""
+        media = self.operation(action)["requestBody"]["content"]["application/json"]
+        ref: str = media["schema"]["$ref"]
+        return ref.rsplit("/", 1)[-1]
 
     @property
     def phases(self) -> tuple[str, ...]:
@@ -159,9 +184,8 @@ class SpecDocument:
         """The validator for the JSON body of ``action``'s request (built once)."""
         cached = self._validators.get(action)
         if cached is None:
-            media = self.operation(action)["requestBody"]["content"]["application/json"]
-            ref: str = media["schema"]["$ref"]
-            cached = self._validators[action] = self.schema_validator(ref.rsplit("/", 1)[-1])
+            name = self.request_schema_name(action)
+            cached = self._validators[action] = self.schema_validator(name)
         return cached
 
 

@@ -31,7 +31,13 @@ from ark_batch.emulator.config import AccountCredential, EmulatorConfig
 from ark_batch.emulator.faults import FaultInjector
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.parsing import parse_body
-from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id, success_body
+from ark_batch.emulator.protocol import (
+    EnvelopeError,
+    envelope_headers,
+    error_body,
+    request_id,
+    success_body,
+)
 from ark_batch.emulator.routing import check_method, check_operation, check_path, resolve_action
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.signature import SignatureVerifier
@@ -39,7 +45,7 @@ from ark_batch.emulator.storage_faults import unavailable_error
 from ark_batch.emulator.store import JobStore
 from ark_batch.emulator.targets import RequestTargetMiddleware
 from ark_batch.signing import parse_authorization
-from ark_batch.spec import load_registry, load_spec
+from ark_batch.spec import default_registry, load_registry
 
 __all__ = ["EmulatorState", "LifespanHook", "create_app"]
 
@@ -238,12 +244,7 @@ class _Handler:
             status = failure.status
             extra_headers = failure.headers
             payload = error_body(rid, action, version, self.region, failure)
-        response_headers = [
-            (b"content-type", b"application/json; charset=utf-8"),
-            (b"content-length", str(len(payload)).encode("ascii")),
-        ]
-        for name, value in extra_headers.items():
-            response_headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        response_headers = envelope_headers(payload, extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 
@@ -279,10 +280,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
     # Every Version present is served, each in its own shapes; direct backend calls use
     # the newest shipped one.
     registry = load_registry(config.spec_dirs)
-    versions = {
-        version: VersionShapes(registry.document(version).document) for version in registry.versions
-    }
-    shipped = VersionShapes(load_spec())
+    versions = {version: VersionShapes(registry.document(version)) for version in registry.versions}
+    shipped = VersionShapes(default_registry().document())
     state = EmulatorState(
         config=config,
         store=store,

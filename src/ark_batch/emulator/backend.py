@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
+from ark_batch.emulator.job import set_fields
 from ark_batch.emulator.lifecycle import Lifecycle
-from ark_batch.emulator.phases import QUEUED
+from ark_batch.emulator.phases import QUEUED, check_phases
 from ark_batch.emulator.protocol import (
     UTC8,
     EnvelopeError,
@@ -33,7 +34,7 @@ from ark_batch.emulator.store import (
     ListQuery,
     format_time,
 )
-from ark_batch.spec import load_spec
+from ark_batch.spec import default_registry
 
 __all__ = [
     "CREATED_BY_TAG",
@@ -90,21 +91,31 @@ def new_job(
     created_by = f"IAMUser/{account.account_id}/{account.user}"
     document: dict[str, Any] = {"Id": job_id}
     document.update((name, value) for name, value in body.items() if name in job_fields)
-    document.update(
+    set_fields(
+        document,
         {
-            "Status": {
-                "Phase": QUEUED,
-                "PhaseTime": format_time(created),
-                "Message": QUEUED_MESSAGE,
-            },
-            "RequestCounts": {"Total": 0, "Completed": 0, "Failed": 0},
-            "TokenUsage": {"PromptTokens": 0, "CompletionTokens": 0, "TotalTokens": 0},
-            # The spec reserves `sys:` keys, so validation has already refused them.
-            "Tags": [{"Key": CREATED_BY_TAG, "Value": created_by}, *body.get("Tags", ())],
-            "CreateTime": format_time(created),
-            "UpdateTime": format_time(created),
-            "ExpireTime": format_time(created + _window(window)),
-        }
+            "phase": QUEUED,
+            "phase_time": created,
+            "status_message": QUEUED_MESSAGE,
+            "total": 0,
+            "completed": 0,
+            "failed": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+        },
+    )
+    # The sent tags stay as sent (their members' order too), which set_fields' (key,
+    # value) pairs would not keep. The spec reserves `sys:` keys, so validation has
+    # already refused them.
+    document["Tags"] = [{"Key": CREATED_BY_TAG, "Value": created_by}, *body.get("Tags", ())]
+    set_fields(
+        document,
+        {
+            "create_time": created,
+            "update_time": created,
+            "expire_time": created + _window(window),
+        },
     )
     return Job(account.account_id, account.user, document)
 
@@ -118,9 +129,10 @@ class Backend:
     """
 
     def __init__(self, store: JobStore, clock: Clock, shapes: VersionShapes | None = None) -> None:
+        check_phases()
         self.store = store
         self.clock = clock
-        self.shapes = shapes or VersionShapes(load_spec())
+        self.shapes = shapes or VersionShapes(default_registry().document())
         self._job_fields: dict[str, frozenset[str]] = {}
         self.handlers: dict[str, Handler] = {
             CREATE: self.create,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -18,7 +19,9 @@ __all__ = [
     "ErrorSpec",
     "active_job_error",
     "dry_run_error",
+    "envelope_headers",
     "error_body",
+    "fresh_error_body",
     "not_found_error",
     "request_id",
     "success_body",
@@ -150,3 +153,24 @@ def error_body(
     meta = _metadata(rid, action, version, region)
     meta["Error"] = err
     return _encode({"ResponseMetadata": meta})
+
+
+def fresh_error_body(
+    now: datetime, action: str | None, version: str | None, region: str, error: EnvelopeError
+) -> bytes:
+    """:func:`error_body` under a new RequestId, for answers given before any handler runs."""
+    return error_body(request_id(now), action, version, region, error)
+
+
+def envelope_headers(
+    payload: bytes, extra: Mapping[str, str] | None = None
+) -> list[tuple[bytes, bytes]]:
+    """The raw response headers of an envelope ``payload``, then ``extra`` (names lowercased)."""
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(payload)).encode("ascii")),
+    ]
+    if extra:
+        for name, value in extra.items():
+            headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    return headers

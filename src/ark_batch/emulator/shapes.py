@@ -12,10 +12,11 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ark_batch.spec import SpecDocument
+
 __all__ = ["VersionShapes"]
 
 Projector = Callable[[Any], Any]
-_SCHEMA_REF = "#/components/schemas/"
 
 
 def _keep(value: Any) -> Any:
@@ -23,66 +24,32 @@ def _keep(value: Any) -> Any:
 
 
 class VersionShapes:
-    """Request defaults and response projection for the actions of one spec document."""
+    """Request defaults and response projection for the actions of one spec document.
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
-        self.document = document
-        self.version = str(document["info"]["version"])
+    Built on the :class:`SpecDocument` of the Version (one is made from a bare document).
+    """
+
+    def __init__(self, document: SpecDocument | Mapping[str, Any]) -> None:
+        if not isinstance(document, SpecDocument):
+            document = SpecDocument.from_document(document)
+        self.spec = document
+        self.version = document.version
         self._projectors: dict[str, Projector] = {}
-
-    def _schemas(self) -> Mapping[str, Any]:
-        schemas: Mapping[str, Any] = self.document["components"]["schemas"]
-        return schemas
-
-    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        while "$ref" in schema:
-            ref = str(schema["$ref"])
-            if not ref.startswith(_SCHEMA_REF):
-                raise ValueError(f"unsupported $ref {ref!r} in the {self.version} spec")
-            schema = self._schemas()[ref.removeprefix(_SCHEMA_REF)]
-        return schema
-
-    def _operation(self, action: str) -> Mapping[str, Any]:
-        for item in self.document["paths"].values():
-            post = item.get("post", {})
-            for declared in post.get("parameters", ()):
-                parameter = self._resolve_parameter(declared)
-                if parameter.get("name") == "Action" and parameter["schema"].get("const") == action:
-                    operation: Mapping[str, Any] = post
-                    return operation
-        raise KeyError(f"the {self.version} spec has no action {action!r}")
-
-    def _resolve_parameter(self, parameter: Mapping[str, Any]) -> Mapping[str, Any]:
-        ref = parameter.get("$ref")
-        if ref is None:
-            return parameter
-        name = str(ref).rsplit("/", 1)[-1]
-        resolved: Mapping[str, Any] = self.document["components"]["parameters"][name]
-        return resolved
-
-    def request_schema(self, action: str) -> Mapping[str, Any]:
-        """The JSON body schema of ``action``'s request."""
-        body = self._operation(action)["requestBody"]["content"]["application/json"]
-        return self._resolve(body["schema"])
 
     def result_schema(self, action: str) -> Mapping[str, Any]:
         """The schema of ``Result`` in ``action``'s 200 answer (``{}``: any value)."""
-        answer = self._operation(action)["responses"]["200"]
+        answer = self.spec.operation(action)["responses"]["200"]
         if "$ref" in answer:
-            answer = self.document["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
-        envelope = self._resolve(answer["content"]["application/json"]["schema"])
+            responses = self.spec.document["components"]["responses"]
+            answer = responses[answer["$ref"].rsplit("/", 1)[-1]]
+        envelope = self.spec.resolve(answer["content"]["application/json"]["schema"])
         result = envelope.get("properties", {}).get("Result", {})
-        return self._resolve(result)
+        return self.spec.resolve(result)
 
     @functools.cache  # noqa: B019  # one instance per Version, kept for the app's life
     def request_defaults(self, action: str) -> Mapping[str, Any]:
         """The top-level fields of ``action``'s request that the schema gives a default."""
-        properties = self.request_schema(action).get("properties", {})
-        return {
-            name: self._resolve(schema)["default"]
-            for name, schema in properties.items()
-            if "default" in self._resolve(schema)
-        }
+        return self.spec.defaults(self.spec.request_schema_name(action))
 
     def with_defaults(self, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``body`` with every omitted field that has a default filled in."""
@@ -110,7 +77,7 @@ class VersionShapes:
 
                 return deferred
             seen[ref] = _keep
-            built = self._projector(self._resolve(schema), seen)
+            built = self._projector(self.spec.resolve(schema), seen)
             seen[ref] = built
             return built
         properties = schema.get("properties")

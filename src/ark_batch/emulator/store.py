@@ -116,6 +116,11 @@ def _json_set(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return f"json_set(document, {', '.join(arguments)})", params
 
 
+def _phase_fields(phase: str, message: str, now: datetime) -> dict[str, Any]:
+    """The fields a move to ``phase`` sets."""
+    return {"phase": phase, "phase_time": now, "update_time": now, "status_message": message}
+
+
 def _casefold(value: str | None) -> str | None:
     return None if value is None else value.casefold()
 
@@ -335,10 +340,7 @@ class JobStore:
 
     def transition(self, job_id: str, phase: str, message: str, now: datetime) -> bool:
         """Move a job to ``phase``: sets phase, phase_time, update_time, status_message."""
-        return self._change(
-            job_id,
-            {"phase": phase, "phase_time": now, "update_time": now, "status_message": message},
-        )
+        return self._change(job_id, _phase_fields(phase, message, now))
 
     def _change(self, job_id: str, values: Mapping[str, Any]) -> bool:
         """Read, change and write one job's document in one write transaction."""
@@ -386,20 +388,15 @@ class JobStore:
         ``account_id`` limits it to that account's job. Raises
         :class:`DuplicateActiveJobError` like :meth:`update_job`.
         """
-        expression, params = _json_set(
-            {"phase": phase, "phase_time": now, "update_time": now, "status_message": message}
-        )
         condition = f"id = ? AND phase IN ({placeholders(from_phases)})"
-        params.extend([job_id, *from_phases])
+        params: list[Any] = [job_id, *from_phases]
         if account_id is not None:
             condition += " AND account_id = ?"
             params.append(account_id)
-        statement = f"UPDATE jobs SET document = {expression} WHERE {condition}"  # noqa: S608
         try:
-            cursor = self._conn.execute(statement, params)
+            return self._set_where(_phase_fields(phase, message, now), condition, params)
         except sqlite3.IntegrityError:
             raise self._active_job_error(job_id) from None
-        return cursor.rowcount > 0
 
     def rename(
         self,
@@ -416,10 +413,14 @@ class JobStore:
             values["name"] = name
         if description is not None:
             values["description"] = description
-        expression, params = _json_set(values)
+        return self._set_where(values, "id = ? AND account_id = ?", [job_id, account_id])
+
+    def _set_where(self, values: Mapping[str, Any], condition: str, params: Sequence[Any]) -> bool:
+        """Write ``values`` into every job matching ``condition`` in one UPDATE; whether any."""
+        expression, set_params = _json_set(values)
         cursor = self._conn.execute(
-            f"UPDATE jobs SET document = {expression} WHERE id = ? AND account_id = ?",  # noqa: S608
-            [*params, job_id, account_id],
+            f"UPDATE jobs SET document = {expression} WHERE {condition}",  # noqa: S608
+            [*set_params, *params],
         )
         return cursor.rowcount > 0
 

@@ -12,7 +12,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id
+from ark_batch.emulator.protocol import EnvelopeError, envelope_headers, fresh_error_body
 from ark_batch.emulator.routing import resolve_action
 
 __all__ = ["RequestTargetMiddleware"]
@@ -55,10 +55,7 @@ async def _answer_unroutable(scope: Scope, send: Send, path: str) -> None:
         "InvalidActionOrVersion",
         f"Could not find an operation at target {path[:64]}: every action is served at /.",
     )
-    payload = error_body(request_id(config.clock()), action, version, config.region, error)
-    headers = [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(payload)).encode("ascii")),
-    ]
+    payload = fresh_error_body(config.clock(), action, version, config.region, error)
+    headers = envelope_headers(payload)
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

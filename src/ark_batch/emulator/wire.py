@@ -15,7 +15,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ark_batch.emulator.config import EmulatorConfig
-from ark_batch.emulator.protocol import EnvelopeError, error_body, request_id
+from ark_batch.emulator.protocol import EnvelopeError, envelope_headers, fresh_error_body
 
 __all__ = ["RepeatedWarningFilter", "envelope_protocol"]
 
@@ -70,12 +70,8 @@ def envelope_protocol(config: EmulatorConfig) -> type[H11Protocol]:
             error = EnvelopeError(
                 "InvalidParameter", "The request is not a well-formed HTTP/1.1 request."
             )
-            payload = error_body(request_id(config.clock()), None, None, config.region, error)
-            headers = [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode("ascii")),
-                (b"connection", b"close"),
-            ]
+            payload = fresh_error_body(config.clock(), None, None, config.region, error)
+            headers = envelope_headers(payload, {"connection": "close"})
             for event in (
                 h11.Response(status_code=error.status, headers=headers, reason=b"Bad Request"),
                 h11.Data(data=payload),

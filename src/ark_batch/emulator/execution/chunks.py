@@ -76,12 +76,14 @@ def process_chunk(
     stamp = job.create_time.astimezone(UTC8).strftime("%Y%m%d%H%M%S")
     created = int(job.create_time.timestamp())
     model = model_name(job)
+    # Job.id walks the document on every read; it is the same for every line.
+    job_id = job.id
     chunk = Chunk()
     if pool is None or not backend.blocking:
         complete = backend.complete
         for line_no, raw in pending:
             custom_id, body = parse_line(raw, line_no)
-            rid = request_id(stamp, job.id, custom_id)
+            rid = request_id(stamp, job_id, custom_id)
             if isinstance(body, dict):
                 result = complete(ModelRequest(custom_id, body, model, rid, created))
             else:
@@ -93,7 +95,7 @@ def process_chunk(
     outcomes: list[tuple[str, str, ModelResult | None]] = []
     for line_no, raw in pending:
         custom_id, body = parse_line(raw, line_no, exact_numbers=True)
-        rid = request_id(stamp, job.id, custom_id)
+        rid = request_id(stamp, job_id, custom_id)
         if isinstance(body, dict):
             requests.append(ModelRequest(custom_id, body, model, rid, created))
             outcomes.append((custom_id, rid, None))
