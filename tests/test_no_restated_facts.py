@@ -126,7 +126,7 @@ def test_the_scan_finds_restated_literals(source: str, expected: list[tuple[int,
     assert sorted(restated(ast.parse(source), facts, phases)) == expected
 
 
-def test_an_emulator_phase_the_spec_lacks_fails_the_import_naming_it() -> None:
+def test_an_emulator_phase_the_spec_lacks_fails_the_check_naming_it() -> None:
     from ark_batch.emulator import phases  # noqa: PLC0415
 
     assert phases.QUEUED == "Queued"
