@@ -51,6 +51,7 @@ from ark_batch.errors import (
     TransportError,
     UnexpectedResponseError,
     WaitTimeoutError,
+    http_date,
 )
 from ark_batch.pagination import DEFAULT_MAX_PAGES
 from ark_batch.results import ResultRecord, iter_errors, iter_records, iter_results
@@ -233,20 +234,11 @@ def _within(timeout: httpx.Timeout, remaining: float) -> bool:
 
 def _server_offset(reply: Reply, now: float) -> float | None:
     """Seconds the server's ``Date`` is ahead of ``now`` (a POSIX time), if it has one."""
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rare path
-
     value = reply.headers.get("date")
     if not value:
         return None
-    try:
-        server = parsedate_to_datetime(value)
-        if server.tzinfo is None:
-            from datetime import UTC  # noqa: PLC0415
-
-            server = server.replace(tzinfo=UTC)
-        return server.timestamp() - now
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    server = http_date(value)
+    return None if server is None else server.timestamp() - now
 
 
 class FacadeCore:
