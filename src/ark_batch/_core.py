@@ -157,7 +157,7 @@ class BodyReader:
             raise self._too_large()
         self.chunks.append(chunk)
         if self.deadline is not None and self.clock() >= self.deadline:
-            raise self._deadline_error()
+            raise _deadline_error(self.action)
 
     def reply(self, response: httpx.Response) -> Reply:
         return Reply(response.status_code, response.headers, b"".join(self.chunks))
@@ -171,10 +171,8 @@ class BodyReader:
                 f"the body could not be decoded ({exc})", status=self.status, action=self.action
             )
         if self.deadline is not None and self.clock() >= self.deadline:
-            return self._deadline_error()
-        url = self.url
-        origin = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
-        return _actions.transport_error(exc, self.action, origin)
+            return _deadline_error(self.action)
+        return _actions.transport_error(exc, self.action, _origin(self.url))
 
     def _too_large(self) -> ResponseTooLargeError:
         return ResponseTooLargeError(
@@ -183,10 +181,14 @@ class BodyReader:
             action=self.action,
         )
 
-    def _deadline_error(self) -> DeadlineExceededError:
-        return DeadlineExceededError(
-            f"the call's deadline passed ({self.action})", action=self.action
-        )
+
+def _deadline_error(action: str) -> DeadlineExceededError:
+    return DeadlineExceededError(f"the call's deadline passed ({action})", action=action)
+
+
+def _origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]``: no user:password@, path or query."""
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
 def is_transport_failure(exc: BaseException) -> bool:
@@ -310,9 +312,7 @@ class FacadeCore:
     _default_sleep: Callable[[float], Any] = staticmethod(time.sleep)
 
     def __repr__(self) -> str:
-        url = httpx.URL(self.client._base_url)  # without any user:password@
-        port = f":{url.port}" if url.port else ""
-        return f"{type(self).__name__}(endpoint='{url.scheme}://{url.host}{port}')"
+        return f"{type(self).__name__}(endpoint='{_origin(httpx.URL(self.client._base_url))}')"
 
     def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
         url = self._urls.get(action)
@@ -367,9 +367,7 @@ class FacadeCore:
             reply: Reply | None = None
             try:
                 if remaining is not None and remaining <= 0:
-                    raise DeadlineExceededError(
-                        f"the call's deadline passed ({action})", action=action
-                    )
+                    raise _deadline_error(action)
                 reply = yield Send(action, body, _capped(timeout, remaining), deadline)
                 assert reply is not None  # drivers resume a Send with its Reply
                 if self._on_response is not None:
