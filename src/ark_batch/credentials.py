@@ -8,9 +8,17 @@ from dataclasses import dataclass, field
 
 from ark_batch.errors import MissingCredentialsError
 
-__all__ = ["DEFAULT_REGION", "Credentials", "resolve_credentials", "resolve_region"]
+__all__ = [
+    "DEFAULT_REGION",
+    "REGION_ENV",
+    "Credentials",
+    "resolve_credentials",
+    "resolve_region",
+]
 
 DEFAULT_REGION = "cn-beijing"
+#: Environment variable that sets the signing region.
+REGION_ENV = "VOLCENGINE_REGION"
 
 # (access key, secret key, session token) variable names, in precedence order. The
 # VOLCENGINE_* names are the official Python SDK's; VOLC_* are the older SDK's and the
@@ -109,4 +117,4 @@ def resolve_region(region: str | None = None, *, environ: Mapping[str, str] | No
     if region:
         return region
     env = os.environ if environ is None else environ
-    return env.get("VOLCENGINE_REGION") or DEFAULT_REGION
+    return env.get(REGION_ENV) or DEFAULT_REGION
