@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_REGION",
     "REGION_ENV",
     "Credentials",
+    "any_credential_set",
     "resolve_credentials",
     "resolve_region",
 ]
@@ -92,6 +93,16 @@ def resolve_credentials(
         "VOLCENGINE_SECRET_KEY (optionally VOLCENGINE_SESSION_TOKEN), or VOLC_ACCESSKEY "
         "and VOLC_SECRETKEY, or pass access_key and secret_key"
     )
+
+
+def any_credential_set(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets any credential variable, even half a key pair.
+
+    When it sets none, :func:`resolve_credentials` without arguments raises its "no
+    Volcengine credentials found" error; otherwise it succeeds or names the missing half.
+    """
+    env = os.environ if environ is None else environ
+    return any(_set(env.get(name)) for names in _ENV_SOURCES for name in names if name is not None)
 
 
 def _complete(
