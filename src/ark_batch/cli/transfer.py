@@ -26,7 +26,7 @@ from ark_batch.cli.fields import (
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.lifecycle import CancelOnInterruptOpt
-from ark_batch.cli.output import print_json
+from ark_batch.cli.output import print_id, print_json
 from ark_batch.cli.stores import (
     S3EndpointOpt,
     StoreChoice,
@@ -185,10 +185,7 @@ def submit(
         job_id = ark.create_job(request, on_active_job="raise").id
         typer.echo(f"Created job {job_id}", err=True)
         if not wait_:
-            if as_json:
-                print_json({"Id": job_id})
-            else:
-                typer.echo(job_id)
+            print_id(as_json, job_id)
             return
         job = wait_with_progress(
             ark,
