@@ -51,6 +51,7 @@ from ark_batch.errors import (
     TransportError,
     UnexpectedResponseError,
     WaitTimeoutError,
+    http_date,
 )
 from ark_batch.pagination import DEFAULT_MAX_PAGES
 from ark_batch.results import ResultRecord, iter_errors, iter_records, iter_results
@@ -156,7 +157,7 @@ class BodyReader:
             raise self._too_large()
         self.chunks.append(chunk)
         if self.deadline is not None and self.clock() >= self.deadline:
-            raise self._deadline_error()
+            raise _deadline_error(self.action)
 
     def reply(self, response: httpx.Response) -> Reply:
         return Reply(response.status_code, response.headers, b"".join(self.chunks))
@@ -170,10 +171,8 @@ class BodyReader:
                 f"the body could not be decoded ({exc})", status=self.status, action=self.action
             )
         if self.deadline is not None and self.clock() >= self.deadline:
-            return self._deadline_error()
-        url = self.url
-        origin = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
-        return _actions.transport_error(exc, self.action, origin)
+            return _deadline_error(self.action)
+        return _actions.transport_error(exc, self.action, _origin(self.url))
 
     def _too_large(self) -> ResponseTooLargeError:
         return ResponseTooLargeError(
@@ -182,10 +181,14 @@ class BodyReader:
             action=self.action,
         )
 
-    def _deadline_error(self) -> DeadlineExceededError:
-        return DeadlineExceededError(
-            f"the call's deadline passed ({self.action})", action=self.action
-        )
+
+def _deadline_error(action: str) -> DeadlineExceededError:
+    return DeadlineExceededError(f"the call's deadline passed ({action})", action=action)
+
+
+def _origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]``: no user:password@, path or query."""
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
 def is_transport_failure(exc: BaseException) -> bool:
@@ -233,20 +236,11 @@ def _within(timeout: httpx.Timeout, remaining: float) -> bool:
 
 def _server_offset(reply: Reply, now: float) -> float | None:
     """Seconds the server's ``Date`` is ahead of ``now`` (a POSIX time), if it has one."""
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rare path
-
     value = reply.headers.get("date")
     if not value:
         return None
-    try:
-        server = parsedate_to_datetime(value)
-        if server.tzinfo is None:
-            from datetime import UTC  # noqa: PLC0415
-
-            server = server.replace(tzinfo=UTC)
-        return server.timestamp() - now
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    server = http_date(value)
+    return None if server is None else server.timestamp() - now
 
 
 class FacadeCore:
@@ -318,9 +312,7 @@ class FacadeCore:
     _default_sleep: Callable[[float], Any] = staticmethod(time.sleep)
 
     def __repr__(self) -> str:
-        url = httpx.URL(self.client._base_url)  # without any user:password@
-        port = f":{url.port}" if url.port else ""
-        return f"{type(self).__name__}(endpoint='{url.scheme}://{url.host}{port}')"
+        return f"{type(self).__name__}(endpoint='{_origin(httpx.URL(self.client._base_url))}')"
 
     def _url(self, action: str, base_url: httpx.URL) -> httpx.URL:
         url = self._urls.get(action)
@@ -375,9 +367,7 @@ class FacadeCore:
             reply: Reply | None = None
             try:
                 if remaining is not None and remaining <= 0:
-                    raise DeadlineExceededError(
-                        f"the call's deadline passed ({action})", action=action
-                    )
+                    raise _deadline_error(action)
                 reply = yield Send(action, body, _capped(timeout, remaining), deadline)
                 assert reply is not None  # drivers resume a Send with its Reply
                 if self._on_response is not None:

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 
 from ark_batch.errors import MissingCredentialsError
 
-__all__ = ["DEFAULT_REGION", "Credentials", "resolve_credentials", "resolve_region"]
+__all__ = [
+    "DEFAULT_REGION",
+    "REGION_ENV",
+    "Credentials",
+    "any_credential_set",
+    "resolve_credentials",
+    "resolve_region",
+]
 
 DEFAULT_REGION = "cn-beijing"
+#: Environment variable that sets the signing region.
+REGION_ENV = "VOLCENGINE_REGION"
 
 # (access key, secret key, session token) variable names, in precedence order. The
 # VOLCENGINE_* names are the official Python SDK's; VOLC_* are the older SDK's and the
@@ -86,6 +95,16 @@ def resolve_credentials(
     )
 
 
+def any_credential_set(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets any credential variable, even half a key pair.
+
+    When it sets none, :func:`resolve_credentials` without arguments raises its "no
+    Volcengine credentials found" error; otherwise it succeeds or names the missing half.
+    """
+    env = os.environ if environ is None else environ
+    return any(_set(env.get(name)) for names in _ENV_SOURCES for name in names if name is not None)
+
+
 def _complete(
     access_key: str | None,
     secret_key: str | None,
@@ -109,4 +128,4 @@ def resolve_region(region: str | None = None, *, environ: Mapping[str, str] | No
     if region:
         return region
     env = os.environ if environ is None else environ
-    return env.get("VOLCENGINE_REGION") or DEFAULT_REGION
+    return env.get(REGION_ENV) or DEFAULT_REGION

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ark_batch_client.models import BatchInferenceJob, ErrorResponse
     from ark_batch_client.types import Response
 
@@ -53,6 +55,7 @@ __all__ = [
     "UnexpectedResponseError",
     "WaitTimeoutError",
     "error_from_response",
+    "http_date",
     "parse_retry_after",
     "unwrap",
 ]
@@ -378,6 +381,20 @@ class JobFailedError(ArkBatchError):
 # --- building errors from responses -----------------------------------------------------
 
 
+def http_date(value: str) -> datetime | None:
+    """The aware datetime of an HTTP date (``Date``, ``Retry-After``), else None."""
+    from datetime import UTC  # noqa: PLC0415  # rare path
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rare, slow import
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with no stated zone (RFC 5322)
+        when = when.replace(tzinfo=UTC)
+    return when
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
     if not value:
@@ -387,15 +404,11 @@ def parse_retry_after(value: str | None) -> float | None:
         seconds = float(value)
     except ValueError:
         from datetime import UTC, datetime  # noqa: PLC0415  # rare path
-        from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rare, slow import
 
-        try:
-            when = parsedate_to_datetime(value)
-            if when.tzinfo is None:  # "-0000" means UTC with no stated zone (RFC 5322)
-                when = when.replace(tzinfo=UTC)
-            seconds = (when - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError, IndexError, OverflowError):
+        when = http_date(value)
+        if when is None:
             return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -49,6 +50,9 @@ list_request = _actions.list_request
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: Records read per worker-thread hop when streaming results asynchronously.
+_STREAM_BATCH = 512
 
 
 def _present(method: Any, flow: Callable[..., Any], returns: str | None = None) -> None:
@@ -141,10 +145,10 @@ def _streamed(
     ) -> AsyncIterator[ResultRecord]:
         iterator = await self._run(flow(self, *args, **kwargs))
         while True:
-            batch = await asyncio.to_thread(_take, iterator, 512)
+            batch = await asyncio.to_thread(list, itertools.islice(iterator, _STREAM_BATCH))
             for record in batch:
                 yield record
-            if len(batch) < 512:
+            if len(batch) < _STREAM_BATCH:
                 return
 
     _present(method, flow, "AsyncIterator[ResultRecord]")
@@ -357,12 +361,3 @@ class AsyncArkBatch(FacadeCore):
     results = _streamed(FacadeCore._results)
     errors = _streamed(FacadeCore._errors)
     records = _streamed(FacadeCore._records)
-
-
-def _take(iterator: Iterator[ResultRecord], count: int) -> list[ResultRecord]:
-    batch: list[ResultRecord] = []
-    for record in iterator:
-        batch.append(record)
-        if len(batch) >= count:
-            break
-    return batch

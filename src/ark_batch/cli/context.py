@@ -26,7 +26,7 @@ from ark_batch.cli.failures import UsageError
 from ark_batch.cli.httplog import VERBOSE_HELP, HttpLog, log_to_stderr
 from ark_batch.cli.profiles import PROFILE_ENV, Profile, ProfileError, config_path, load_profile
 from ark_batch.cli.state import CliState, state
-from ark_batch.credentials import Credentials, resolve_credentials
+from ark_batch.credentials import REGION_ENV, Credentials, any_credential_set, resolve_credentials
 from ark_batch.errors import MissingCredentialsError
 
 if TYPE_CHECKING:
@@ -114,15 +114,6 @@ def _profiles(name: str | None) -> tuple[Profile | None, Profile | None]:
         raise UsageError(str(exc)) from None
 
 
-def _nothing_set() -> str:
-    """What :func:`resolve_credentials` says when the environment has no key at all."""
-    try:
-        resolve_credentials(environ={})
-    except MissingCredentialsError as exc:
-        return str(exc)
-    return ""
-
-
 def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
     def from_profile(profile: Profile) -> Credentials:
         if not (profile.access_key and profile.secret_key):
@@ -136,8 +127,8 @@ def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
         return from_profile(named)
     try:
         return resolve_credentials()
-    except MissingCredentialsError as exc:
-        if str(exc) != _nothing_set():
+    except MissingCredentialsError:
+        if any_credential_set():
             raise  # half a pair in the environment: say which half is missing
         if default is not None and (default.access_key or default.secret_key):
             return from_profile(default)
@@ -150,17 +141,19 @@ def _credentials(named: Profile | None, default: Profile | None) -> Credentials:
 
 def resolve(endpoint: str | None, region: str | None, profile: str | None) -> Connection:
     """The connection settings of a command, by the precedence in the module docstring."""
+    from ark_batch.connect import ENDPOINT_ENV  # noqa: PLC0415  # loads httpx
+
     named, default = _profiles(profile)
     chosen_endpoint = (
         endpoint
         or (named.endpoint if named else None)
-        or os.environ.get("ARK_BATCH_ENDPOINT")
+        or os.environ.get(ENDPOINT_ENV)
         or (default.endpoint if default else None)
     )
     chosen_region = (
         region
         or (named.region if named else None)
-        or os.environ.get("VOLCENGINE_REGION")
+        or os.environ.get(REGION_ENV)
         or (default.region if default else None)
     )
     return Connection(

@@ -50,14 +50,13 @@ TagOpt = Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")
 
 
 def tos_location(value: str, flag: str) -> TosLocationInput:
-    """``tos://BUCKET/KEY`` or ``BUCKET/KEY`` as a location."""
-    from ark_batch_client.models import TosLocationInput  # noqa: PLC0415
+    """``tos://BUCKET/KEY`` or ``BUCKET/KEY`` (or ``s3://BUCKET/KEY``) as a location."""
+    from ark_batch import _actions  # noqa: PLC0415
 
-    text = value.removeprefix("tos://")
-    bucket, sep, key = text.partition("/")
-    if not sep or not bucket or not key:
-        raise UsageError(f"{flag} expects tos://BUCKET/KEY or BUCKET/KEY, got {value!r}")
-    return TosLocationInput(bucket_name=bucket, object_key=key)
+    try:
+        return _actions.tos_location(value)
+    except ValueError:
+        raise UsageError(f"{flag} expects tos://BUCKET/KEY or BUCKET/KEY, got {value!r}") from None
 
 
 def parse_tags(values: Iterable[str]) -> list[tuple[str, str]]:

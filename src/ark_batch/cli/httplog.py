@@ -2,8 +2,9 @@
 
 Logged on the ``ark_batch.http`` logger at DEBUG: each request (method and URL, never a
 header, so neither the signature nor a session token), each response (status, RequestId,
-time taken) and each retry. The successful response bodies are kept as received, so
-``get --json`` and ``list --json`` print the service's JSON unchanged.
+time taken) and each retry. Successful response bodies are kept as received, so
+``get --json`` and ``list --json`` print the service's JSON unchanged: every List page,
+and of any other action only the newest body (a long ``wait`` polls many times).
 """
 
 from __future__ import annotations
@@ -71,15 +72,20 @@ def _retryable(status: int) -> bool:
 
 
 class HttpLog:
-    """Log each exchange and keep each successful body.
+    """Log each exchange and keep the successful bodies ``--json`` prints.
 
     Requests are seen through an httpx request hook; responses through the facade's
     ``on_response``, once the facade has read them (so its deadline and size cap hold).
     """
 
     def __init__(self) -> None:
-        #: Raw bodies of the 2xx responses, oldest first.
-        self.bodies: list[bytes] = []
+        from ark_batch._api import LIST  # noqa: PLC0415  # loads the generated client
+
+        self._list_action = LIST
+        #: Raw bodies of the 2xx List responses, oldest first.
+        self.pages: list[bytes] = []
+        #: Raw body of the newest 2xx response, of any action.
+        self.latest: bytes | None = None
         self._attempts: dict[str, int] = {}
         self._started: dict[str, float] = {}
 
@@ -112,17 +118,18 @@ class HttpLog:
             # A later request for this action is a new call, not a retry.
             self._attempts.pop(action, None)
         if 200 <= status < 300:
-            self.bodies.append(content)
+            self.latest = content
+            if action == self._list_action:
+                self.pages.append(content)
 
     def results(self) -> list[Any]:
-        """The ``Result`` member of each kept body, as parsed JSON (order kept)."""
-        return [result for body in self.bodies if (result := _result(body)) is not _NONE]
+        """The ``Result`` member of each kept List page, as parsed JSON (order kept)."""
+        return [result for body in self.pages if (result := _result(body)) is not _NONE]
 
     def last_result(self) -> Any:
-        """The ``Result`` of the newest kept body that has one (parsing only that far)."""
-        for body in reversed(self.bodies):
-            if (result := _result(body)) is not _NONE:
-                return result
+        """The ``Result`` of the newest successful response."""
+        if self.latest is not None and (result := _result(self.latest)) is not _NONE:
+            return result
         raise LookupError("no response with a Result was kept")
 
 

@@ -37,6 +37,8 @@ class InputReport:
     problems: list[InputProblem] = field(default_factory=list)
     #: More problems were found than were kept.
     truncated: bool = False
+    #: Hex SHA-256 of the whole file, so a caller need not read it again to hash it.
+    sha256: str = ""
 
     @property
     def ok(self) -> bool:
@@ -88,8 +90,10 @@ def check_input(path: Path, *, max_problems: int = 20) -> InputReport:
     report = InputReport()
     # custom_ids are remembered by a 16-byte digest, so memory stays small on big files.
     seen: dict[bytes, int] = {}
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
         for line_no, line in enumerate(handle, 1):
+            digest.update(line)
             problem = _problem(line, line_no, seen)
             if problem == "":
                 continue
@@ -99,4 +103,5 @@ def check_input(path: Path, *, max_problems: int = 20) -> InputReport:
                 report.problems.append(InputProblem(line_no, problem))
             else:
                 report.truncated = True
+    report.sha256 = digest.hexdigest()
     return report

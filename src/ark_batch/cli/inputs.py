@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ark_batch.cli.failures import CommandError, handle_errors
-from ark_batch.cli.input_check import check_input
+from ark_batch.cli.input_check import InputReport, check_input
 
 __all__ = ["InputFileArg", "register", "require_valid_input"]
 
@@ -18,11 +18,11 @@ InputFileArg = Annotated[
 ]
 
 
-def require_valid_input(path: Path) -> int:
-    """The number of requests in ``path``; its problems on stderr and exit 1 if any."""
+def require_valid_input(path: Path) -> InputReport:
+    """The report of a valid ``path``; else its problems on stderr and exit 1."""
     report = check_input(path)
     if report.ok:
-        return report.requests
+        return report
     for problem in report.problems:
         typer.echo(f"{path}: {problem}", err=True)
     if report.truncated:
@@ -38,7 +38,7 @@ def require_valid_input(path: Path) -> int:
 @handle_errors
 def validate(file: InputFileArg) -> None:
     """Check an input file the way the service will: JSON per line, custom_id, body."""
-    count = require_valid_input(file)
+    count = require_valid_input(file).requests
     typer.echo(f"{file}: {count} request(s), all valid")
 
 

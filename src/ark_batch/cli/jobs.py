@@ -29,7 +29,7 @@ from ark_batch.cli.fields import (
     check_sort_by,
     check_sort_order,
 )
-from ark_batch.cli.output import print_job, print_job_table, print_json
+from ark_batch.cli.output import location, print_id, print_job, print_job_table, print_json
 from ark_batch.cli.state import state
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def create(
                 raise
             job_id = exc.job_id
             where = request.input_file_tos_location
-            source = f"tos://{where.bucket_name}/{where.object_key}"
+            source = location(where.bucket_name, where.object_key)
             if not reuse_active:
                 raise CommandError(
                     f"job {job_id} is already Queued or Running on {source}; "
@@ -124,10 +124,7 @@ def create(
             typer.echo(
                 f"Reusing job {job_id}: it is already Queued or Running on {source}", err=True
             )
-    if as_json:
-        print_json({"Id": job_id})
-    else:
-        typer.echo(job_id)
+    print_id(as_json, job_id)
 
 
 @handle_errors

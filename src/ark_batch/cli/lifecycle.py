@@ -10,7 +10,7 @@ import typer
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
 from ark_batch.cli.failures import EXIT_ERROR, UsageError, handle_errors
 from ark_batch.cli.jobs import JsonOpt
-from ark_batch.cli.output import print_json
+from ark_batch.cli.output import print_id
 
 if TYPE_CHECKING:
     from ark_batch.facade import ArkBatch
@@ -44,13 +44,6 @@ def offer_to_stop(ark: ArkBatch, job_id: str) -> None:
         typer.echo(f"Job {job_id} keeps running.", err=True)
 
 
-def _done(as_json: bool, job_id: str, text: str) -> None:
-    if as_json:
-        print_json({"Id": job_id})
-    else:
-        typer.echo(text)
-
-
 @handle_errors
 def stop(
     ctx: typer.Context,
@@ -66,9 +59,9 @@ def stop(
     with connect(ctx, endpoint, region, profile, verbose) as client:
         client.stop_job(job_id, dry_run=dry_run)
     if dry_run:
-        _done(as_json, job_id, f"Dry run passed: job {job_id} would be stopped.")
+        print_id(as_json, job_id, f"Dry run passed: job {job_id} would be stopped.")
     else:
-        _done(as_json, job_id, f"Stopping job {job_id}.")
+        print_id(as_json, job_id, f"Stopping job {job_id}.")
 
 
 @handle_errors
@@ -84,7 +77,7 @@ def resume(
     """Queue a Terminated or Failed job again; a Terminated one runs only unfinished lines."""
     with connect(ctx, endpoint, region, profile, verbose) as client:
         result = client.resume_job(job_id)
-    _done(as_json, result.id, f"Resumed job {result.id}.")
+    print_id(as_json, result.id, f"Resumed job {result.id}.")
 
 
 @handle_errors
@@ -108,9 +101,9 @@ def update(
     with connect(ctx, endpoint, region, profile, verbose) as client:
         client.update_job(job_id, name=name, description=description, dry_run=dry_run)
     if dry_run:
-        _done(as_json, job_id, f"Dry run passed: job {job_id} would be updated.")
+        print_id(as_json, job_id, f"Dry run passed: job {job_id} would be updated.")
     else:
-        _done(as_json, job_id, f"Updated job {job_id}.")
+        print_id(as_json, job_id, f"Updated job {job_id}.")
 
 
 @handle_errors
@@ -134,9 +127,9 @@ def delete(
     with connect(ctx, endpoint, region, profile, verbose) as client:
         client.delete_job(job_id, dry_run=dry_run)
     if dry_run:
-        _done(as_json, job_id, f"Dry run passed: job {job_id} would be deleted.")
+        print_id(as_json, job_id, f"Dry run passed: job {job_id} would be deleted.")
     else:
-        _done(as_json, job_id, f"Deleted job {job_id}.")
+        print_id(as_json, job_id, f"Deleted job {job_id}.")
 
 
 def register(app: typer.Typer) -> None:

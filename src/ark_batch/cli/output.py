@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from ark_batch_client.models import BatchInferenceJob
 
-__all__ = ["model_name", "print_job", "print_job_table", "print_json"]
+__all__ = ["location", "model_name", "print_id", "print_job", "print_job_table", "print_json"]
 
 _COLUMNS = ("Id", "Name", "Phase", "Done/Total", "Failed", "Model", "Created")
 
@@ -20,6 +20,14 @@ _COLUMNS = ("Id", "Name", "Phase", "Done/Total", "Failed", "Model", "Created")
 def print_json(data: Any) -> None:
     """``data`` as indented JSON on stdout, keys in the order given."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_id(as_json: bool, job_id: str, text: str | None = None) -> None:
+    """``{"Id": job_id}`` as JSON, else ``text`` (by default the bare Id)."""
+    if as_json:
+        print_json({"Id": job_id})
+    else:
+        typer.echo(job_id if text is None else text)
 
 
 def _present(value: object) -> str:
@@ -78,7 +86,7 @@ def print_job_table(jobs: Sequence[BatchInferenceJob]) -> None:
     console.print(f"{len(jobs)} job(s)")
 
 
-def _location(bucket: str, key: str) -> str:
+def location(bucket: str, key: str) -> str:
     return f"tos://{bucket}/{key}"
 
 
@@ -95,13 +103,13 @@ def print_job(job: BatchInferenceJob) -> None:
         ("Requests", f"{counts.completed} completed, {counts.failed} failed, {counts.total} total"),
         (
             "Input",
-            _location(
+            location(
                 job.input_file_tos_location.bucket_name, job.input_file_tos_location.object_key
             ),
         ),
         (
             "Output",
-            _location(
+            location(
                 job.output_dir_tos_location.bucket_name, job.output_dir_tos_location.object_key
             ),
         ),

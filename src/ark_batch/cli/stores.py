@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import typer
 
 from ark_batch.cli.failures import UsageError
+from ark_batch.cli.output import location
 from ark_batch.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -77,10 +78,10 @@ class StoreChoice:
 
     def where(self, bucket: str, key: str) -> str:
         """``tos://bucket/key``, and its local file for a local store."""
-        location = f"tos://{bucket}/{key}"
+        where = location(bucket, key)
         if self.root is not None:
-            return f"{location} ({self.root / bucket / key})"
-        return f"{location} (in {self.description})"
+            return f"{where} ({self.root / bucket / key})"
+        return f"{where} (in {self.description})"
 
 
 def object_root(directory: Path, flag: str) -> Path:

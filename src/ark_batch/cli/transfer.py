@@ -26,7 +26,7 @@ from ark_batch.cli.fields import (
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.lifecycle import CancelOnInterruptOpt
-from ark_batch.cli.output import print_json
+from ark_batch.cli.output import print_id, print_json
 from ark_batch.cli.stores import (
     S3EndpointOpt,
     StoreChoice,
@@ -48,12 +48,12 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-def _sha256_prefix(path: Path, length: int = 12) -> str:
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:length]
+    return digest.hexdigest()
 
 
 def _not_found(exc: Exception, choice: StoreChoice) -> CommandError:
@@ -158,11 +158,11 @@ def submit(
     emulator's object root, --s3-endpoint (or --store s3+https://...) for TOS/S3.
     """
     choice = choose_store(store, store_dir, s3_endpoint)
-    if validate:
-        require_valid_input(file)
+    # Validation hashes the file as it reads it; only --no-validate reads it for the hash.
+    sha256 = require_valid_input(file).sha256 if validate else None
     # The content's hash in the default key: two files that share a name never share an
     # object, and the same file always maps to the same one.
-    input_key = key or f"batch-inputs/{file.stem}-{_sha256_prefix(file)}{file.suffix}"
+    input_key = key or f"batch-inputs/{file.stem}-{(sha256 or _sha256(file))[:12]}{file.suffix}"
     prefix = output_prefix if output_prefix.endswith("/") else f"{output_prefix}/"
     options = CreateOptions(
         name=name or file.stem,
@@ -185,10 +185,7 @@ def submit(
         job_id = ark.create_job(request, on_active_job="raise").id
         typer.echo(f"Created job {job_id}", err=True)
         if not wait_:
-            if as_json:
-                print_json({"Id": job_id})
-            else:
-                typer.echo(job_id)
+            print_id(as_json, job_id)
             return
         job = wait_with_progress(
             ark,

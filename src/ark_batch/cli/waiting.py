@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,9 +62,12 @@ class _Lines:
         )
 
 
-def _wait_with_bar(
-    ark: ArkBatch, job_id: str, poll_interval: float, timeout: float | None, seen: list[str]
-) -> BatchInferenceJob:
+_Show = Callable[["BatchInferenceJob"], None]
+
+
+@contextmanager
+def _bar(job_id: str) -> Iterator[_Show]:
+    """Progress as a live bar on stderr while the block runs."""
     from rich.console import Console  # noqa: PLC0415  # only on a terminal
     from rich.progress import (  # noqa: PLC0415
         BarColumn,
@@ -85,9 +90,8 @@ def _wait_with_bar(
     ) as bar:
         task = bar.add_task(f"{job_id} …", total=None, failed=0)
 
-        def on_update(job: BatchInferenceJob) -> None:
+        def show(job: BatchInferenceJob) -> None:
             status, counts = job.status, job.request_counts
-            seen.append(status.phase)
             bar.update(
                 task,
                 description=f"{job_id} {status.phase}",
@@ -96,13 +100,7 @@ def _wait_with_bar(
                 failed=counts.failed,
             )
 
-        return ark.wait(
-            job_id,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_update=on_update,
-            raise_on_failure=False,
-        )
+        yield show
 
 
 def wait_with_progress(
@@ -119,17 +117,22 @@ def wait_with_progress(
     On Ctrl-C, with ``cancel_on_interrupt``, ask whether to stop the job first.
     """
     started = time.monotonic()
-    seen: list[str] = []
+    display: AbstractContextManager[_Show | None]
+    if progress and sys.stderr.isatty():
+        # A live bar redraws on every poll; lines are paced for logs.
+        display, every = _bar(job_id), None
+    else:
+        display = nullcontext(_Lines(job_id, started) if progress else None)
+        every = PROGRESS_LINE_SECONDS
+    last_phase: str | None = None
     try:
-        if progress and sys.stderr.isatty():
-            job = _wait_with_bar(ark, job_id, poll_interval, timeout, seen)
-        else:
-            lines = _Lines(job_id, started)
+        with display as show:
 
             def on_update(job: BatchInferenceJob) -> None:
-                seen.append(job.status.phase)
-                if progress:
-                    lines(job)
+                nonlocal last_phase
+                last_phase = job.status.phase
+                if show is not None:
+                    show(job)
 
             job = ark.wait(
                 job_id,
@@ -137,12 +140,12 @@ def wait_with_progress(
                 timeout=timeout,
                 on_update=on_update,
                 raise_on_failure=False,
-                update_every=PROGRESS_LINE_SECONDS,
+                update_every=every,
             )
     except KeyboardInterrupt:
         if cancel_on_interrupt:
             offer_to_stop(ark, job_id)
-        phase = f" (last seen {seen[-1]})" if seen else ""
+        phase = f" (last seen {last_phase})" if last_phase is not None else ""
         typer.echo(
             f"\nStopped waiting; job {job_id} goes on{phase}. Resume with: ark-batch wait {job_id}",
             err=True,
