@@ -99,6 +99,11 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
+def is_aiohttp_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from aiohttp (the httpx-aiohttp transport), by its module."""
+    return type(exc).__module__.startswith("aiohttp")
+
+
 def _aiohttp_error(exc: BaseException, action: str, where: str) -> TransportError | None:
     """Classify an aiohttp failure by its own type.
 
@@ -106,7 +111,7 @@ def _aiohttp_error(exc: BaseException, action: str, where: str) -> TransportErro
     request was sent included) to ``httpx.ConnectTimeout``; only a failure to connect
     means the request was not sent, so Create must not be retried on the others.
     """
-    if not type(exc).__module__.startswith("aiohttp"):
+    if not is_aiohttp_error(exc):
         return None
     import aiohttp  # noqa: PLC0415  # only reached when the aiohttp transport is in use
 

@@ -47,15 +47,12 @@ __all__ = [
     "STOP",
     "TERMINAL_PHASES",
     "UPDATE",
-    "VERSION",
     "action_of",
     "action_url",
 ]
 
 #: The Version every generated function sends (the spec document's ``info.version``).
 API_VERSION: Final[str] = ark_batch_client.API_VERSION
-#: The same Version, under the name the facade modules use.
-VERSION: Final[str] = API_VERSION
 #: The actions the generated client has a function for (the spec's operationIds).
 ACTIONS: Final[tuple[str, ...]] = ark_batch_client.ACTIONS
 
@@ -97,7 +94,7 @@ MAX_PAGE_SIZE: Final = 100
 
 def action_url(base_url: httpx.URL | str, action: str) -> httpx.URL:
     """The full URL of ``action``, as the generated functions send it."""
-    return httpx.URL(f"{str(base_url).rstrip('/')}/?Action={action}&Version={VERSION}")
+    return httpx.URL(f"{str(base_url).rstrip('/')}/?Action={action}&Version={API_VERSION}")
 
 
 def _unset_repr(self: Unset) -> str:

@@ -193,9 +193,9 @@ def _origin(url: httpx.URL) -> str:
 
 def is_transport_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is a network or protocol failure from httpx or its transport."""
-    return isinstance(exc, httpx.HTTPError | TimeoutError | OSError) or type(
+    return isinstance(exc, httpx.HTTPError | TimeoutError | OSError) or _actions.is_aiohttp_error(
         exc
-    ).__module__.startswith("aiohttp")
+    )
 
 
 def _note_may_exist(error: ArkBatchError) -> None:

@@ -218,9 +218,7 @@ def make_client(
         args["limits"] = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
-    args.setdefault("timeout", timeout if isinstance(timeout, httpx.Timeout) else float(timeout))
-    if not isinstance(args["timeout"], httpx.Timeout):
-        args["timeout"] = httpx.Timeout(args["timeout"])
+    args["timeout"] = httpx.Timeout(args.get("timeout", timeout))
     # The generated Client passes these to httpx itself; given twice, httpx would refuse.
     own = {name: args.pop(key) for key, name in _CLIENT_FIELDS.items() if key in args}
     return SignedClient(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ark_batch_client.models import BatchInferenceJob, ErrorResponse
+    from ark_batch_client.models import BatchInferenceJob, ErrorResponse, RequestCounts
     from ark_batch_client.types import Response
 
 T = TypeVar("T")
@@ -335,6 +335,11 @@ class ResponseTooLargeError(UnexpectedResponseError):
     """The response body passed the client's ``max_response_bytes``."""
 
 
+def requests_done(counts: RequestCounts) -> str:
+    """``done/total requests done`` from a job's ``RequestCounts``."""
+    return f"{counts.completed + counts.failed}/{counts.total} requests done"
+
+
 class WaitTimeoutError(ArkBatchError):
     """The job did not reach a terminal phase in time.
 
@@ -356,10 +361,7 @@ class WaitTimeoutError(ArkBatchError):
         self.last_error = last_error
         if job is not None:
             counts = job.request_counts
-            state = (
-                f"still {job.status.phase} after {timeout:g}s "
-                f"({counts.completed + counts.failed}/{counts.total} requests done)"
-            )
+            state = f"still {job.status.phase} after {timeout:g}s ({requests_done(counts)})"
         else:
             state = f"not seen within {timeout:g}s"
         cause = f"; last error: {last_error}" if last_error is not None else ""

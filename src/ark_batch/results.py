@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ark_batch._api import FAILED_PHASES
-from ark_batch.errors import ArkBatchError, JobFailedError
+from ark_batch.errors import ArkBatchError, JobFailedError, requests_done
 from ark_batch.waiter import is_terminal
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class ResultsNotReadyError(ArkBatchError):
         counts = job.request_counts
         super().__init__(
             f"job {job.id} is still {job.status.phase} "
-            f"({counts.completed + counts.failed}/{counts.total} requests done): "
+            f"({requests_done(counts)}): "
             "its results can be read once it has ended"
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ark_batch import ArkBatch, AsyncArkBatch, create_request, list_request
-from ark_batch._api import CREATE, GET, LIST, VERSION
+from ark_batch._api import API_VERSION, CREATE, GET, LIST
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import BatchInferenceJob
 from ark_batch_client.types import UNSET
@@ -26,7 +26,7 @@ FIELDS: dict[str, Any] = {
 
 def test_version_and_actions_are_the_generated_clients() -> None:
     parameters = inspect.signature(get_batch_inference_job._get_kwargs).parameters
-    assert parameters["version"].default == VERSION
+    assert parameters["version"].default == API_VERSION
     assert (CREATE, GET, LIST) == (
         "CreateBatchInferenceJob",
         "GetBatchInferenceJob",
@@ -35,7 +35,7 @@ def test_version_and_actions_are_the_generated_clients() -> None:
     service = ScriptedService()
     with ArkBatch(client=mock_client(service)) as ark:
         ark.list_jobs()
-    assert service.requests[0].url.params["Version"] == VERSION
+    assert service.requests[0].url.params["Version"] == API_VERSION
 
 
 @pytest.mark.parametrize(
