@@ -241,8 +241,14 @@ class ArkBatch(FacadeCore):
         try:
             response = http.send(request, stream=True, follow_redirects=False)
             try:
+                stream = response.stream
                 raw = body.start(response)
-                for chunk in response.iter_raw() if raw else response.iter_bytes():
+                chunks = (
+                    stream
+                    if raw and isinstance(stream, httpx.SyncByteStream)
+                    else response.iter_bytes()
+                )
+                for chunk in chunks:
                     body.add(chunk)
             finally:
                 response.close()
@@ -338,8 +344,14 @@ class AsyncArkBatch(FacadeCore):
     async def _read(http: httpx.AsyncClient, request: httpx.Request, body: BodyReader) -> Reply:
         response = await http.send(request, stream=True, follow_redirects=False)
         try:
+            stream = response.stream
             raw = body.start(response)
-            async for chunk in response.aiter_raw() if raw else response.aiter_bytes():
+            chunks = (
+                stream
+                if raw and isinstance(stream, httpx.AsyncByteStream)
+                else response.aiter_bytes()
+            )
+            async for chunk in chunks:
                 body.add(chunk)
         finally:
             await response.aclose()

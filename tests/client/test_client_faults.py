@@ -288,6 +288,26 @@ def test_a_gzip_body_is_decoded_exactly_once(mode: str) -> None:
     assert "gzip" in server.exchanges[0].headers["accept-encoding"]
 
 
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_body_a_response_hook_already_read_is_still_the_reply(mode: str) -> None:
+    read: list[bytes] = []
+
+    def read_sync(response: httpx.Response) -> None:
+        read.append(response.read())
+
+    async def read_async(response: httpx.Response) -> None:
+        read.append(await response.aread())
+
+    hooks = {"response": [read_async if mode == "async" else read_sync]}
+    with LoopbackServer(job_answer) as server:
+        job = run(
+            mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args={"event_hooks": hooks}
+        )
+    assert job.id == "bi-1"
+    assert len(read) == 1
+    assert json.loads(read[0])["Result"]["Id"] == "bi-1"
+
+
 @pytest.mark.parametrize("mode", ["sync", "stock"])
 def test_closing_the_client_closes_its_connections(mode: str) -> None:
     with LoopbackServer(job_answer) as server:
