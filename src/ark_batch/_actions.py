@@ -153,15 +153,9 @@ def _read_result(action: str, result: Any, has_null: bool = True) -> Any:
     cleaned = drop_nulls(result) if has_null else result
     if model is None:
         return cleaned
-    try:
-        return model.from_dict(cleaned)
-    except KeyError as missing:
-        # A field the model requires but the service sent as null: only a list can be
-        # null and still mean something (no items), so read it as empty.
-        key = missing.args[0] if missing.args else None
-        if not (isinstance(result, dict) and key in result and result[key] is None):
-            raise
-        return model.from_dict({**cleaned, key: []})
+    # A required field sent as null is missing (decision 0009): from_dict's KeyError
+    # becomes parse's UnexpectedResponseError, naming the field.
+    return model.from_dict(cleaned)
 
 
 #: How each action's ``Result`` is read. Actions with no entry answer an empty Result.

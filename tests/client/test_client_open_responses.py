@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ark_batch import ArkBatch
+from ark_batch.errors import UnexpectedResponseError
 from ark_batch.retries import NO_RETRY
 from ark_batch_client.models import (
     BatchInferenceJob,
@@ -73,3 +74,18 @@ def test_list_jobs_reads_null_or_absent_items_as_an_empty_page(items: Any) -> No
     assert ark.list_jobs().total_count == 0
     ark = ArkBatch(client=mock_client(ScriptedService().then_ok(result)), retry=NO_RETRY)
     assert list(ark.iter_jobs()) == []
+
+
+@pytest.mark.parametrize("field", ["Id", "Name", "Status", "CreateTime"])
+def test_a_null_required_job_field_is_a_typed_error_naming_it(field: str) -> None:
+    job = job_dict("bi-1", "Completed")
+    job[field] = None
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok(job)), retry=NO_RETRY)
+    with pytest.raises(UnexpectedResponseError, match=f"'{field}'"):
+        ark.get_job("bi-1")
+
+
+def test_a_null_job_id_from_create_is_a_typed_error_not_a_job() -> None:
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok({"Id": None})), retry=NO_RETRY)
+    with pytest.raises(UnexpectedResponseError, match="'Id'"):
+        ark.create_job(name="n", model="m:1", input="bucket/in.jsonl", output="bucket/out/")
