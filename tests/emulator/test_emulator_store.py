@@ -39,6 +39,12 @@ from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.cli import main as cli_main
 from ark_batch.emulator.embedded import EmbeddedEmulator
+from ark_batch.emulator.list_query import (
+    NAME_ROWID_BITS,
+    count_from_names,
+    name_base,
+    where_clause,
+)
 from ark_batch.emulator.migrations import LATEST, SchemaTooNewError, migrate, schema_version
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
@@ -300,6 +306,17 @@ def test_a_data_dir_of_the_first_release_opens_and_serves_its_jobs(tmp_path: Pat
         got = backend.handle("GetBatchInferenceJob", shapes, owner, {"Id": job_id})
         assert got == entry["Job"]
         assert json.dumps(got) == json.dumps(entry["Job"])  # the same member order, too
+    # Every job's name is indexed in its account's range.
+    names = store._conn.execute(
+        "SELECT count(*) FROM jobs JOIN accounts USING (account_id) "
+        "JOIN job_names ON job_names.rowid = (accounts.ordinal << ?) + jobs.seq",
+        (NAME_ROWID_BITS,),
+    ).fetchone()[0]
+    assert (
+        names
+        == store.count()
+        == store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0]
+    )
     # Every List filter works on the migrated jobs.
     total, jobs = store.list(DEV.account_id, ListQuery(name="überprüfung"))
     assert [job.name for job in jobs] == ["Überprüfung"]
@@ -481,13 +498,15 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
         "team",
         "a",
     )
-    # Each Name match is checked against the account in a narrow index, not the table.
-    assert "COVERING INDEX jobs_account_by_seq" in plan(
-        "SELECT count(*) FROM jobs WHERE account_id = ? AND "
-        "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)",
-        "A",
-        '"nightly"',
-    )
+    # A Name match reads only the account's rowid range of the trigram index (M: match,
+    # ><: both rowid bounds), and each match is checked in a narrow index, not the table.
+    where, params = where_clause("A", ListQuery(name="nightly"), base=name_base(1))
+    driven = plan(f"SELECT count(*) FROM jobs WHERE {where}", *params)
+    assert "COVERING INDEX jobs_account_by_seq" in driven
+    assert "VIRTUAL TABLE INDEX 0:M1><" in driven
+    count_sql, count_params = count_from_names(name_base(1), ListQuery(name="nightly")) or ("", [])
+    assert "VIRTUAL TABLE INDEX 0:M1><" in plan(count_sql, *count_params)
+    assert "jobs" not in count_sql  # no join back to the jobs table
 
 
 def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore) -> None:
@@ -503,6 +522,67 @@ def test_a_tag_filter_counts_each_job_once_and_only_the_account(store: JobStore)
         assert total == len(jobs) == 2, values
     total, jobs = store.list("2100000000", ListQuery(tag_filters=[("team", ["b"])]))
     assert (total, [job.id for job in jobs]) == (1, ["bi-job-0001"])
+
+
+NAME_QUERIES = [
+    ListQuery(name="Nightly"),  # trigram match, counted from the name index alone
+    ListQuery(name="ni"),  # shorter than a trigram: the account's names read in turn
+    ListQuery(name="nightly", phases=["Completed"]),  # the name match drives, phase checked
+    ListQuery(name="nightly", tag_filters=[("team", ["x"])]),  # checked per tagged job
+    ListQuery(name="eval 17"),  # a rare name
+]
+
+
+@pytest.mark.parametrize("query", NAME_QUERIES, ids=lambda query: repr(query.name))
+def test_a_name_filter_counts_and_lists_only_the_account(store: JobStore, query: ListQuery) -> None:
+    # The same names in two accounts, over 1,000 matches each: the dense ordered scan too.
+    jobs = [
+        make_job(
+            index,
+            account=OTHER.account_id if index % 2 else DEV.account_id,
+            name=f"Nightly EVAL {index}",
+            tags=[("team", "x")],
+        )
+        for index in range(1, 2401)
+    ]
+    store.insert_many(jobs)
+    assert query.name is not None
+    needle = query.name.casefold()
+    for account in (DEV.account_id, OTHER.account_id):
+        own = [j for j in jobs if j.account_id == account and needle in j.name.casefold()]
+        total, page = store.list(account, query)
+        assert total == len(own)
+        assert page
+        assert {job.id for job in page} <= {job.id for job in own}
+    assert store.list("2100000099", query) == (0, [])
+
+
+def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobStore) -> None:
+    store.insert_many(
+        [
+            make_job(1, name="shared name"),
+            make_job(2, account=OTHER.account_id, name="shared name", job_id="bi-other-0002"),
+        ]
+    )
+    # Each name's rowid is its account's range plus the job's seq.
+    rows = store._conn.execute(
+        "SELECT job_names.rowid, (accounts.ordinal << ?) + jobs.seq FROM jobs "
+        "JOIN accounts USING (account_id) JOIN job_names ON job_names.rowid = "
+        "(accounts.ordinal << ?) + jobs.seq",
+        (NAME_ROWID_BITS, NAME_ROWID_BITS),
+    ).fetchall()
+    assert len(rows) == 2
+    assert all(rowid == expected for rowid, expected in rows)
+    store.update_job("bi-other-0002", name="renamed")
+    assert store.list(DEV.account_id, ListQuery(name="shared"))[0] == 1
+    assert store.list(OTHER.account_id, ListQuery(name="shared"))[0] == 0
+    assert store.list(OTHER.account_id, ListQuery(name="renamed"))[0] == 1
+    assert store.list(DEV.account_id, ListQuery(name="renamed"))[0] == 0
+    store.transition("bi-job-0001", "Terminated", "stopped", NOW)
+    assert store.delete(DEV.account_id, "bi-job-0001", ["Terminated"])
+    assert store.list(DEV.account_id, ListQuery(name="shared"))[0] == 0
+    assert store.list(OTHER.account_id, ListQuery(name="renamed"))[0] == 1
+    assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 1
 
 
 def test_the_cli_names_a_too_new_data_dir_in_one_line(

@@ -1,7 +1,8 @@
 """The SQL of a List: its WHERE clause, and how its count and page are read.
 
 Filters go to the index or table that answers them (decision 0016): the generated
-columns of ``jobs``, ``job_tags`` for TagFilters, the trigram ``job_names`` for Name.
+columns of ``jobs``, ``job_tags`` for TagFilters, the trigram ``job_names`` for Name,
+whose rowids keep each account's names in a range of their own (decision 0029).
 """
 
 from __future__ import annotations
@@ -10,7 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ListQuery", "count_from_names", "count_from_tags", "is_dense", "where_clause"]
+__all__ = [
+    "NAME_ROWID_BITS",
+    "ListQuery",
+    "count_from_names",
+    "count_from_tags",
+    "is_dense",
+    "name_base",
+    "where_clause",
+]
+
+#: A ``job_names`` rowid is ``(account ordinal << NAME_ROWID_BITS) + job seq`` (schema 4).
+NAME_ROWID_BITS = 40
 
 
 @dataclass(slots=True)
@@ -45,17 +57,33 @@ def _phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def _name_clause(name: str, *, drive: bool) -> tuple[str, list[Any]]:
+def name_base(ordinal: int | None) -> int:
+    """The first ``job_names`` rowid of the account with ``ordinal`` (0: it has no jobs).
+
+    No name has a rowid below ``1 << NAME_ROWID_BITS``, so base 0 matches nothing.
+    """
+    return 0 if ordinal is None else ordinal << NAME_ROWID_BITS
+
+
+def _in_account(base: int) -> tuple[str, list[Any]]:
+    return "rowid BETWEEN ? AND ?", [base, base + (1 << NAME_ROWID_BITS) - 1]
+
+
+def _name_clause(name: str, base: int, *, drive: bool) -> tuple[str, list[Any]]:
     needle = name.casefold()
     if not drive:
         # Checked per candidate row that another filter found: one rowid lookup.
         return (
-            "EXISTS (SELECT 1 FROM job_names WHERE rowid = jobs.seq AND instr(name, ?) > 0)",
-            [needle],
+            "EXISTS (SELECT 1 FROM job_names WHERE rowid = ? + jobs.seq AND instr(name, ?) > 0)",
+            [base, needle],
         )
+    in_account, bounds = _in_account(base)
     if len(needle) >= _TRIGRAM:
-        return "seq IN (SELECT rowid FROM job_names WHERE job_names MATCH ?)", [_phrase(needle)]
-    return "seq IN (SELECT rowid FROM job_names WHERE instr(name, ?) > 0)", [needle]
+        match, params = "job_names MATCH ?", [_phrase(needle)]
+    else:
+        match, params = "instr(name, ?) > 0", [needle]
+    clause = f"seq IN (SELECT rowid - ? FROM job_names WHERE {match} AND {in_account})"  # noqa: S608
+    return clause, [base, *params, *bounds]
 
 
 def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
@@ -88,11 +116,9 @@ def count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] 
     return sql, [account_id, *params]
 
 
-def count_from_names(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
-    """A count driven by the trigram index, when a Name of 3+ characters is the only filter.
-
-    Each match is joined to the account's ``(seq, account_id)`` index entry, which costs
-    less than building the set of matches for ``seq IN (...)`` first.
+def count_from_names(base: int, query: ListQuery) -> tuple[str, list[Any]] | None:
+    """A count read from the trigram index alone, when a Name of 3+ characters is the
+    only filter: the account's rowid range (from ``base``) stands in for its jobs.
     """
     if query.name is None or len(needle := query.name.casefold()) < _TRIGRAM:
         return None
@@ -100,18 +126,18 @@ def count_from_names(account_id: str, query: ListQuery) -> tuple[str, list[Any]]
         return None
     if query.ids or query.custom_model_ids or query.phases:
         return None
-    # CROSS JOIN keeps the trigram match as the outer loop.
-    sql = (
-        "SELECT count(*) FROM job_names CROSS JOIN jobs "
-        "WHERE job_names MATCH ? AND jobs.seq = job_names.rowid AND jobs.account_id = ?"
-    )
-    return sql, [_phrase(needle), account_id]
+    in_account, bounds = _in_account(base)
+    sql = f"SELECT count(*) FROM job_names WHERE job_names MATCH ? AND {in_account}"  # noqa: S608
+    return sql, [_phrase(needle), *bounds]
 
 
 def where_clause(
-    account_id: str, query: ListQuery, *, dense: bool = False
+    account_id: str, query: ListQuery, *, base: int = 0, dense: bool = False
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan."""
+    """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan.
+
+    ``base``: the account's :func:`name_base`, needed when the query has a Name.
+    """
     clauses = ["account_id = ?"]
     params: list[Any] = [account_id]
     if query.project_name is not None:
@@ -145,7 +171,9 @@ def where_clause(
         clauses.append(clause)
         params.extend(values_params)
     if query.name is not None:
-        clause, values_params = _name_clause(query.name, drive=not query.tag_filters and not dense)
+        clause, values_params = _name_clause(
+            query.name, base, drive=not query.tag_filters and not dense
+        )
         clauses.append(clause)
         params.extend(values_params)
     return " AND ".join(clauses), params

@@ -220,6 +220,44 @@ ANALYZE sqlite_schema;
 """
 
 
+# Filter.Name by account: each name's rowid in ``job_names`` is its account's ordinal
+# shifted left by ``NAME_ROWID_BITS`` (list_query.py), plus the job's seq. A Name count or
+# match then reads only the account's range of the trigram index, with no join to the
+# jobs table: 23,000 matches over 100,000 jobs are counted in 3 ms instead of 7 ms
+# (decision 0029).
+_SCHEMA_4 = """
+CREATE TABLE accounts (ordinal INTEGER PRIMARY KEY, account_id TEXT NOT NULL UNIQUE);
+INSERT INTO accounts (account_id) SELECT DISTINCT account_id FROM jobs ORDER BY account_id;
+DROP TRIGGER job_names_on_insert;
+DROP TRIGGER job_names_on_update;
+DROP TRIGGER job_names_on_delete;
+DELETE FROM job_names;
+INSERT INTO job_names (rowid, name)
+    SELECT (accounts.ordinal << 40) + jobs.seq, ark_casefold(json_extract(jobs.document, '$.Name'))
+    FROM jobs JOIN accounts USING (account_id);
+CREATE TRIGGER job_names_on_insert AFTER INSERT ON jobs BEGIN
+    INSERT OR IGNORE INTO accounts (account_id) VALUES (new.account_id);
+    INSERT INTO job_names (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_casefold(json_extract(new.document, '$.Name')));
+END;
+CREATE TRIGGER job_names_on_update AFTER UPDATE OF document ON jobs
+    WHEN (json_extract(old.document, '$.Name')) IS NOT (json_extract(new.document, '$.Name')) BEGIN
+    DELETE FROM job_names
+        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
+            + old.seq;
+    INSERT INTO job_names (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_casefold(json_extract(new.document, '$.Name')));
+END;
+CREATE TRIGGER job_names_on_delete AFTER DELETE ON jobs BEGIN
+    DELETE FROM job_names
+        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
+            + old.seq;
+END;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def step(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction first: run statement by
@@ -250,6 +288,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(_SCHEMA_1),
     _script(_SCHEMA_2),
     _script(_SCHEMA_3),
+    _script(_SCHEMA_4),
 )
 LATEST = len(MIGRATIONS)
 

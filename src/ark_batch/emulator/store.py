@@ -41,6 +41,7 @@ from ark_batch.emulator.list_query import (
     count_from_names,
     count_from_tags,
     is_dense,
+    name_base,
     placeholders,
     where_clause,
 )
@@ -239,7 +240,6 @@ class JobStore:
 
     def list(self, account_id: str, query: ListQuery) -> tuple[int, _Jobs]:
         """``(total matching, the requested page)`` of ``account_id``'s jobs."""
-        where, params = where_clause(account_id, query)
         direction = "DESC" if query.descending else "ASC"
         order = f"{query.sort_by} {direction}, id {direction}"
         offset = (query.page_number - 1) * query.page_size
@@ -247,9 +247,16 @@ class JobStore:
         # One read transaction: the count and the page come from the same snapshot.
         conn.execute("BEGIN")
         try:
+            base = 0
+            if query.name is not None:
+                row = conn.execute(
+                    "SELECT ordinal FROM accounts WHERE account_id = ?", (account_id,)
+                ).fetchone()
+                base = name_base(None if row is None else int(row[0]))
+            where, params = where_clause(account_id, query, base=base)
             count_sql, count_params = (
                 count_from_tags(account_id, query)
-                or count_from_names(account_id, query)
+                or count_from_names(base, query)
                 or (
                     f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
                     params,
@@ -262,7 +269,7 @@ class JobStore:
                 if is_dense(query, total):
                     column = "created" if query.sort_by == "create_time" else "updated"
                     source = f"jobs INDEXED BY jobs_by_account_{column}"
-                    where, params = where_clause(account_id, query, dense=True)
+                    where, params = where_clause(account_id, query, base=base, dense=True)
                 rows = conn.execute(
                     f"{_SELECT} {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                     [*params, query.page_size, offset],
