@@ -115,13 +115,13 @@ class CallOptions(TypedDict, total=False):
 class BodyReader:
     """Collects a response body under the size cap and the deadline."""
 
-    __slots__ = ("action", "chunks", "clock", "deadline", "limit", "size", "status", "url")
+    __slots__ = ("action", "chunks", "clock", "deadline", "limit", "request", "size", "status")
 
     def __init__(
-        self, send: Send, clock: Callable[[], float], limit: int | None, url: httpx.URL
+        self, send: Send, clock: Callable[[], float], limit: int | None, request: httpx.Request
     ) -> None:
         self.action = send.action
-        self.url = url
+        self.request = request
         self.deadline = send.deadline
         self.clock = clock
         self.limit = limit
@@ -171,9 +171,16 @@ class BodyReader:
             return UnexpectedResponseError(
                 f"the body could not be decoded ({exc})", status=self.status, action=self.action
             )
+        if isinstance(exc, httpx.RequestError):
+            # The body is read straight from the transport's stream, outside httpx's own
+            # reading, which would have named the request on the error (the __cause__).
+            try:
+                exc.request  # noqa: B018  # raises when unset
+            except RuntimeError:
+                exc.request = self.request
         if self.deadline is not None and self.clock() >= self.deadline:
             return _deadline_error(self.action)
-        return _actions.transport_error(exc, self.action, _origin(self.url))
+        return _actions.transport_error(exc, self.action, _origin(self.request.url))
 
     def _too_large(self) -> ResponseTooLargeError:
         return ResponseTooLargeError(
@@ -340,7 +347,7 @@ class FacadeCore:
             headers=_actions.JSON_HEADERS,
             timeout=send.timeout,
         )
-        return request, BodyReader(send, self._clock, self.max_response_bytes, request.url)
+        return request, BodyReader(send, self._clock, self.max_response_bytes, request)
 
     # -- the call loop -------------------------------------------------------------------
 

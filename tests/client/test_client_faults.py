@@ -14,7 +14,7 @@ import gzip
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -306,6 +306,34 @@ def test_a_body_a_response_hook_already_read_is_still_the_reply(mode: str) -> No
     assert job.id == "bi-1"
     assert len(read) == 1
     assert json.loads(read[0])["Result"]["Id"] == "bi-1"
+
+
+class BreaksMidBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body whose connection is reset after its first chunk."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"ResponseMetadata": {'
+        raise httpx.ReadError("connection reset")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"ResponseMetadata": {'
+        raise httpx.ReadError("connection reset")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_failure_mid_body_names_its_request_on_the_cause(mode: str) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=BreaksMidBody()))
+    with pytest.raises(TransportError) as caught:
+        run(
+            mode,
+            "http://127.0.0.1:9",
+            lambda ark: ark.get_job("bi-1"),
+            retry=RetryPolicy(max_attempts=1),
+            httpx_args={"transport": transport},
+        )
+    cause = caught.value.__cause__
+    assert isinstance(cause, httpx.ReadError)
+    assert cause.request.url.params["Action"] == "GetBatchInferenceJob"
 
 
 @pytest.mark.parametrize("mode", ["sync", "stock"])

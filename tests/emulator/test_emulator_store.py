@@ -504,6 +504,9 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
     driven = plan(f"SELECT count(*) FROM jobs WHERE {where}", *params)
     assert "COVERING INDEX jobs_account_by_seq" in driven
     assert "VIRTUAL TABLE INDEX 0:M1><" in driven
+    # A name shorter than a trigram reads only the account's range of names.
+    where, params = where_clause("A", ListQuery(name="ni"), base=name_base(1))
+    assert "VIRTUAL TABLE INDEX 0:><" in plan(f"SELECT count(*) FROM jobs WHERE {where}", *params)
     count_sql, count_params = count_from_names(name_base(1), ListQuery(name="nightly")) or ("", [])
     assert "VIRTUAL TABLE INDEX 0:M1><" in plan(count_sql, *count_params)
     assert "jobs" not in count_sql  # no join back to the jobs table
@@ -535,25 +538,45 @@ NAME_QUERIES = [
 
 @pytest.mark.parametrize("query", NAME_QUERIES, ids=lambda query: repr(query.name))
 def test_a_name_filter_counts_and_lists_only_the_account(store: JobStore, query: ListQuery) -> None:
-    # The same names in two accounts, over 1,000 matches each: the dense ordered scan too.
-    jobs = [
-        make_job(
+    # The same names in two accounts, over 1,000 matches each (the dense ordered scan
+    # too), with phases and tags that the other filters tell apart.
+    stored = [
+        (
             index,
-            account=OTHER.account_id if index % 2 else DEV.account_id,
-            name=f"Nightly EVAL {index}",
-            tags=[("team", "x")],
+            OTHER.account_id if index % 2 else DEV.account_id,
+            "Failed" if index % 3 == 0 else "Completed",
+            "y" if index % 5 == 0 else "x",
         )
-        for index in range(1, 2401)
+        for index in range(1, 3001)
     ]
-    store.insert_many(jobs)
+    store.insert_many(
+        [
+            make_job(
+                index,
+                account=account,
+                phase=phase,
+                name=f"Nightly EVAL {index}",
+                tags=[("team", team)],
+            )
+            for index, account, phase, team in stored
+        ]
+    )
     assert query.name is not None
     needle = query.name.casefold()
+    teams = {value for _, values in query.tag_filters for value in values}
     for account in (DEV.account_id, OTHER.account_id):
-        own = [j for j in jobs if j.account_id == account and needle in j.name.casefold()]
+        own = {
+            f"bi-job-{index:04d}"
+            for index, owner, phase, team in stored
+            if owner == account
+            and needle in f"nightly eval {index}"
+            and (not query.phases or phase in query.phases)
+            and (not teams or team in teams)
+        }
         total, page = store.list(account, query)
         assert total == len(own)
         assert page
-        assert {job.id for job in page} <= {job.id for job in own}
+        assert {job.id for job in page} <= own
     assert store.list("2100000099", query) == (0, [])
 
 
@@ -565,14 +588,14 @@ def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobSt
         ]
     )
     # Each name's rowid is its account's range plus the job's seq.
-    rows = store._conn.execute(
-        "SELECT job_names.rowid, (accounts.ordinal << ?) + jobs.seq FROM jobs "
-        "JOIN accounts USING (account_id) JOIN job_names ON job_names.rowid = "
-        "(accounts.ordinal << ?) + jobs.seq",
-        (NAME_ROWID_BITS, NAME_ROWID_BITS),
-    ).fetchall()
-    assert len(rows) == 2
-    assert all(rowid == expected for rowid, expected in rows)
+    ordinals = dict(store._conn.execute("SELECT account_id, ordinal FROM accounts"))
+    expected = {
+        (ordinals[account] << NAME_ROWID_BITS) + seq
+        for seq, account in store._conn.execute("SELECT seq, account_id FROM jobs")
+    }
+    rowids = {rowid for (rowid,) in store._conn.execute("SELECT rowid FROM job_names")}
+    assert len(ordinals) == 2
+    assert rowids == expected
     store.update_job("bi-other-0002", name="renamed")
     assert store.list(DEV.account_id, ListQuery(name="shared"))[0] == 1
     assert store.list(OTHER.account_id, ListQuery(name="shared"))[0] == 0
