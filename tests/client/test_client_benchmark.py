@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -28,6 +30,8 @@ def test_client_benchmark_runs_every_client_and_action() -> None:
         # The default runs on httpx-aiohttp (installed for the tests): the stock transport
         # is measured beside it.
         assert f"AsyncArkBatch, stock httpx transport ({pool} conn.)" in text
+    # The async CPU verdict shows each median's range over the repeats.
+    assert re.search(r"us CPU/req \(\d+-\d+\) vs ArkBatch \d+ \(\d+-\d+; target <=", text)
     assert "generated Create:" in text
     # pyreqwest is installed for the tests: the default rows say they measured it.
     assert "sync transport of make_client() and ArkBatch: pyreqwest" in text
