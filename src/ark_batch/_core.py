@@ -129,13 +129,15 @@ class BodyReader:
         self.size = 0
         self.chunks: list[bytes] = []
 
-    def start(self, response: httpx.Response) -> bool:
-        """Check the stated length; return whether the body can be read raw.
+    def start(
+        self, response: httpx.Response
+    ) -> httpx.SyncByteStream | httpx.AsyncByteStream | None:
+        """Check the stated length; return the stream to read the body from raw, if any.
 
         A body without ``Content-Encoding`` needs no decoder, so it is read straight from
         the transport's stream: httpx's decoding chain and its raw-iteration generator
         are a measurable share of a small call's CPU. A body already read or closed (by
-        a transport or hook) is left to httpx's own reading.
+        a transport or hook) is left to httpx's own reading (None).
         """
         self.status = response.status_code
         # One pass over the raw names: a lookup by str would make httpx check the
@@ -150,7 +152,9 @@ class BodyReader:
                 encoded = True
         if self.limit is not None and length.isdigit() and int(length) > self.limit:
             raise self._too_large()
-        return not (encoded or response.is_stream_consumed or response.is_closed)
+        if encoded or response.is_stream_consumed or response.is_closed:
+            return None
+        return response.stream
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)

@@ -241,13 +241,8 @@ class ArkBatch(FacadeCore):
         try:
             response = http.send(request, stream=True, follow_redirects=False)
             try:
-                stream = response.stream
                 raw = body.start(response)
-                chunks = (
-                    stream
-                    if raw and isinstance(stream, httpx.SyncByteStream)
-                    else response.iter_bytes()
-                )
+                chunks = raw if isinstance(raw, httpx.SyncByteStream) else response.iter_bytes()
                 for chunk in chunks:
                     body.add(chunk)
             finally:
@@ -344,13 +339,8 @@ class AsyncArkBatch(FacadeCore):
     async def _read(http: httpx.AsyncClient, request: httpx.Request, body: BodyReader) -> Reply:
         response = await http.send(request, stream=True, follow_redirects=False)
         try:
-            stream = response.stream
             raw = body.start(response)
-            chunks = (
-                stream
-                if raw and isinstance(stream, httpx.AsyncByteStream)
-                else response.aiter_bytes()
-            )
+            chunks = raw if isinstance(raw, httpx.AsyncByteStream) else response.aiter_bytes()
             async for chunk in chunks:
                 body.add(chunk)
         finally:
