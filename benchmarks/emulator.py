@@ -41,6 +41,7 @@ GET_TARGET = 1500.0
 CREATE_TARGET = 500.0
 LIST_P50_TARGET_MS = 15.0
 STORED_JOBS = 100_000
+LEGACY_JOBS = 12_000
 PHASES = ("Queued", "Running", "Completed", "Terminating", "Terminated", "Failed")
 NAME_WORDS = ("nightly", "weekly", "eval", "Überprüfung", "batch", "translate", "summary", "qa")
 MODELS = ("doubao-pro-32k", "doubao-lite-4k", "doubao-pro-128k", "deepseek-r1")
@@ -89,6 +90,8 @@ def _stored_jobs(count: int) -> list[Job]:
                 {"Key": "team", "Value": f"team-{rng.randrange(50)}"},
                 {"Key": "env", "Value": rng.choice(("prod", "staging", "dev"))},
                 {"Key": f"k{rng.randrange(1000)}", "Value": str(rng.randrange(10))},
+                # Only the oldest jobs carry it: a filter whose matches the newest lack.
+                *([{"Key": "legacy", "Value": "v1"}] if index < LEGACY_JOBS else []),
             ],
         }
         job = new_job(
@@ -226,6 +229,9 @@ def _list_filters(jobs: list[Job]) -> dict[str, dict[str, object]]:
         "no filter": {},
         "Name (common word)": {"Filter": {"Name": "nightly"}},
         "TagFilters key on every job": {"TagFilters": [{"Key": "team"}]},
+        # Every match among the oldest 20% (run 1, 10-19, ..., 10000-19999) or 12%.
+        "Name (old jobs only)": {"Filter": {"Name": "run 1"}},
+        "TagFilters key on old jobs only": {"TagFilters": [{"Key": "legacy"}]},
     }
 
 
@@ -247,7 +253,7 @@ def _list_latencies(port: int, signer: _Signer, jobs: list[Job]) -> list[str]:
             else _verdict(p50, LIST_P50_TARGET_MS, higher_is_better=False)
         )
         lines.append(
-            f"List {label:28s} p50 {p50:7.2f} ms, p95 {p95:7.2f} ms   "
+            f"List {label:32s} p50 {p50:7.2f} ms, p95 {p95:7.2f} ms   "
             f"(target p50 <= {LIST_P50_TARGET_MS:.0f} ms; {verdict}; {failed} non-200)"
         )
     return lines

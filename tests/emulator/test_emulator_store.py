@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.cli import main as cli_main
 from ark_batch.emulator.embedded import EmbeddedEmulator
+from ark_batch.emulator.job import Job
 from ark_batch.emulator.list_query import (
+    DENSE_WINDOW,
     NAME_ROWID_BITS,
     count_from_names,
     name_base,
@@ -578,6 +581,53 @@ def test_a_name_filter_counts_and_lists_only_the_account(store: JobStore, query:
         assert page
         assert {job.id for job in page} <= own
     assert store.list("2100000099", query) == (0, [])
+
+
+CLUSTERED_QUERIES = [
+    ListQuery(name="legacy"),
+    ListQuery(tag_filters=[("era", ["old"])]),
+    ListQuery(name="legacy", page_number=7),
+    ListQuery(name="legacy", descending=False),
+    ListQuery(tag_filters=[("era", [])], sort_by="update_time", page_number=2),
+    ListQuery(name="job"),  # matches every job: the first window holds the page
+]
+
+
+def _describe(query: ListQuery) -> str:
+    order = "desc" if query.descending else "asc"
+    return f"{query.name or query.tag_filters}-{query.sort_by}-{order}-page{query.page_number}"
+
+
+@pytest.mark.parametrize("query", CLUSTERED_QUERIES, ids=_describe)
+def test_a_dense_page_is_right_when_every_match_is_old(store: JobStore, query: ListQuery) -> None:
+    # More than a dense number of matches, all older than more than a window of
+    # non-matching jobs: the newest jobs hold none of the page.
+    old, new = 1200, DENSE_WINDOW + 500
+    jobs = [
+        make_job(index, name=f"legacy job {index}", tags=[("era", "old")])
+        for index in range(1, old + 1)
+    ] + [
+        make_job(index, name=f"fresh job {index}", tags=[("era", "new")])
+        for index in range(old + 1, old + new + 1)
+    ]
+    store.insert_many(jobs)
+
+    def matches(job: Job) -> bool:
+        if query.name is not None and query.name not in job.name:
+            return False
+        return all(
+            any(tag == key and (not values or value in values) for tag, value in job.tags)
+            for key, values in query.tag_filters
+        )
+
+    chosen = [job for job in jobs if matches(job)]
+    key = attrgetter("create_time" if query.sort_by == "create_time" else "update_time", "id")
+    chosen.sort(key=key, reverse=query.descending)
+    start = (query.page_number - 1) * query.page_size
+    expected = [job.id for job in chosen[start : start + query.page_size]]
+    total, page = store.list(DEV.account_id, query)
+    assert total == len(chosen)
+    assert [job.id for job in page] == expected
 
 
 def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobStore) -> None:

@@ -40,8 +40,10 @@ from ark_batch.emulator.list_query import (
     ListQuery,
     count_from_names,
     count_from_tags,
+    dense_window,
     is_dense,
     name_base,
+    order_by,
     placeholders,
     where_clause,
 )
@@ -128,6 +130,46 @@ def _casefold(value: str | None) -> str | None:
 
 # Aliases for annotations inside JobStore, whose ``list`` method shadows the builtin.
 _Jobs = list[Job]
+
+
+def _dense_page(
+    conn: sqlite3.Connection,
+    account_id: str,
+    query: ListQuery,
+    base: int,
+    offset: int,
+    total: int,
+) -> list[Any]:
+    """The page of a Name or TagFilters List with ``total`` matches, read in the page's order.
+
+    First among the jobs at the page's end of the account's order, checking each job
+    (decision 0016), but only as far as :func:`dense_window` jobs. When those hold too
+    few matches (the matches are older, or the page is deep), the order is walked
+    against the set of matches instead, a cheaper check per job than the name or tag
+    lookup, so matches that all lie beyond many newer jobs cost in proportion to the
+    matches and jobs, not to a lookup per job (decision 0030).
+    """
+    column = "created" if query.sort_by == "create_time" else "updated"
+    source = f"jobs INDEXED BY jobs_by_account_{column}"
+    page = f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?"
+    edge = conn.execute(
+        f"SELECT {query.sort_by}, id FROM {source} WHERE account_id = ? {page}",  # noqa: S608
+        [account_id, 1, dense_window(total) - 1],
+    ).fetchone()
+    where, params = where_clause(account_id, query, base=base, dense=True)
+    if edge is not None:
+        # Row values keep the window a range of the index: (time, id) up to the edge.
+        within = f"({query.sort_by}, id) {'>=' if query.descending else '<='} (?, ?)"
+        where, params = f"{where} AND {within}", [*params, *edge]
+    rows = conn.execute(
+        f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
+    ).fetchall()
+    if edge is None or len(rows) == min(query.page_size, total - offset):
+        return rows
+    where, params = where_clause(account_id, query, base=base)
+    return conn.execute(
+        f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
+    ).fetchall()
 
 
 class JobStore:
@@ -240,8 +282,6 @@ class JobStore:
 
     def list(self, account_id: str, query: ListQuery) -> tuple[int, _Jobs]:
         """``(total matching, the requested page)`` of ``account_id``'s jobs."""
-        direction = "DESC" if query.descending else "ASC"
-        order = f"{query.sort_by} {direction}, id {direction}"
         offset = (query.page_number - 1) * query.page_size
         conn = self._conn
         # One read transaction: the count and the page come from the same snapshot.
@@ -263,15 +303,12 @@ class JobStore:
                 )
             )
             (total,) = conn.execute(count_sql, count_params).fetchone()
-            rows = []
-            if offset < total:
-                source = "jobs"
-                if is_dense(query, total):
-                    column = "created" if query.sort_by == "create_time" else "updated"
-                    source = f"jobs INDEXED BY jobs_by_account_{column}"
-                    where, params = where_clause(account_id, query, base=base, dense=True)
+            rows: list[Any] = []
+            if offset < total and is_dense(query, total):
+                rows = _dense_page(conn, account_id, query, base, offset, total)
+            elif offset < total:
                 rows = conn.execute(
-                    f"{_SELECT} {source} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                    f"{_SELECT} jobs WHERE {where} ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
                     [*params, query.page_size, offset],
                 ).fetchall()
         finally:
