@@ -214,6 +214,7 @@ def _list_filters(jobs: list[Job]) -> dict[str, dict[str, object]]:
         "Ids (20)": {"Filter": {"Ids": [job.id for job in jobs[::5000]]}},
         "Name (word pair)": {"Filter": {"Name": "überprüfung eval"}},
         "Name (rare)": {"Filter": {"Name": "run 4242"}},
+        "Name (two letters)": {"Filter": {"Name": "ni"}},
         "FoundationModels": {
             "Filter": {"FoundationModels": [{"Name": "deepseek-r1", "ModelVersions": ["241215"]}]}
         },

@@ -320,6 +320,7 @@ def test_a_data_dir_of_the_first_release_opens_and_serves_its_jobs(tmp_path: Pat
         == store.count()
         == store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0]
     )
+    assert_name_index_matches_its_names(store)
     # Every List filter works on the migrated jobs.
     total, jobs = store.list(DEV.account_id, ListQuery(name="überprüfung"))
     assert [job.name for job in jobs] == ["Überprüfung"]
@@ -507,9 +508,17 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
     driven = plan(f"SELECT count(*) FROM jobs WHERE {where}", *params)
     assert "COVERING INDEX jobs_account_by_seq" in driven
     assert "VIRTUAL TABLE INDEX 0:M1><" in driven
-    # A name shorter than a trigram reads only the account's range of names.
+    # A name shorter than a trigram reads only the account's range of the plain names,
+    # and a name checked per job reads one plain row.
     where, params = where_clause("A", ListQuery(name="ni"), base=name_base(1))
-    assert "VIRTUAL TABLE INDEX 0:><" in plan(f"SELECT count(*) FROM jobs WHERE {where}", *params)
+    assert "SEARCH job_name_text USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan(
+        f"SELECT count(*) FROM jobs WHERE {where}", *params
+    )
+    query = ListQuery(name="nightly", tag_filters=[("team", ["a"])])
+    where, params = where_clause("A", query, base=name_base(1))
+    assert "SEARCH job_name_text USING INTEGER PRIMARY KEY (rowid=?)" in plan(
+        f"SELECT count(*) FROM jobs WHERE {where}", *params
+    )
     count_sql, count_params = count_from_names(name_base(1), ListQuery(name="nightly")) or ("", [])
     assert "VIRTUAL TABLE INDEX 0:M1><" in plan(count_sql, *count_params)
     assert "jobs" not in count_sql  # no join back to the jobs table
@@ -656,6 +665,12 @@ def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobSt
     assert store.list(DEV.account_id, ListQuery(name="shared"))[0] == 0
     assert store.list(OTHER.account_id, ListQuery(name="renamed"))[0] == 1
     assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 1
+    assert_name_index_matches_its_names(store)
+
+
+def assert_name_index_matches_its_names(store: JobStore) -> None:
+    """FTS5's own check of the trigram index against its content, the plain name table."""
+    store._conn.execute("INSERT INTO job_names (job_names, rank) VALUES ('integrity-check', 1)")
 
 
 def test_the_cli_names_a_too_new_data_dir_in_one_line(

@@ -51,7 +51,7 @@ def placeholders(values: Sequence[Any]) -> str:
 
 
 # A trigram index finds substrings of 3 characters or more; shorter needles read the
-# (small) name table instead.
+# account's range of the plain name table (job_name_text, the index's content) instead.
 _TRIGRAM = 3
 
 
@@ -75,18 +75,23 @@ def _in_account(base: int) -> tuple[str, list[Any]]:
 def _name_clause(name: str, base: int, *, drive: bool) -> tuple[str, list[Any]]:
     needle = name.casefold()
     if not drive:
-        # Checked per candidate row that another filter found: one rowid lookup.
+        # Checked per candidate row that another filter found: one plain-row lookup.
         return (
-            "EXISTS (SELECT 1 FROM job_names WHERE rowid = ? + jobs.seq AND instr(name, ?) > 0)",
+            "EXISTS (SELECT 1 FROM job_name_text "
+            "WHERE rowid = ? + jobs.seq AND instr(name, ?) > 0)",
             [base, needle],
         )
     in_account, bounds = _in_account(base)
-    if len(needle) >= _TRIGRAM:
-        match, params = "job_names MATCH ?", [_phrase(needle)]
-    else:
-        match, params = "instr(name, ?) > 0", [needle]
-    clause = f"seq IN (SELECT rowid - ? FROM job_names WHERE {match} AND {in_account})"  # noqa: S608
+    source, match, params = _name_match(needle)
+    clause = f"seq IN (SELECT rowid - ? FROM {source} WHERE {match} AND {in_account})"  # noqa: S608
     return clause, [base, *params, *bounds]
+
+
+def _name_match(needle: str) -> tuple[str, str, list[Any]]:
+    """Where a case-folded needle's matches are read: the table, its condition, params."""
+    if len(needle) >= _TRIGRAM:
+        return "job_names", "job_names MATCH ?", [_phrase(needle)]
+    return "job_name_text", "instr(name, ?) > 0", [needle]
 
 
 def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
@@ -120,18 +125,17 @@ def count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] 
 
 
 def count_from_names(base: int, query: ListQuery) -> tuple[str, list[Any]] | None:
-    """A count read from the trigram index alone, when a Name of 3+ characters is the
-    only filter: the account's rowid range (from ``base``) stands in for its jobs.
+    """A count read from the names alone, when a Name is the only filter: the account's
+    rowid range (from ``base``) stands in for its jobs.
     """
-    if query.name is None or len(needle := query.name.casefold()) < _TRIGRAM:
+    if query.name is None or query.tag_filters or query.foundation_models:
         return None
-    if query.tag_filters or query.foundation_models or query.project_name is not None:
+    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
         return None
-    if query.ids or query.custom_model_ids or query.phases:
-        return None
+    source, match, params = _name_match(query.name.casefold())
     in_account, bounds = _in_account(base)
-    sql = f"SELECT count(*) FROM job_names WHERE job_names MATCH ? AND {in_account}"  # noqa: S608
-    return sql, [_phrase(needle), *bounds]
+    sql = f"SELECT count(*) FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
+    return sql, [*params, *bounds]
 
 
 def where_clause(

@@ -258,6 +258,52 @@ END;
 """
 
 
+# Filter.Name: the case-folded names move to a plain table, which the trigram index
+# reads as its external content. A name checked per job, or a needle shorter than a
+# trigram, then reads a plain row instead of going through FTS5: 2,777 per-job checks
+# in 1.5 ms instead of 2.6 ms, a two-letter needle over 100,000 jobs in 7 ms instead of
+# 17 ms (decision 0030). The triggers on job_name_text keep the index in step, as the
+# FTS5 documentation shows for external content.
+_SCHEMA_5 = """
+CREATE TABLE job_name_text (rowid INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO job_name_text (rowid, name) SELECT rowid, name FROM job_names;
+DROP TRIGGER job_names_on_insert;
+DROP TRIGGER job_names_on_update;
+DROP TRIGGER job_names_on_delete;
+DROP TABLE job_names;
+CREATE VIRTUAL TABLE job_names USING fts5(
+    name, content = 'job_name_text', content_rowid = 'rowid',
+    tokenize = 'trigram case_sensitive 1');
+INSERT INTO job_names (job_names) VALUES ('rebuild');
+CREATE TRIGGER job_name_text_on_insert AFTER INSERT ON job_name_text BEGIN
+    INSERT INTO job_names (rowid, name) VALUES (new.rowid, new.name);
+END;
+CREATE TRIGGER job_name_text_on_delete AFTER DELETE ON job_name_text BEGIN
+    INSERT INTO job_names (job_names, rowid, name) VALUES ('delete', old.rowid, old.name);
+END;
+CREATE TRIGGER job_names_on_insert AFTER INSERT ON jobs BEGIN
+    INSERT OR IGNORE INTO accounts (account_id) VALUES (new.account_id);
+    INSERT INTO job_name_text (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_casefold(json_extract(new.document, '$.Name')));
+END;
+CREATE TRIGGER job_names_on_update AFTER UPDATE OF document ON jobs
+    WHEN (json_extract(old.document, '$.Name')) IS NOT (json_extract(new.document, '$.Name')) BEGIN
+    DELETE FROM job_name_text
+        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
+            + old.seq;
+    INSERT INTO job_name_text (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_casefold(json_extract(new.document, '$.Name')));
+END;
+CREATE TRIGGER job_names_on_delete AFTER DELETE ON jobs BEGIN
+    DELETE FROM job_name_text
+        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
+            + old.seq;
+END;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def step(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction first: run statement by
@@ -289,6 +335,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(_SCHEMA_2),
     _script(_SCHEMA_3),
     _script(_SCHEMA_4),
+    _script(_SCHEMA_5),
 )
 LATEST = len(MIGRATIONS)
 
