@@ -22,6 +22,7 @@ from emulator_support import (
     DEV,
     DEV_CREDENTIALS,
     GET,
+    JOB_BASE_TIME,
     LIST,
     OTHER,
     VERSION,
@@ -411,6 +412,7 @@ def test_tag_and_name_indexes_follow_updates_and_deletes(store: JobStore) -> Non
     store.clear()
     assert store._conn.execute("SELECT count(*) FROM job_tags").fetchone()[0] == 0
     assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+    assert_name_index_matches_its_names(store)
 
 
 def test_lifecycle_writes_change_the_document_and_keep_every_other_field(
@@ -449,6 +451,7 @@ def test_lifecycle_writes_change_the_document_and_keep_every_other_field(
     assert store.get_any("bi-job-0001") is None
     assert store.list("2100000000", ListQuery(tag_filters=[("team", [])]))[0] == 0
     assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 0
+    assert_name_index_matches_its_names(store)
 
 
 def test_a_stop_and_the_worker_racing_for_one_job_never_both_move_it(tmp_path: Path) -> None:
@@ -598,6 +601,8 @@ CLUSTERED_QUERIES = [
     ListQuery(name="legacy", page_number=7),
     ListQuery(name="legacy", descending=False),
     ListQuery(tag_filters=[("era", [])], sort_by="update_time", page_number=2),
+    ListQuery(tag_filters=[("era", ["old"])], sort_by="update_time", descending=False),
+    ListQuery(tag_filters=[("era", [])], page_number=205),  # deeper than the window
     ListQuery(name="job"),  # matches every job: the first window holds the page
 ]
 
@@ -609,15 +614,19 @@ def _describe(query: ListQuery) -> str:
 
 @pytest.mark.parametrize("query", CLUSTERED_QUERIES, ids=_describe)
 def test_a_dense_page_is_right_when_every_match_is_old(store: JobStore, query: ListQuery) -> None:
-    # More than a dense number of matches, all older than more than a window of
-    # non-matching jobs: the newest jobs hold none of the page.
+    # More than a dense number of matches, nearly all older than more than a window of
+    # non-matching jobs: the newest jobs hold a few matches, fewer than a page. Update
+    # times run against creation times, so the two orders differ.
     old, new = 1200, DENSE_WINDOW + 500
+    last = old + new
     jobs = [
-        make_job(index, name=f"legacy job {index}", tags=[("era", "old")])
-        for index in range(1, old + 1)
-    ] + [
-        make_job(index, name=f"fresh job {index}", tags=[("era", "new")])
-        for index in range(old + 1, old + new + 1)
+        make_job(
+            index,
+            name=f"{'legacy' if index <= old or index % 700 == 0 else 'fresh'} job {index}",
+            tags=[("era", "old" if index <= old or index % 700 == 0 else "new")],
+            updated=JOB_BASE_TIME + timedelta(minutes=2 * (last - index)),
+        )
+        for index in range(1, last + 1)
     ]
     store.insert_many(jobs)
 
@@ -636,6 +645,7 @@ def test_a_dense_page_is_right_when_every_match_is_old(store: JobStore, query: L
     expected = [job.id for job in chosen[start : start + query.page_size]]
     total, page = store.list(DEV.account_id, query)
     assert total == len(chosen)
+    assert page
     assert [job.id for job in page] == expected
 
 
@@ -665,6 +675,15 @@ def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobSt
     assert store.list(DEV.account_id, ListQuery(name="shared"))[0] == 0
     assert store.list(OTHER.account_id, ListQuery(name="renamed"))[0] == 1
     assert store._conn.execute("SELECT count(*) FROM job_names").fetchone()[0] == 1
+    assert_name_index_matches_its_names(store)
+    # A job with no Name has no name to find, and the index stays whole.
+    store.update_job("bi-other-0002", name=None)
+    assert store.list(OTHER.account_id, ListQuery(name="renamed"))[0] == 0
+    assert store.list(OTHER.account_id, ListQuery())[0] == 1
+    assert_name_index_matches_its_names(store)
+    # The plain names are the index's content: changing one re-indexes it.
+    store._conn.execute("UPDATE job_name_text SET name = 'refolded'")
+    assert store.list(OTHER.account_id, ListQuery(name="refolded"))[0] == 1
     assert_name_index_matches_its_names(store)
 
 

@@ -152,20 +152,23 @@ def _dense_page(
     column = "created" if query.sort_by == "create_time" else "updated"
     source = f"jobs INDEXED BY jobs_by_account_{column}"
     page = f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?"
-    edge = conn.execute(
-        f"SELECT {query.sort_by}, id FROM {source} WHERE account_id = ? {page}",  # noqa: S608
-        [account_id, 1, dense_window(total) - 1],
-    ).fetchone()
-    where, params = where_clause(account_id, query, base=base, dense=True)
-    if edge is not None:
-        # Row values keep the window a range of the index: (time, id) up to the edge.
-        within = f"({query.sort_by}, id) {'>=' if query.descending else '<='} (?, ?)"
-        where, params = f"{where} AND {within}", [*params, *edge]
-    rows = conn.execute(
-        f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
-    ).fetchall()
-    if edge is None or len(rows) == min(query.page_size, total - offset):
-        return rows
+    window = dense_window(total)
+    # A page deeper than the window cannot lie within it: straight to the set of matches.
+    if offset + query.page_size <= window:
+        edge = conn.execute(
+            f"SELECT {query.sort_by}, id FROM {source} WHERE account_id = ? {page}",  # noqa: S608
+            [account_id, 1, window - 1],
+        ).fetchone()
+        where, params = where_clause(account_id, query, base=base, dense=True)
+        if edge is not None:
+            # Row values keep the window a range of the index: (time, id) up to the edge.
+            within = f"({query.sort_by}, id) {'>=' if query.descending else '<='} (?, ?)"
+            where, params = f"{where} AND {within}", [*params, *edge]
+        rows = conn.execute(
+            f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
+        ).fetchall()
+        if edge is None or len(rows) == min(query.page_size, total - offset):
+            return rows
     where, params = where_clause(account_id, query, base=base)
     return conn.execute(
         f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
