@@ -220,54 +220,24 @@ ANALYZE sqlite_schema;
 """
 
 
-# Filter.Name by account: each name's rowid in ``job_names`` is its account's ordinal
-# shifted left by ``NAME_ROWID_BITS`` (list_query.py), plus the job's seq. A Name count or
-# match then reads only the account's range of the trigram index, with no join to the
-# jobs table: 23,000 matches over 100,000 jobs are counted in 3 ms instead of 7 ms
-# (decision 0029).
+# Filter.Name, by account and from a plain table (decisions 0029, 0030):
+# - each name's rowid is its account's ordinal shifted left by ``NAME_ROWID_BITS``
+#   (list_query.py), plus the job's seq, so a Name count or match reads only the
+#   account's range of the trigram index, with no join to the jobs table (23,000
+#   matches over 100,000 jobs counted in 3 ms instead of 7 ms);
+# - the case-folded names live in a plain table, job_name_text, which the trigram index
+#   reads as its external content: a name checked per job, or a needle shorter than a
+#   trigram, reads a plain row instead of going through FTS5 (2,777 per-job checks in
+#   1.5 ms instead of 2.6 ms; the count of a two-letter needle over 100,000 jobs in 7 ms
+#   instead of 17 ms). The triggers on job_name_text keep the index in step, as the FTS5
+#   documentation shows for external content. A job without a Name has a NULL name.
 _SCHEMA_4 = """
 CREATE TABLE accounts (ordinal INTEGER PRIMARY KEY, account_id TEXT NOT NULL UNIQUE);
 INSERT INTO accounts (account_id) SELECT DISTINCT account_id FROM jobs ORDER BY account_id;
-DROP TRIGGER job_names_on_insert;
-DROP TRIGGER job_names_on_update;
-DROP TRIGGER job_names_on_delete;
-DELETE FROM job_names;
-INSERT INTO job_names (rowid, name)
+CREATE TABLE job_name_text (rowid INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO job_name_text (rowid, name)
     SELECT (accounts.ordinal << 40) + jobs.seq, ark_casefold(json_extract(jobs.document, '$.Name'))
     FROM jobs JOIN accounts USING (account_id);
-CREATE TRIGGER job_names_on_insert AFTER INSERT ON jobs BEGIN
-    INSERT OR IGNORE INTO accounts (account_id) VALUES (new.account_id);
-    INSERT INTO job_names (rowid, name) VALUES (
-        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
-        ark_casefold(json_extract(new.document, '$.Name')));
-END;
-CREATE TRIGGER job_names_on_update AFTER UPDATE OF document ON jobs
-    WHEN (json_extract(old.document, '$.Name')) IS NOT (json_extract(new.document, '$.Name')) BEGIN
-    DELETE FROM job_names
-        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
-            + old.seq;
-    INSERT INTO job_names (rowid, name) VALUES (
-        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
-        ark_casefold(json_extract(new.document, '$.Name')));
-END;
-CREATE TRIGGER job_names_on_delete AFTER DELETE ON jobs BEGIN
-    DELETE FROM job_names
-        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
-            + old.seq;
-END;
-"""
-
-
-# Filter.Name: the case-folded names move to a plain table, which the trigram index
-# reads as its external content. A name checked per job, or a needle shorter than a
-# trigram, then reads a plain row instead of going through FTS5: 2,777 per-job checks
-# in 1.5 ms instead of 2.6 ms, and the count of a two-letter needle over 100,000 jobs in
-# 7 ms instead of 17 ms (decision 0030). The triggers on job_name_text keep the index in
-# step, as the FTS5 documentation shows for external content. A job without a Name has
-# a NULL name.
-_SCHEMA_5 = """
-CREATE TABLE job_name_text (rowid INTEGER PRIMARY KEY, name TEXT);
-INSERT INTO job_name_text (rowid, name) SELECT rowid, name FROM job_names;
 DROP TRIGGER job_names_on_insert;
 DROP TRIGGER job_names_on_update;
 DROP TRIGGER job_names_on_delete;
@@ -340,7 +310,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(_SCHEMA_2),
     _script(_SCHEMA_3),
     _script(_SCHEMA_4),
-    _script(_SCHEMA_5),
 )
 LATEST = len(MIGRATIONS)
 
