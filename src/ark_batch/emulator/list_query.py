@@ -206,9 +206,10 @@ DENSE_WINDOW = 2000
 def dense_window(total: int) -> int:
     """How many jobs a dense page is looked for among before the set of ``total`` matches.
 
-    A quarter of the matches, at least :data:`DENSE_WINDOW`: reading the set costs about
-    a tenth of a name lookup per match, so checking more jobs than this one by one costs
-    more than the set would (decision 0030).
+    A quarter of the matches, at least :data:`DENSE_WINDOW`: wide enough that a filter
+    with many matches steps over a burst of newer non-matching jobs, and a failed window
+    costs about as much per match as the set built after it. A chosen bound, not a
+    computed break-even (decision 0030).
     """
     return max(DENSE_WINDOW, total // 4)
 
