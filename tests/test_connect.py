@@ -126,6 +126,22 @@ def test_the_async_client_is_on_the_aiohttp_transport() -> None:
     assert isinstance(async_http._transport, AiohttpTransport)
 
 
+async def test_a_session_given_to_the_aiohttp_transport_keeps_its_own_jar() -> None:
+    import aiohttp  # noqa: PLC0415
+
+    from ark_batch.aiohttp_client import JarlessAiohttpTransport  # noqa: PLC0415
+
+    made = JarlessAiohttpTransport().get_client()
+    given = aiohttp.ClientSession()
+    try:
+        assert isinstance(made.cookie_jar, aiohttp.DummyCookieJar)
+        assert JarlessAiohttpTransport(client=lambda: given).get_client() is given
+        assert not isinstance(given.cookie_jar, aiohttp.DummyCookieJar)
+    finally:
+        await made.close()
+        await given.close()
+
+
 def test_verify_false_reaches_both_clients() -> None:
     for http in _both({"verify": False}):
         assert _ssl_context(http).verify_mode == ssl.CERT_NONE

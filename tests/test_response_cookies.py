@@ -1,13 +1,19 @@
-"""make_client's httpx clients keep gateway cookies, and skip the jar for responses without any."""
+"""make_client's httpx clients keep gateway cookies, and skip the jar for responses without any.
+
+The clients' own jar is the only one: on every transport, a cookie is sent only while
+``client.cookies`` holds it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from http.cookiejar import CookieJar
+from collections.abc import Callable
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
 import pytest
+from client.client_support import Exchange, LoopbackServer
 
 from ark_batch.connect import async_client_class, make_client
 from ark_batch.credentials import Credentials
@@ -126,3 +132,70 @@ def test_a_cookie_header_in_any_case_reaches_the_jar(name: str) -> None:
     cookies.extract_cookies(httpx.Response(200, headers={name: "a=1"}, request=request))
     cookies.extract_cookies(httpx.Response(200, headers={"Set-Cookies": "b=2"}, request=request))
     assert jar.extractions == 1
+
+
+def cookie_once(exchange: Exchange) -> None:
+    """A gateway that sets a cookie on its first response only."""
+    first = len(exchange.server.exchanges) == 1
+    exchange.respond(404, BODY, {"Set-Cookie": "route=a1; Path=/"} if first else {})
+
+
+def cookies_sent(
+    kind: str,
+    url: str,
+    server: LoopbackServer,
+    between: Callable[[Any], None] = lambda http: None,
+    **httpx_args: Any,
+) -> list[str | None]:
+    """Two Gets on the default client of ``kind``, ``between(its httpx client)`` in between."""
+    client = make_client(url, credentials=CREDENTIALS, httpx_args=httpx_args)
+    if kind == "sync":
+        get(client)
+        between(client.get_httpx_client())
+        get(client)
+        client.get_httpx_client().close()
+    else:
+
+        async def main() -> None:
+            await get_async(client)
+            between(client.get_async_httpx_client())
+            await get_async(client)
+            await client.get_async_httpx_client().aclose()
+
+        asyncio.run(main())
+    return [exchange.headers.get("cookie") for exchange in server.exchanges]
+
+
+def clear(http: Any) -> None:
+    http.cookies.clear()
+
+
+# A host name, not an address: aiohttp's own jar would refuse a cookie from an address.
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("cleared", [False, True])
+def test_a_cookie_is_sent_only_while_the_client_holds_it(kind: str, cleared: bool) -> None:
+    with LoopbackServer(cookie_once) as server:
+        url = server.url.replace("127.0.0.1", "localhost")
+        sent = cookies_sent(kind, url, server, clear if cleared else lambda http: None)
+    assert sent == [None, None if cleared else "route=a1"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_jar_that_refuses_cookies_means_none_are_sent(kind: str) -> None:
+    refusing = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+    with LoopbackServer(cookie_once) as server:
+        url = server.url.replace("127.0.0.1", "localhost")
+        assert cookies_sent(kind, url, server, cookies=refusing) == [None, None]
+    assert list(refusing) == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("cleared", [False, True])
+def test_through_a_proxy_too(kind: str, cleared: bool) -> None:
+    # The loopback server answers as the proxy, for any host it is asked for.
+    with LoopbackServer(cookie_once) as server:
+        between = clear if cleared else lambda http: None
+        sent = cookies_sent(kind, "http://ark.test", server, between, proxy=server.url)
+        targets = [exchange.request_line.split(" ")[1] for exchange in server.exchanges]
+    assert all(target.startswith("http://ark.test/") for target in targets)
+    assert sent == [None, None if cleared else "route=a1"]

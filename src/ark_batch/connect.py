@@ -69,16 +69,20 @@ def resolve_endpoint(
 
 
 def async_client_class() -> type[httpx.AsyncClient]:
-    """``httpx_aiohttp.HttpxAiohttpClient`` when installed, else ``httpx.AsyncClient``.
+    """:class:`~ark_batch.aiohttp_client.AiohttpClient` when httpx-aiohttp is installed,
+    else ``httpx.AsyncClient``.
 
     The aiohttp transport serves 32 requests in flight at several times the stock
     transport's rate, with less CPU per request (docs/decisions/0007).
     """
     try:
-        from httpx_aiohttp import HttpxAiohttpClient  # noqa: PLC0415  # optional extra
+        # The extra itself first: ark_batch.aiohttp_client may be imported already.
+        import httpx_aiohttp  # noqa: F401, PLC0415
+
+        from ark_batch.aiohttp_client import AiohttpClient  # noqa: PLC0415
     except ImportError:
         return httpx.AsyncClient
-    return HttpxAiohttpClient
+    return AiohttpClient
 
 
 def _refuse_redirect(response: httpx.Response) -> None:

@@ -1,0 +1,89 @@
+"""The async httpx client on httpx-aiohttp, with httpx's cookie jar as the only one.
+
+An aiohttp session keeps cookies in a jar of its own. Under httpx that is a second,
+hidden jar: a cookie a gateway sets is kept there as well as in httpx's, and aiohttp
+sends it again after the user has cleared the client's cookies, or when the user's own
+jar has a policy that refused it. Here every session httpx-aiohttp makes gets aiohttp's
+``DummyCookieJar``, so the async client keeps and sends exactly the cookies
+``client.cookies`` holds, as the sync transports do (docs/decisions/0031).
+
+This module needs the ``aiohttp`` extra; :func:`ark_batch.connect.async_client_class`
+imports it only when httpx-aiohttp is installed.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+
+__all__ = ["AiohttpClient", "JarlessAiohttpTransport"]
+
+#: A client certificate as httpx takes it: a path, or (cert, key[, password]).
+Cert = str | tuple[str, str] | tuple[str, str, str] | None
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class JarlessAiohttpTransport(AiohttpTransport):
+    """httpx-aiohttp's transport whose own aiohttp session keeps no cookies.
+
+    A session or session factory given as ``client=`` is used as it is.
+    """
+
+    def get_client(self) -> aiohttp.ClientSession:
+        """The session httpx-aiohttp would make, on the same connector, without a jar."""
+        made = super().get_client()
+        if self.client is not None:
+            return made
+        connector = made.connector
+        made.detach()  # the new session owns and closes the connector
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+
+class AiohttpClient(HttpxAiohttpClient):
+    """``HttpxAiohttpClient`` whose own transports (direct and proxied) are jarless.
+
+    A ``transport=`` given is used as it is, as in httpx.
+    """
+
+    # httpx calls both with every argument; the defaults only match the base signature.
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Cert = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = _LIMITS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        if transport is not None:
+            return transport
+        return JarlessAiohttpTransport(
+            verify=verify, cert=cert, trust_env=trust_env, http1=http1, http2=http2, limits=limits
+        )
+
+    def _init_proxy_transport(
+        self,
+        proxy: httpx.Proxy,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Cert = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = _LIMITS,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        return JarlessAiohttpTransport(
+            verify=verify,
+            cert=cert,
+            trust_env=trust_env,
+            http1=http1,
+            http2=http2,
+            limits=limits,
+            proxy=proxy,
+        )
