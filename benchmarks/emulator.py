@@ -233,11 +233,30 @@ def _list_filters(jobs: list[Job]) -> dict[str, dict[str, object]]:
         # Every match among the oldest 20% (run 1, 10-19, ..., 10000-19999) or 12%.
         "Name (old jobs only)": {"Filter": {"Name": "run 1"}},
         "TagFilters key on old jobs only": {"TagFilters": [{"Key": "legacy"}]},
+        # Two large filters together (decision 0032).
+        "Name + Phases": {"Filter": {"Name": "nightly", "Phases": ["Running"]}},
+        "old-jobs tag + Phases": {
+            "Filter": {"Phases": ["Running"]},
+            "TagFilters": [{"Key": "legacy"}],
+        },
+        "every-job tag + Name": {"Filter": {"Name": "nightly"}, "TagFilters": [{"Key": "team"}]},
+        "every-job tag + env tag": {
+            "TagFilters": [{"Key": "team"}, {"Key": "env", "Values": ["prod"]}]
+        },
     }
 
 
-# No filter at all is not a filter: reported, not targeted.
-_UNTARGETED = frozenset({"no filter"})
+# No filter at all is not a filter, and target 3 of issue 12 holds each filter alone:
+# these are reported, not targeted.
+_UNTARGETED = frozenset(
+    {
+        "no filter",
+        "Name + Phases",
+        "old-jobs tag + Phases",
+        "every-job tag + Name",
+        "every-job tag + env tag",
+    }
+)
 
 
 def _list_latencies(port: int, signer: _Signer, jobs: list[Job]) -> list[str]:

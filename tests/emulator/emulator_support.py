@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import httpx
@@ -16,7 +17,7 @@ import httpx
 from ark_batch.credentials import Credentials
 from ark_batch.emulator import DEV_ACCESS_KEY, DEV_SECRET_KEY, AccountCredential, EmulatorState
 from ark_batch.emulator.backend import new_job
-from ark_batch.emulator.store import Job
+from ark_batch.emulator.store import Job, ListQuery
 from ark_batch.signing import format_x_date, sign
 from ark_batch.spec import load_spec
 
@@ -127,6 +128,40 @@ def make_job(
     return job.with_values(
         phase=phase, phase_time=create_time, update_time=updated or create_time, **values
     )
+
+
+def expected_list(jobs: Iterable[Job], account: str, query: ListQuery) -> tuple[int, list[str]]:
+    """What a List of ``account``'s ``jobs`` answers, from the API's rules alone:
+    ``(total, the page's Ids)``. The store's answer is checked against it.
+    """
+
+    def matches(job: Job) -> bool:
+        if job.account_id != account:
+            return False
+        if query.project_name is not None and job.project_name != query.project_name:
+            return False
+        if query.ids and job.id not in query.ids:
+            return False
+        if query.custom_model_ids and job.custom_model_id not in query.custom_model_ids:
+            return False
+        if query.phases and job.phase not in query.phases:
+            return False
+        if query.foundation_models and not any(
+            job.model_name == name and (not versions or job.model_version in versions)
+            for name, versions in query.foundation_models
+        ):
+            return False
+        if query.name is not None and query.name.casefold() not in job.name.casefold():
+            return False
+        return all(
+            any(tag == key and (not values or value in values) for tag, value in job.tags)
+            for key, values in query.tag_filters
+        )
+
+    chosen = [job for job in jobs if matches(job)]
+    chosen.sort(key=attrgetter(query.sort_by, "id"), reverse=query.descending)
+    start = (query.page_number - 1) * query.page_size
+    return len(chosen), [job.id for job in chosen[start : start + query.page_size]]
 
 
 def put_in_phase(state: EmulatorState, job_id: str, phase: str) -> None:

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from emulator_support import (
     call,
     create_body,
     error_code,
+    expected_list,
     input_at,
     make_job,
     result,
@@ -41,11 +41,10 @@ from ark_batch.emulator import EmulatorConfig, create_app
 from ark_batch.emulator.backend import Backend
 from ark_batch.emulator.cli import main as cli_main
 from ark_batch.emulator.embedded import EmbeddedEmulator
-from ark_batch.emulator.job import Job
 from ark_batch.emulator.list_query import (
     DENSE_WINDOW,
     NAME_ROWID_BITS,
-    count_from_names,
+    count_from_sets,
     name_base,
     where_clause,
 )
@@ -522,7 +521,8 @@ def test_list_plans_start_from_the_selective_filter(store: JobStore) -> None:
     assert "SEARCH job_name_text USING INTEGER PRIMARY KEY (rowid=?)" in plan(
         f"SELECT count(*) FROM jobs WHERE {where}", *params
     )
-    count_sql, count_params = count_from_names(name_base(1), ListQuery(name="nightly")) or ("", [])
+    counted = count_from_sets("A", ListQuery(name="nightly"), ["drive"], base=name_base(1))
+    count_sql, count_params = counted or ("", [])
     assert "VIRTUAL TABLE INDEX 0:M1><" in plan(count_sql, *count_params)
     assert "jobs" not in count_sql  # no join back to the jobs table
 
@@ -629,24 +629,10 @@ def test_a_dense_page_is_right_when_every_match_is_old(store: JobStore, query: L
         for index in range(1, last + 1)
     ]
     store.insert_many(jobs)
-
-    def matches(job: Job) -> bool:
-        if query.name is not None and query.name not in job.name:
-            return False
-        return all(
-            any(tag == key and (not values or value in values) for tag, value in job.tags)
-            for key, values in query.tag_filters
-        )
-
-    chosen = [job for job in jobs if matches(job)]
-    key = attrgetter("create_time" if query.sort_by == "create_time" else "update_time", "id")
-    chosen.sort(key=key, reverse=query.descending)
-    start = (query.page_number - 1) * query.page_size
-    expected = [job.id for job in chosen[start : start + query.page_size]]
+    expected = expected_list(jobs, DEV.account_id, query)
     total, page = store.list(DEV.account_id, query)
-    assert total == len(chosen)
     assert page
-    assert [job.id for job in page] == expected
+    assert (total, [job.id for job in page]) == expected
 
 
 def test_name_rows_follow_their_account_through_renames_and_deletes(store: JobStore) -> None:

@@ -7,25 +7,38 @@ whose rowids keep each account's names in a range of their own (decision 0029).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "DENSE_WINDOW",
     "NAME_ROWID_BITS",
+    "SMALL_SET",
     "ListQuery",
-    "count_from_names",
-    "count_from_tags",
+    "Role",
+    "count_from_sets",
+    "default_roles",
     "dense_window",
     "is_dense",
     "name_base",
+    "needs_plan",
     "order_by",
+    "plan_roles",
+    "set_size",
     "where_clause",
 ]
 
 #: A ``job_names`` rowid is ``(account ordinal << NAME_ROWID_BITS) + job seq`` (schema 4).
 NAME_ROWID_BITS = 40
+
+#: What a Name or TagFilter does in a List's query. ``drive``: the query starts from its
+#: set of matches. ``check``: looked up per candidate row. ``probe``: its set is built
+#: once and each candidate is looked up in it, while the column filters' index drives.
+Role: TypeAlias = Literal["drive", "check", "probe"]
+
+# A unary + keeps SQLite from starting at the rowid: the set is only probed.
+_SEQ: dict[Role, str] = {"drive": "seq", "probe": "+seq", "check": "seq"}
 
 
 @dataclass(slots=True)
@@ -72,18 +85,25 @@ def _in_account(base: int) -> tuple[str, list[Any]]:
     return "rowid BETWEEN ? AND ?", [base, base + (1 << NAME_ROWID_BITS) - 1]
 
 
-def _name_clause(name: str, base: int, *, drive: bool) -> tuple[str, list[Any]]:
+# A candidate's seq, and its params: a jobs row, or a match a Name or TagFilter drives.
+_JOBS_SEQ: tuple[str, list[Any]] = ("jobs.seq", [])
+
+
+def _name_clause(
+    name: str, base: int, role: Role, seq: tuple[str, list[Any]] = _JOBS_SEQ
+) -> tuple[str, list[Any]]:
     needle = name.casefold()
-    if not drive:
-        # Checked per candidate row that another filter found: one plain-row lookup.
-        return (
-            "EXISTS (SELECT 1 FROM job_name_text "
-            "WHERE rowid = ? + jobs.seq AND instr(name, ?) > 0)",
-            [base, needle],
+    if role == "check":
+        # Checked per candidate that another filter found: one plain-row lookup.
+        expression, seq_params = seq
+        clause = (
+            "EXISTS (SELECT 1 FROM job_name_text "  # noqa: S608  # placeholders only
+            f"WHERE rowid = ? + {expression} AND instr(name, ?) > 0)"
         )
+        return clause, [base, *seq_params, needle]
     in_account, bounds = _in_account(base)
     source, match, params = _name_match(needle)
-    clause = f"seq IN (SELECT rowid - ? FROM {source} WHERE {match} AND {in_account})"  # noqa: S608
+    clause = f"{_SEQ[role]} IN (SELECT rowid - ? FROM {source} WHERE {match} AND {in_account})"  # noqa: S608
     return clause, [base, *params, *bounds]
 
 
@@ -102,48 +122,75 @@ def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
 
 
 def _tag_clause(
-    account_id: str, key: str, values: Sequence[str], *, drive: bool
+    account_id: str,
+    key: str,
+    values: Sequence[str],
+    role: Role,
+    seq: tuple[str, list[Any]] = _JOBS_SEQ,
 ) -> tuple[str, list[Any]]:
     condition, params = _tag_condition(key, values)
-    if drive:
-        clause = f"seq IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
-        return clause, [account_id, *params]
-    clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = jobs.seq AND {condition})"  # noqa: S608
-    return clause, params
+    if role == "check":
+        expression, seq_params = seq
+        clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = {expression} AND {condition})"  # noqa: S608
+        return clause, [*seq_params, *params]
+    clause = f"{_SEQ[role]} IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
+    return clause, [account_id, *params]
 
 
-def count_from_tags(account_id: str, query: ListQuery) -> tuple[str, list[Any]] | None:
-    """A count read from the tags index alone, when one TagFilter is the only filter."""
-    if len(query.tag_filters) != 1 or query.name is not None or query.foundation_models:
-        return None
-    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
-        return None
-    key, values = query.tag_filters[0]
-    condition, params = _tag_condition(key, values)
-    sql = f"SELECT count(DISTINCT job_seq) FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
-    return sql, [account_id, *params]
-
-
-def count_from_names(base: int, query: ListQuery) -> tuple[str, list[Any]] | None:
-    """A count read from the names alone, when a Name is the only filter: the account's
-    rowid range (from ``base``) stands in for its jobs.
+def count_from_sets(
+    account_id: str, query: ListQuery, roles: Sequence[Role], *, base: int = 0
+) -> tuple[str, list[Any]] | None:
+    """A count read from the Name and TagFilter indexes alone, when they are the only
+    filters: the driving filter's matches, each other filter checked per match. Both
+    indexes hold only the account's jobs, so the jobs table is not read.
     """
-    if query.name is None or query.tag_filters or query.foundation_models:
+    if query.ids or _has_column_filter(query) or "drive" not in roles:
         return None
-    if query.project_name is not None or query.ids or query.custom_model_ids or query.phases:
-        return None
-    source, match, params = _name_match(query.name.casefold())
-    in_account, bounds = _in_account(base)
-    sql = f"SELECT count(*) FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
-    return sql, [*params, *bounds]
+    driver = roles.index("drive")
+    if driver < len(query.tag_filters):
+        key, values = query.tag_filters[driver]
+        condition, params = _tag_condition(key, values)
+        # A job with the key twice (two values) is one job.
+        head = (
+            "SELECT count(DISTINCT d.job_seq) FROM job_tags AS d "  # noqa: S608
+            f"WHERE d.account_id = ? AND {condition}"
+        )
+        params = [account_id, *params]
+        seq: tuple[str, list[Any]] = ("d.job_seq", [])
+    else:
+        if query.name is None:
+            raise ValueError("a Name drives, but the query has none")
+        source, match, params = _name_match(query.name.casefold())
+        in_account, bounds = _in_account(base)
+        head = f"SELECT count(*) FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
+        params = [*params, *bounds]
+        seq = (f"({source}.rowid - ?)", [base])
+    clauses = [head]
+    for index, (key, values) in enumerate(query.tag_filters):
+        if index != driver:
+            clause, clause_params = _tag_clause(account_id, key, values, "check", seq)
+            clauses.append(clause)
+            params.extend(clause_params)
+    if query.name is not None and driver < len(query.tag_filters):
+        clause, clause_params = _name_clause(query.name, base, "check", seq)
+        clauses.append(clause)
+        params.extend(clause_params)
+    return " AND ".join(clauses), params
 
 
 def where_clause(
-    account_id: str, query: ListQuery, *, base: int = 0, dense: bool = False
+    account_id: str,
+    query: ListQuery,
+    *,
+    base: int = 0,
+    dense: bool = False,
+    roles: Sequence[Role] | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause of a List; ``dense``: only per-row checks, for an ordered scan.
 
     ``base``: the account's :func:`name_base`, needed when the query has a Name.
+    ``roles``: one per Name or TagFilter, TagFilters first (:func:`plan_roles`); by
+    default the first drives and the others are checked per candidate.
     """
     clauses = ["account_id = ?"]
     params: list[Any] = [account_id]
@@ -171,19 +218,106 @@ def where_clause(
                 alternatives.append("model_name = ?")
                 params.append(model_name)
         clauses.append(f"({' OR '.join(alternatives)})")
-    # One tag or name filter is a set the planner may start from; the others are
-    # checked per candidate, so no second large set is built only to be intersected.
-    for index, (key, values) in enumerate(query.tag_filters):
-        clause, values_params = _tag_clause(account_id, key, values, drive=index == 0 and not dense)
+    count = _set_filter_count(query)
+    if dense:
+        roles = ["check"] * count
+    elif roles is None:
+        roles = default_roles(query)
+    if len(roles) != count:
+        raise ValueError(f"{len(roles)} roles for {count} Name and TagFilters")
+    for (key, values), role in zip(query.tag_filters, roles, strict=False):
+        clause, values_params = _tag_clause(account_id, key, values, role)
         clauses.append(clause)
         params.extend(values_params)
     if query.name is not None:
-        clause, values_params = _name_clause(
-            query.name, base, drive=not query.tag_filters and not dense
-        )
+        clause, values_params = _name_clause(query.name, base, roles[-1])
         clauses.append(clause)
         params.extend(values_params)
     return " AND ".join(clauses), params
+
+
+# --- which filter a List starts from (decision 0032) --------------------------------------
+
+#: A Name or TagFilter with at most this many matches is small: the query starts from
+#: it and checks each other filter per match (about 1 µs a match, 2 ms for 2,000).
+SMALL_SET = 2000
+
+
+def _set_filter_count(query: ListQuery) -> int:
+    return len(query.tag_filters) + (query.name is not None)
+
+
+def _has_column_filter(query: ListQuery) -> bool:
+    return bool(
+        query.project_name is not None
+        or query.custom_model_ids
+        or query.phases
+        or query.foundation_models
+    )
+
+
+def default_roles(query: ListQuery) -> list[Role]:
+    """The first Name or TagFilter drives (TagFilters first); the others are checked."""
+    roles: list[Role] = ["check"] * _set_filter_count(query)
+    if roles:
+        roles[0] = "drive"
+    return roles
+
+
+def needs_plan(query: ListQuery) -> bool:
+    """Whether the filters' sizes decide the query: several Name and TagFilters, or one
+    with a column filter. Ids need none: a few Ids drive, everything else is checked.
+    """
+    count = _set_filter_count(query)
+    return not query.ids and (count > 1 or (count == 1 and _has_column_filter(query)))
+
+
+def set_size(
+    account_id: str, query: ListQuery, index: int, *, base: int = 0, cap: int | None = None
+) -> tuple[str, list[Any]]:
+    """SQL for the number of matches of Name or TagFilter ``index`` (TagFilters first).
+
+    ``cap``: count at most ``cap + 1`` of them, which costs about 0.1 ms. A job with
+    the same tag key twice may count twice: the figure only ranks the filters.
+    """
+    limit = "" if cap is None else f" LIMIT {int(cap) + 1}"
+    if index < len(query.tag_filters):
+        key, values = query.tag_filters[index]
+        condition, params = _tag_condition(key, values)
+        inner = f"SELECT 1 FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
+        params = [account_id, *params]
+    else:
+        if query.name is None:
+            raise IndexError(index)
+        source, match, params = _name_match(query.name.casefold())
+        in_account, bounds = _in_account(base)
+        inner = f"SELECT 1 FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
+        params = [*params, *bounds]
+    return f"SELECT count(*) FROM ({inner}{limit})", params  # noqa: S608  # placeholders only
+
+
+def plan_roles(query: ListQuery, measure: Callable[[int, int | None], int]) -> list[Role]:
+    """The role of each Name and TagFilter (TagFilters first) in a query that
+    :func:`needs_plan`. ``measure(index, cap)`` counts filter ``index``'s matches, at
+    most ``cap + 1`` of them when ``cap`` is given (:func:`set_size`).
+
+    - The first small one (TagFilters are measured first, being the cheapest) drives,
+      and every other filter is checked per candidate.
+    - None is small, and a column filter (project, phase, model) has an index: it
+      drives, and each set is built once and probed.
+    - None is small, and only they filter: the smallest by its exact size drives.
+    """
+    count = _set_filter_count(query)
+    roles: list[Role] = ["check"] * count
+    for index in range(count):
+        if measure(index, SMALL_SET) <= SMALL_SET:
+            roles[index] = "drive"
+            return roles
+    if _has_column_filter(query):
+        return ["probe"] * count
+    sizes = [measure(index, None) for index in range(count)]
+    roles[min(range(count), key=sizes.__getitem__)] = "drive"
+    return roles
 
 
 # Above this many matches, a name or tag filter's page is read in time order from the

@@ -38,13 +38,17 @@ from ark_batch.emulator.job import (
 )
 from ark_batch.emulator.list_query import (
     ListQuery,
-    count_from_names,
-    count_from_tags,
+    Role,
+    count_from_sets,
+    default_roles,
     dense_window,
     is_dense,
     name_base,
+    needs_plan,
     order_by,
     placeholders,
+    plan_roles,
+    set_size,
     where_clause,
 )
 from ark_batch.emulator.migrations import migrate
@@ -132,6 +136,18 @@ def _casefold(value: str | None) -> str | None:
 _Jobs = list[Job]
 
 
+def _roles(conn: sqlite3.Connection, account_id: str, query: ListQuery, base: int) -> list[Role]:
+    """What each Name and TagFilter does in the query: their sizes decide it (0032)."""
+    if not needs_plan(query):
+        return default_roles(query)
+
+    def measure(index: int, cap: int | None) -> int:
+        sql, params = set_size(account_id, query, index, base=base, cap=cap)
+        return int(conn.execute(sql, params).fetchone()[0])
+
+    return plan_roles(query, measure)
+
+
 def _dense_page(
     conn: sqlite3.Connection,
     account_id: str,
@@ -139,6 +155,7 @@ def _dense_page(
     base: int,
     offset: int,
     total: int,
+    roles: list[Role],
 ) -> list[Any]:
     """The page of a Name or TagFilters List with ``total`` matches, read in the page's order.
 
@@ -169,7 +186,7 @@ def _dense_page(
         ).fetchall()
         if edge is None or len(rows) == min(query.page_size, total - offset):
             return rows
-    where, params = where_clause(account_id, query, base=base)
+    where, params = where_clause(account_id, query, base=base, roles=roles)
     return conn.execute(
         f"{_SELECT} {source} WHERE {where} {page}", [*params, query.page_size, offset]
     ).fetchall()
@@ -296,19 +313,16 @@ class JobStore:
                     "SELECT ordinal FROM accounts WHERE account_id = ?", (account_id,)
                 ).fetchone()
                 base = name_base(None if row is None else int(row[0]))
-            where, params = where_clause(account_id, query, base=base)
-            count_sql, count_params = (
-                count_from_tags(account_id, query)
-                or count_from_names(base, query)
-                or (
-                    f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
-                    params,
-                )
+            roles = _roles(conn, account_id, query, base)
+            where, params = where_clause(account_id, query, base=base, roles=roles)
+            count_sql, count_params = count_from_sets(account_id, query, roles, base=base) or (
+                f"SELECT count(*) FROM jobs WHERE {where}",  # noqa: S608  # placeholders only
+                params,
             )
             (total,) = conn.execute(count_sql, count_params).fetchone()
             rows: list[Any] = []
             if offset < total and is_dense(query, total):
-                rows = _dense_page(conn, account_id, query, base, offset, total)
+                rows = _dense_page(conn, account_id, query, base, offset, total, roles)
             elif offset < total:
                 rows = conn.execute(
                     f"{_SELECT} jobs WHERE {where} ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
