@@ -39,6 +39,7 @@ from ark_batch.emulator.job import (
 from ark_batch.emulator.list_query import (
     ListQuery,
     Role,
+    column_size,
     count_from_sets,
     default_roles,
     dense_window,
@@ -141,11 +142,14 @@ def _roles(conn: sqlite3.Connection, account_id: str, query: ListQuery, base: in
     if not needs_plan(query):
         return default_roles(query)
 
-    def measure(index: int, cap: int | None) -> int:
-        sql, params = set_size(account_id, query, index, base=base, cap=cap)
+    def count(sql: str, params: list[Any]) -> int:
         return int(conn.execute(sql, params).fetchone()[0])
 
-    return plan_roles(query, measure)
+    return plan_roles(
+        query,
+        lambda index, cap: count(*set_size(account_id, query, index, base=base, cap=cap)),
+        lambda: count(*column_size(account_id, query)),
+    )
 
 
 def _dense_page(
