@@ -331,6 +331,8 @@ def plan_roles(
       of the columns' matches, the smallest such drives. Otherwise the columns' index
       drives, and each set is built once and probed.
     - None is small, and only they filter: the smallest by its exact size drives.
+
+    Past the first, each set is counted only up to the smallest size so far.
     """
     count = _set_filter_count(query)
     roles: list[Role] = ["check"] * count
@@ -343,9 +345,14 @@ def plan_roles(
         cap = measure_columns() // COLUMN_RATIO
         if cap <= SMALL_SET:  # every set is larger than that
             return ["probe"] * count
-    sizes = [measure(index, cap) for index in range(count)]
-    smallest = min(range(count), key=sizes.__getitem__)
-    if cap is not None and sizes[smallest] > cap:
+    # Each is counted only as far as the smallest so far: a larger one cannot drive,
+    # and of equal ones the first does.
+    smallest, best = None, None if cap is None else cap + 1
+    for index in range(count):
+        size = measure(index, best)
+        if best is None or size < best:
+            smallest, best = index, size
+    if smallest is None:
         return ["probe"] * count
     roles[smallest] = "drive"
     return roles
