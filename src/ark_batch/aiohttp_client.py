@@ -13,7 +13,6 @@ imports it only when httpx-aiohttp is installed.
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import aiohttp
@@ -21,10 +20,6 @@ import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 __all__ = ["AiohttpClient", "JarlessAiohttpTransport"]
-
-#: A client certificate as httpx takes it: a path, or (cert, key[, password]).
-Cert = str | tuple[str, str] | tuple[str, str, str] | None
-_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class JarlessAiohttpTransport(AiohttpTransport):
@@ -49,41 +44,14 @@ class AiohttpClient(HttpxAiohttpClient):
     A ``transport=`` given is used as it is, as in httpx.
     """
 
-    # httpx calls both with every argument; the defaults only match the base signature.
-    def _init_transport(
-        self,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Cert = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = _LIMITS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **kwargs: Any,
-    ) -> httpx.AsyncBaseTransport:
-        if transport is not None:
-            return transport
-        return JarlessAiohttpTransport(
-            verify=verify, cert=cert, trust_env=trust_env, http1=http1, http2=http2, limits=limits
-        )
+    # Whatever httpx passes (verify, cert, trust_env, http1, http2, limits) reaches the
+    # transport as it would reach httpx-aiohttp's own.
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
+        given: httpx.AsyncBaseTransport | None = kwargs.pop("transport", None)
+        return given if given is not None else JarlessAiohttpTransport(*args, **kwargs)
 
     def _init_proxy_transport(
-        self,
-        proxy: httpx.Proxy,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Cert = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = _LIMITS,
-        **kwargs: Any,
+        self, proxy: httpx.Proxy, *args: Any, **kwargs: Any
     ) -> httpx.AsyncBaseTransport:
-        return JarlessAiohttpTransport(
-            verify=verify,
-            cert=cert,
-            trust_env=trust_env,
-            http1=http1,
-            http2=http2,
-            limits=limits,
-            proxy=proxy,
-        )
+        kwargs["proxy"] = proxy
+        return JarlessAiohttpTransport(*args, **kwargs)
