@@ -19,11 +19,16 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-__all__ = ["AiohttpClient", "JarlessAiohttpTransport"]
+__all__ = ["HEADER_LINE_LIMIT", "AiohttpClient", "JarlessAiohttpTransport"]
+
+#: The longest response header line read, in bytes. aiohttp's own limit is 8,190; the
+#: sync transports read longer ones (httpx's up to a 16 KiB head, pyreqwest's more).
+HEADER_LINE_LIMIT = 64 * 1024
 
 
 class JarlessAiohttpTransport(AiohttpTransport):
-    """httpx-aiohttp's transport whose own aiohttp session keeps no cookies.
+    """httpx-aiohttp's transport whose own aiohttp session keeps no cookies, and reads
+    response header lines up to :data:`HEADER_LINE_LIMIT`.
 
     A session or session factory given as ``client=`` is used as it is.
     """
@@ -35,7 +40,12 @@ class JarlessAiohttpTransport(AiohttpTransport):
             return made
         connector = made.connector
         made.detach()  # the new session owns and closes the connector
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            max_line_size=HEADER_LINE_LIMIT,
+            max_field_size=HEADER_LINE_LIMIT,
+        )
 
 
 class AiohttpClient(HttpxAiohttpClient):

@@ -15,7 +15,16 @@ import pytest
 
 from ark_batch import make_client
 from ark_batch._core import _capped
-from client.client_support import MODES, STS, Exchange, LoopbackServer, envelope, job_dict, run
+from client.client_support import (
+    MODES,
+    STS,
+    TRANSPORTS,
+    Exchange,
+    LoopbackServer,
+    envelope,
+    job_dict,
+    run,
+)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -46,6 +55,20 @@ def test_null_in_a_string_is_text_and_a_json_null_is_absent(mode: str) -> None:
         read = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
     assert read.name == "null"
     assert "Description" not in read.to_dict()
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_long_response_header_is_read_on_every_transport(mode: str) -> None:
+    # Longer than aiohttp's own 8,190-byte limit, within httpx's 16 KiB head.
+    long = "x" * 12_000
+
+    def answer(exchange: Exchange) -> None:
+        body = envelope("GetBatchInferenceJob", job_dict("bi-1", "Running"))
+        exchange.respond(200, body, {"X-Trace": long})
+
+    with LoopbackServer(answer) as server:
+        job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
+    assert job.id == "bi-1"
 
 
 @pytest.mark.parametrize("mode", MODES)
