@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
-from ark_batch.errors import ArkBatchError, MissingCredentialsError
+from ark_batch.errors import ArkBatchError, InvalidSettingError, MissingCredentialsError
 
 AK = "AKLTEXAMPLEAK1234567890"
 SK = "ExampleSecretKey+/0123456789abcdefEXAMPLE=="
@@ -153,7 +153,41 @@ def test_credentials_are_frozen_and_validated() -> None:
         Credentials(AK, "")
 
 
+@pytest.mark.parametrize("field", ["access_key", "secret_key", "session_token"])
+@pytest.mark.parametrize(
+    "flaw", ["\n", "\r\n", " ", "\x00", "\t", "é"], ids=["LF", "CRLF", "space", "NUL", "tab", "é"]
+)
+def test_a_key_that_cannot_go_into_a_header_is_refused_without_showing_it(
+    field: str, flaw: str
+) -> None:
+    # A trailing newline from a file used to fail the request with an error that quoted
+    # the header, token and all.
+    values = {"access_key": AK, "secret_key": SK, "session_token": TOKEN}
+    values[field] += flaw
+    with pytest.raises(InvalidSettingError, match=f"the {field} has") as excinfo:
+        Credentials(**values)
+    assert isinstance(excinfo.value, ValueError)
+    for value in values.values():
+        assert value.strip() not in str(excinfo.value)
+    with pytest.raises(InvalidSettingError):
+        resolve_credentials(
+            environ={
+                "VOLCENGINE_ACCESS_KEY": values["access_key"],
+                "VOLCENGINE_SECRET_KEY": values["secret_key"],
+                "VOLCENGINE_SESSION_TOKEN": values["session_token"],
+            }
+        )
+
+
 # --- region -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", ["cn beijing", "cn-beijing\n", "cn/beijing", "北京"])
+def test_a_region_that_cannot_be_signed_is_refused(region: str) -> None:
+    with pytest.raises(InvalidSettingError, match="is not a region name"):
+        resolve_region(region, environ={})
+    with pytest.raises(InvalidSettingError, match="VOLCENGINE_REGION"):
+        resolve_region(environ={"VOLCENGINE_REGION": region})
 
 
 def test_region_precedence() -> None:

@@ -47,6 +47,21 @@ class JarlessAiohttpTransport(AiohttpTransport):
             max_field_size=HEADER_LINE_LIMIT,
         )
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; a status line httpx-aiohttp cannot hand on is a protocol error.
+
+        httpx-aiohttp encodes the reason phrase as UTF-8, which fails on the bytes aiohttp
+        kept of a non-UTF-8 one (``HTTP/1.1 200 \\xd6K``). httpx's own transport reads
+        such a line; here it becomes ``httpx.RemoteProtocolError`` rather than a bare
+        ``UnicodeEncodeError``.
+        """
+        try:
+            return await super().handle_async_request(request)
+        except UnicodeEncodeError as exc:
+            raise httpx.RemoteProtocolError(
+                "the response's status line is not text", request=request
+            ) from exc
+
 
 class AiohttpClient(HttpxAiohttpClient):
     """``HttpxAiohttpClient`` whose own transports (direct and proxied) are jarless.

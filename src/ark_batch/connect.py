@@ -16,6 +16,7 @@ the signature nor a session token ever goes to the place it points to.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from attrs import define, field
 
 from ark_batch.auth import Clock, VolcengineAuth
 from ark_batch.credentials import Credentials, resolve_credentials, resolve_region
-from ark_batch.errors import RedirectError
+from ark_batch.errors import InvalidSettingError, RedirectError
 from ark_batch.http_clients import lean_client_class
 from ark_batch.sync_transport import PYREQWEST, STOCK, TransportName, reqwest_transport
 from ark_batch_client import Client
@@ -111,6 +112,31 @@ def _trim_default_headers(headers: httpx.Headers, given: Mapping[str, str]) -> N
     for name in _NEEDLESS_DEFAULTS:
         if name not in chosen and name in headers:
             del headers[name]
+
+
+# What no header name or value may hold: a control character (a tab is allowed in values).
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_headers(headers: Any) -> None:
+    """Refuse headers no transport can send, naming the header but never its value.
+
+    Each transport refuses them only when sending, in its own words, some of which quote
+    the value (a private token, say).
+    """
+    try:
+        raw = httpx.Headers(headers).raw
+    except UnicodeEncodeError:
+        raise InvalidSettingError(
+            "a header in httpx_args is not ASCII text; its value is not shown"
+        ) from None
+    for name, value in raw:
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            shown = name.decode("ascii", "replace") if not _CONTROL.search(name) else "?"
+            raise InvalidSettingError(
+                f"the header {shown!r} in httpx_args has a control character (a newline?); "
+                "its value is not shown"
+            )
 
 
 def _with_hook(args: Mapping[str, Any], hook: Any) -> dict[str, Any]:
@@ -217,6 +243,8 @@ def make_client(
     creds = credentials or resolve_credentials(environ=environ)
     auth = VolcengineAuth(creds, resolve_region(region, environ=environ), clock=clock)
     args: dict[str, Any] = dict(httpx_args or {})
+    if args.get("headers"):
+        _check_headers(args["headers"])
     args["auth"] = auth
     if max_connections is not None and "limits" not in args:
         args["limits"] = httpx.Limits(

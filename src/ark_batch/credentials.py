@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ark_batch.errors import MissingCredentialsError
+from ark_batch.errors import InvalidSettingError, MissingCredentialsError
 
 __all__ = [
     "DEFAULT_REGION",
@@ -18,6 +19,10 @@ __all__ = [
 ]
 
 DEFAULT_REGION = "cn-beijing"
+# What an access key, secret key or session token may hold: visible ASCII only.
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# A region name goes into the signature's credential scope: letters, digits, dashes.
+_REGION = re.compile(r"[A-Za-z0-9_-]+")
 #: Environment variable that sets the signing region.
 REGION_ENV = "VOLCENGINE_REGION"
 
@@ -43,7 +48,17 @@ class Credentials:
 
     def __post_init__(self) -> None:
         if not self.access_key or not self.secret_key:
-            raise ValueError("Credentials need a non-empty access_key and secret_key")
+            raise InvalidSettingError("Credentials need a non-empty access_key and secret_key")
+        # The key and token go into request headers, where a stray newline would fail
+        # the request with an error quoting the header, secret and all.
+        for name in ("access_key", "secret_key", "session_token"):
+            value = getattr(self, name)
+            if value is not None and not _VISIBLE_ASCII.fullmatch(value):
+                raise InvalidSettingError(
+                    f"Credentials: the {name} has whitespace, a control character or a "
+                    "non-ASCII character (a trailing newline from a file?); "
+                    "its value is not shown"
+                )
 
     def __repr__(self) -> str:
         token = "'***'" if self.session_token else "None"
@@ -124,8 +139,16 @@ def _complete(
 
 
 def resolve_region(region: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
-    """Resolve the region: explicit argument, then VOLCENGINE_REGION, then cn-beijing."""
-    if region:
-        return region
+    """Resolve the region: explicit argument, then VOLCENGINE_REGION, then cn-beijing.
+
+    Raises :class:`~ark_batch.errors.InvalidSettingError` for a name that is not
+    letters, digits, dashes and underscores.
+    """
     env = os.environ if environ is None else environ
-    return env.get(REGION_ENV) or DEFAULT_REGION
+    chosen = region or env.get(REGION_ENV) or DEFAULT_REGION
+    if not _REGION.fullmatch(chosen):
+        source = "region" if region else REGION_ENV
+        raise InvalidSettingError(
+            f"{source} {chosen!r} is not a region name: letters, digits and dashes only"
+        )
+    return chosen

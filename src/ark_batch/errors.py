@@ -41,6 +41,7 @@ __all__ = [
     "DeadlineExceededError",
     "DryRunSucceeded",
     "InvalidParameterError",
+    "InvalidSettingError",
     "JobFailedError",
     "MissingCredentialsError",
     "NotFoundError",
@@ -84,6 +85,15 @@ class MissingCredentialsError(ArkBatchError):
 
     The message names the arguments or environment variables to set; it never
     contains a credential value.
+    """
+
+
+class InvalidSettingError(ArkBatchError, ValueError):
+    """A credential or setting that cannot be used as given: a key with a trailing
+    newline, a region with a space.
+
+    The message names the setting and what is wrong with it; it never contains a
+    credential value.
     """
 
 

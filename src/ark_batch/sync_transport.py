@@ -289,6 +289,15 @@ class _ReqwestTransport(httpx.BaseTransport):
             raise
         except self._failure as exc:
             raise _as_httpx(exc, request, body=False) from exc
+        except ValueError as exc:
+            # pyreqwest turns headers into text both ways: a request header with a control
+            # character, or a response header that is not UTF-8, fails there. Its message
+            # quotes the header, which may be private.
+            raise httpx.ProtocolError(
+                "a header pyreqwest cannot carry: a request header with a control "
+                "character, or a response header that is not UTF-8",
+                request=request,
+            ) from exc
         if isinstance(response.stream, httpx.SyncByteStream):
             response.stream = _MappedStream(response.stream, request, self._failure)
         return response

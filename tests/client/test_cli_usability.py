@@ -264,6 +264,25 @@ def test_missing_credentials_speak_of_the_cli_not_python(emulator_url: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("flags", "env", "message"),
+    [
+        ([], {"VOLCENGINE_SESSION_TOKEN": "STS-SECRET-TOKEN\n"}, "the session_token has"),
+        ([], {"VOLCENGINE_REGION": "cn-beijing\n"}, "region 'cn-beijing\\n' is not a region name"),
+        (["--region", "cn beijing"], {}, "region 'cn beijing' is not a region name"),
+    ],
+)
+def test_a_setting_that_cannot_be_sent_is_one_line_without_secrets(
+    emulator_url: str, flags: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run("list", "--endpoint", emulator_url, *flags, env=env)
+    assert result.exit_code == 1
+    [line] = lines(result.stderr)
+    assert line.startswith("Error: InvalidSettingError: ")
+    assert message in line
+    assert "STS-SECRET-TOKEN" not in result.output
+
+
+@pytest.mark.parametrize(
     ("flags", "message"),
     [
         (["--model", "m:1", "--custom-model-id", "x"],

@@ -15,11 +15,14 @@ import pytest
 
 from ark_batch import make_client
 from ark_batch._core import _capped
+from ark_batch.errors import InvalidSettingError, TransportError
+from ark_batch.retries import NO_RETRY
 from client.client_support import (
     MODES,
     STS,
     TRANSPORTS,
     Exchange,
+    Handler,
     LoopbackServer,
     envelope,
     job_dict,
@@ -69,6 +72,59 @@ def test_a_long_response_header_is_read_on_every_transport(mode: str) -> None:
     with LoopbackServer(answer) as server:
         job = run(mode, server.url, lambda ark: ark.get_job("bi-1"))
     assert job.id == "bi-1"
+
+
+def _raw(status_line: str, *headers: str) -> Handler:
+    """A 200 job answer sent byte by byte: ``status_line`` and ``headers`` in latin-1."""
+    body = json.dumps(envelope("GetBatchInferenceJob", job_dict("bi-1", "Running"))).encode()
+
+    def answer(exchange: Exchange) -> None:
+        head = "".join(f"{line}\r\n" for line in (status_line, *headers))
+        length = f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n\r\n"
+        exchange.send(head.encode("latin-1") + length.encode() + body)
+
+    return answer
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_latin_1_header_value_is_read_or_a_transport_error(mode: str) -> None:
+    # httpx reads header bytes as they are; pyreqwest hands httpx text, and fails.
+    with LoopbackServer(_raw("HTTP/1.1 200 OK", "X-Name: caf\xe9")) as server:
+        if mode == "sync":
+            with pytest.raises(TransportError, match="a response header that is not UTF-8"):
+                run(mode, server.url, lambda ark: ark.get_job("bi-1"), retry=NO_RETRY)
+        else:
+            assert run(mode, server.url, lambda ark: ark.get_job("bi-1")).id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_reason_phrase_that_is_not_utf_8_is_read_or_a_transport_error(mode: str) -> None:
+    with LoopbackServer(_raw("HTTP/1.1 200 \xd6K")) as server:
+        if mode == "async":  # httpx-aiohttp encodes the phrase as UTF-8, and fails
+            with pytest.raises(TransportError, match="status line is not text"):
+                run(mode, server.url, lambda ark: ark.get_job("bi-1"), retry=NO_RETRY)
+        else:
+            assert run(mode, server.url, lambda ark: ark.get_job("bi-1")).id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Private": "PRIVATE-VALUE\n"}, {"X-Private": "PRIVATE\x00VALUE"}, {"X-Pr\nivate": "v"}],
+)
+def test_a_header_no_transport_can_send_is_refused_when_the_client_is_built(
+    mode: str, headers: dict[str, str]
+) -> None:
+    # Each transport used to refuse it only when sending, and some quoted the value.
+    with pytest.raises(InvalidSettingError, match="has a control character") as excinfo:
+        run(mode, "http://127.0.0.1:9", lambda ark: None, httpx_args={"headers": headers})
+    assert "PRIVATE" not in str(excinfo.value)
+    assert isinstance(excinfo.value, ValueError)
+
+
+def test_a_header_that_is_not_ascii_is_refused_when_the_client_is_built() -> None:
+    with pytest.raises(InvalidSettingError, match="not ASCII"):
+        run("sync", "http://127.0.0.1:9", lambda ark: None, httpx_args={"headers": {"X": "é"}})
 
 
 @pytest.mark.parametrize("mode", MODES)
