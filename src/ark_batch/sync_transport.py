@@ -153,6 +153,9 @@ def reqwest_transport(args: Mapping[str, Any]) -> httpx.BaseTransport | None:
         .zstd(False)
         .deflate(False)
         .referer(False)
+        # A header folded over two lines (obsolete, RFC 9112 5.2) is read as httpx's
+        # own transport and aiohttp read it, not refused.
+        .http1_allow_obsolete_multiline_headers_in_responses(True)
         .max_connections(limits.max_connections)
         .pool_idle_timeout(_seconds(limits.keepalive_expiry))
     )

@@ -98,6 +98,12 @@ def test_a_latin_1_header_value_is_read_or_a_transport_error(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", TRANSPORTS)
+def test_a_header_folded_over_two_lines_is_read_on_every_transport(mode: str) -> None:
+    with LoopbackServer(_raw("HTTP/1.1 200 OK", "X-Folded: one", " two")) as server:
+        assert run(mode, server.url, lambda ark: ark.get_job("bi-1")).id == "bi-1"
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
 def test_a_reason_phrase_that_is_not_utf_8_is_read_or_a_transport_error(mode: str) -> None:
     with LoopbackServer(_raw("HTTP/1.1 200 \xd6K")) as server:
         if mode == "async":  # httpx-aiohttp encodes the phrase as UTF-8, and fails
