@@ -206,7 +206,16 @@ class ApiClient:
         return result
 
     def create(self, bucket: str, input_key: str, output_prefix: str = "out/") -> str:
-        job_id: str = self.call(
+        response = self.create_response(bucket, input_key, output_prefix)
+        assert response.status_code == 200, response.text
+        job_id: str = response.json()["Result"]["Id"]
+        return job_id
+
+    def create_response(
+        self, bucket: str, input_key: str, output_prefix: str = "out/"
+    ) -> httpx.Response:
+        """The raw response to a Create of a job over ``bucket/input_key``."""
+        return self.post(
             "CreateBatchInferenceJob",
             {
                 "Name": "e2e",
@@ -214,8 +223,7 @@ class ApiClient:
                 "InputFileTosLocation": {"BucketName": bucket, "ObjectKey": input_key},
                 "OutputDirTosLocation": {"BucketName": bucket, "ObjectKey": output_prefix},
             },
-        )["Id"]
-        return job_id
+        )
 
     def get(self, job_id: str) -> dict[str, Any]:
         return self.call("GetBatchInferenceJob", {"Id": job_id})

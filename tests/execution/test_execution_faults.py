@@ -170,8 +170,20 @@ def test_read_only_data_dir_keeps_the_work_and_recovers(shared_tmp: Path) -> Non
         api.wait(big, lambda j: j["RequestCounts"]["Completed"] >= 1_000)
         # The window: nothing new can be created under the data dir.
         _set_writable(data_dir, writable=False)
+        late: list[str] = []
+        refused: list[str] = []
         try:
-            late = [api.create("bkt", f"in/late-{index}.jsonl") for index in range(5)]
+            # A request thread with the database open from before can still write; one
+            # that opens it now cannot, and its Create is a 503 naming the storage.
+            for key in [f"in/late-{index}.jsonl" for index in range(5)]:
+                response = api.create_response("bkt", key)
+                if response.status_code == 200:
+                    late.append(response.json()["Result"]["Id"])
+                    continue
+                assert response.status_code == 503, response.text
+                assert "storage failed" in response.text
+                assert response.headers["Retry-After"]
+                refused.append(key)
             api.wait(big, lambda _: _log_says(process, "waits for storage"), timeout=120)
             for job_id in [big, *late]:
                 status = api.get(job_id)["Status"]
@@ -180,6 +192,7 @@ def test_read_only_data_dir_keeps_the_work_and_recovers(shared_tmp: Path) -> Non
             _set_writable(data_dir, writable=True)
             if prefix:
                 _unprivileged_prefix(shared_tmp)
+        late += [api.create("bkt", key) for key in refused]  # retried, as Retry-After says
         finished = [api.wait(job_id, _done, timeout=180) for job_id in [big, *late]]
         api.close()
     finally:
