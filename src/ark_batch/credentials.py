@@ -21,7 +21,7 @@ __all__ = [
 DEFAULT_REGION = "cn-beijing"
 # What an access key, secret key or session token may hold: visible ASCII only.
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
-# A region name goes into the signature's credential scope: letters, digits, dashes.
+# A region name goes into the signature's credential scope: letters, digits, - and _.
 _REGION = re.compile(r"[A-Za-z0-9_-]+")
 #: Environment variable that sets the signing region.
 REGION_ENV = "VOLCENGINE_REGION"
@@ -149,6 +149,6 @@ def resolve_region(region: str | None = None, *, environ: Mapping[str, str] | No
     if not _REGION.fullmatch(chosen):
         source = "region" if region else REGION_ENV
         raise InvalidSettingError(
-            f"{source} {chosen!r} is not a region name: letters, digits and dashes only"
+            f"{source} {chosen!r} is not a region name: letters, digits, - and _ only"
         )
     return chosen
