@@ -179,6 +179,11 @@ def test_a_key_that_cannot_go_into_a_header_is_refused_without_showing_it(
         )
 
 
+def test_an_empty_session_token_is_no_token() -> None:
+    creds = Credentials(AK, SK, "")
+    assert "session_token=None" in repr(creds)
+
+
 # --- region -------------------------------------------------------------------------------------
 
 

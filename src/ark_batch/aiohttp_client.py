@@ -19,16 +19,37 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-__all__ = ["HEADER_LINE_LIMIT", "AiohttpClient", "JarlessAiohttpTransport"]
+__all__ = ["HEADER_LINE_LIMIT", "AiohttpClient", "JarlessAiohttpTransport", "TextReasonResponse"]
 
 #: The longest response header line read, in bytes. aiohttp's own limit is 8,190; the
 #: sync transports read longer ones (httpx's up to a 16 KiB head, pyreqwest's more).
 HEADER_LINE_LIMIT = 64 * 1024
 
 
+class TextReasonResponse(aiohttp.ClientResponse):
+    """aiohttp's response, whose reason phrase is always text UTF-8 can encode.
+
+    aiohttp keeps the bytes of a reason phrase that is not UTF-8 as surrogates
+    (``HTTP/1.1 200 \\xd6K``), which httpx-aiohttp then fails to encode: the call died
+    with a bare ``UnicodeEncodeError`` and left its connection checked out. Each such
+    byte reads as U+FFFD here; httpx's own transport reads these lines too.
+    """
+
+    @property
+    def reason(self) -> str | None:
+        return self._text_reason
+
+    @reason.setter
+    def reason(self, value: str | None) -> None:
+        self._text_reason = (
+            None if value is None else value.encode("utf-8", "replace").decode("utf-8")
+        )
+
+
 class JarlessAiohttpTransport(AiohttpTransport):
-    """httpx-aiohttp's transport whose own aiohttp session keeps no cookies, and reads
-    response header lines up to :data:`HEADER_LINE_LIMIT`.
+    """httpx-aiohttp's transport whose own aiohttp session keeps no cookies, reads
+    response header lines up to :data:`HEADER_LINE_LIMIT`, and hands on any reason
+    phrase (:class:`TextReasonResponse`).
 
     A session or session factory given as ``client=`` is used as it is.
     """
@@ -45,22 +66,8 @@ class JarlessAiohttpTransport(AiohttpTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             max_line_size=HEADER_LINE_LIMIT,
             max_field_size=HEADER_LINE_LIMIT,
+            response_class=TextReasonResponse,
         )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; a status line httpx-aiohttp cannot hand on is a protocol error.
-
-        httpx-aiohttp encodes the reason phrase as UTF-8, which fails on the bytes aiohttp
-        kept of a non-UTF-8 one (``HTTP/1.1 200 \\xd6K``). httpx's own transport reads
-        such a line; here it becomes ``httpx.RemoteProtocolError`` rather than a bare
-        ``UnicodeEncodeError``.
-        """
-        try:
-            return await super().handle_async_request(request)
-        except UnicodeEncodeError as exc:
-            raise httpx.RemoteProtocolError(
-                "the response's status line is not text", request=request
-            ) from exc
 
 
 class AiohttpClient(HttpxAiohttpClient):

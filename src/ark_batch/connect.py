@@ -108,13 +108,14 @@ _NEEDLESS_DEFAULTS = ("accept", "connection")
 
 def _trim_default_headers(headers: httpx.Headers, given: Mapping[str, str]) -> None:
     """Drop needless default headers the user did not set."""
-    chosen = {name.lower() for name in given}
+    chosen = set(httpx.Headers(given).keys())
     for name in _NEEDLESS_DEFAULTS:
         if name not in chosen and name in headers:
             del headers[name]
 
 
-# What no header name or value may hold: a control character (a tab is allowed in values).
+# A header name is an RFC 9110 token; a value holds no control character but a tab.
+_HEADER_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -127,14 +128,16 @@ def _check_headers(headers: Any) -> None:
     try:
         raw = httpx.Headers(headers).raw
     except UnicodeEncodeError:
-        raise InvalidSettingError(
-            "a header in httpx_args is not ASCII text; its value is not shown"
-        ) from None
+        raise InvalidSettingError("a header is not ASCII text; its value is not shown") from None
     for name, value in raw:
-        if _CONTROL.search(name) or _CONTROL.search(value):
-            shown = name.decode("ascii", "replace") if not _CONTROL.search(name) else "?"
+        if not _HEADER_NAME.fullmatch(name):
             raise InvalidSettingError(
-                f"the header {shown!r} in httpx_args has a control character (a newline?); "
+                "a header name has a character no header name may hold (a space, a colon, "
+                "a control character); its value is not shown"
+            )
+        if _CONTROL.search(value):
+            raise InvalidSettingError(
+                f"the header {name.decode()!r} has a control character (a newline?); "
                 "its value is not shown"
             )
 
@@ -178,6 +181,11 @@ class SignedClient(Client):
             self._client = cls(**args)
             _trim_default_headers(self._client.headers, self._headers)
         return self._client
+
+    def with_headers(self, headers: dict[str, str]) -> Client:
+        """The generated ``with_headers``, refusing headers no transport can send."""
+        _check_headers(headers)
+        return super().with_headers(headers)
 
     def sync_transport_name(self) -> TransportName:
         """``"pyreqwest"`` or ``"httpx"``: what the sync httpx client sends through."""

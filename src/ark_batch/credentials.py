@@ -53,7 +53,7 @@ class Credentials:
         # the request with an error quoting the header, secret and all.
         for name in ("access_key", "secret_key", "session_token"):
             value = getattr(self, name)
-            if value is not None and not _VISIBLE_ASCII.fullmatch(value):
+            if value and not _VISIBLE_ASCII.fullmatch(value):  # "" is no token
                 raise InvalidSettingError(
                     f"Credentials: the {name} has whitespace, a control character or a "
                     "non-ASCII character (a trailing newline from a file?); "

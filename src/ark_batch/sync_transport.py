@@ -294,13 +294,15 @@ class _ReqwestTransport(httpx.BaseTransport):
             raise _as_httpx(exc, request, body=False) from exc
         except ValueError as exc:
             # pyreqwest turns headers into text both ways: a request header with a control
-            # character, or a response header that is not UTF-8, fails there. Its message
-            # quotes the header, which may be private.
+            # character, or a response header that is not visible ASCII, fails there. Its
+            # message (and so the chain) quotes the header, which may be private.
+            if "header" not in str(exc).lower():
+                raise
             raise httpx.ProtocolError(
                 "a header pyreqwest cannot carry: a request header with a control "
-                "character, or a response header that is not UTF-8",
+                "character, or a response header that is not ASCII",
                 request=request,
-            ) from exc
+            ) from None
         if isinstance(response.stream, httpx.SyncByteStream):
             response.stream = _MappedStream(response.stream, request, self._failure)
         return response

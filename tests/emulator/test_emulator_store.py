@@ -716,3 +716,25 @@ def test_a_name_filter_alone_counts_only_the_account(store: JobStore) -> None:
         total, jobs = store.list("2100000000", ListQuery(name=name))
         assert total == len(jobs) == expected, name
     assert store.list("2100000001", ListQuery(name="nightly"))[0] == 1
+
+
+def test_a_connection_sqlite_opened_read_only_is_replaced_once_it_finds_out(
+    store: JobStore, tmp_path: Path
+) -> None:
+    # SQLite opens a database it cannot write read-only, silently, and it stays so: a
+    # thread that first opened it while the data dir was read-only must not answer 503
+    # for good. Opening it read-only on purpose stands in for that window.
+    from ark_batch.emulator.store import _Connection  # noqa: PLC0415
+
+    store.create(make_job(1))
+    readonly = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, factory=_Connection)
+    readonly.create_function("ark_casefold", 1, str.casefold)  # as the store's own have
+    store._local.conn = readonly
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store.create(make_job(2))
+    assert readonly.readonly
+    store.create(make_job(2))  # a fresh connection
+    assert store.count() == 2
+    assert store._local.conn is not readonly
+    with pytest.raises(sqlite3.ProgrammingError):  # closed, not left open
+        readonly.execute("SELECT 1")

@@ -162,6 +162,8 @@ def test_read_only_data_dir_keeps_the_work_and_recovers(shared_tmp: Path) -> Non
     write_numbered_input(objects, "bkt", "in/big.jsonl", lines)
     for index in range(5):
         write_numbered_input(objects, "bkt", f"in/late-{index}.jsonl", 200)
+    for index in range(12):
+        write_numbered_input(objects, "bkt", f"in/after-{index}.jsonl", 10)
     prefix = _unprivileged_prefix(shared_tmp)
     process = EmulatorProcess(data_dir, *SLOW, prefix=prefix)
     try:
@@ -193,7 +195,12 @@ def test_read_only_data_dir_keeps_the_work_and_recovers(shared_tmp: Path) -> Non
             if prefix:
                 _unprivileged_prefix(shared_tmp)
         late += [api.create("bkt", key) for key in refused]  # retried, as Retry-After says
+        # More Creates than request threads: one that opened the database in the window
+        # writes again too.
+        after = [api.create("bkt", f"in/after-{index}.jsonl") for index in range(12)]
         finished = [api.wait(job_id, _done, timeout=180) for job_id in [big, *late]]
+        for job_id in after:
+            api.wait(job_id, _done, timeout=60)
         api.close()
     finally:
         process.stop()

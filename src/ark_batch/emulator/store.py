@@ -133,6 +133,25 @@ def _casefold(value: str | None) -> str | None:
     return None if value is None else value.casefold()
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that notes when a write found it read-only.
+
+    SQLite opens a database it cannot write (a read-only data dir) read-only, silently,
+    and the connection stays so after the dir is writable again. The store replaces a
+    connection that noted it, so a thread that opened one in such a window recovers.
+    """
+
+    readonly = False
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+                self.readonly = True
+            raise
+
+
 # Aliases for annotations inside JobStore, whose ``list`` method shadows the builtin.
 _Jobs = list[Job]
 
@@ -222,13 +241,24 @@ class JobStore:
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        """This thread's connection, opened on first use, and again after it found itself
+        read-only.
+        """
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.readonly:
+            self._discard(conn)
+            conn = None
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        with self._connections_lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    def _connect(self) -> _Connection:
         # Autocommit: every statement is its own transaction; multi-statement writes open
         # one explicitly. check_same_thread=False only so close() can close every thread's
         # connection; each is used by its own thread alone.
@@ -236,7 +266,11 @@ class JobStore:
             if self._closed:
                 raise RuntimeError("the job store is closed")
             conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=30.0,
+                factory=_Connection,
             )
             self._connections.append(conn)
         conn.execute("PRAGMA busy_timeout = 30000")
