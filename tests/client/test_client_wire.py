@@ -171,8 +171,8 @@ def test_headers_added_later_are_checked_too() -> None:
     assert client.with_headers({"X-Trace": "t-1"}).get_httpx_client().headers["x-trace"] == "t-1"
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_headers_given_as_pairs_are_sent(mode: str) -> None:
+def _headers_sent(mode: str, **kwargs: Any) -> dict[str, str]:
+    """The headers of one Get as the server saw them."""
     seen: list[dict[str, str]] = []
 
     def answer(exchange: Exchange) -> None:
@@ -180,24 +180,22 @@ def test_headers_given_as_pairs_are_sent(mode: str) -> None:
         exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Running")))
 
     with LoopbackServer(answer) as server:
-        pairs = [("X-Trace", "t-1")]
-        run(mode, server.url, lambda ark: ark.get_job("bi-1"), httpx_args={"headers": pairs})
-    assert seen[0]["x-trace"] == "t-1"
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"), **kwargs)
+    [headers] = seen
+    return headers
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_headers_given_as_pairs_are_sent(mode: str) -> None:
+    pairs = [("X-Trace", "t-1")]
+    assert _headers_sent(mode, httpx_args={"headers": pairs})["x-trace"] == "t-1"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_requests_carry_no_connection_or_accept_header_from_httpx(mode: str) -> None:
-    seen: list[dict[str, str]] = []
-
-    def answer(exchange: Exchange) -> None:
-        seen.append(exchange.headers)
-        exchange.respond(200, envelope("GetBatchInferenceJob", job_dict("bi-1", "Running")))
-
-    with LoopbackServer(answer) as server:
-        run(mode, server.url, lambda ark: ark.get_job("bi-1"))
-    assert seen
-    assert "connection" not in seen[0]
-    assert {"authorization", "x-date", "x-content-sha256", "host"} <= seen[0].keys()
+    headers = _headers_sent(mode)
+    assert "connection" not in headers
+    assert {"authorization", "x-date", "x-content-sha256", "host"} <= headers.keys()
 
 
 def test_headers_the_user_sets_are_kept() -> None:
