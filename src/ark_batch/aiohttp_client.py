@@ -41,9 +41,9 @@ class TextReasonResponse(aiohttp.ClientResponse):
 
     @reason.setter
     def reason(self, value: str | None) -> None:
-        self._text_reason = (
-            None if value is None else value.encode("utf-8", "replace").decode("utf-8")
-        )
+        if value is not None and not value.isascii():  # the usual phrase is ASCII
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        self._text_reason = value
 
 
 class JarlessAiohttpTransport(AiohttpTransport):
