@@ -68,13 +68,19 @@ def iter_jobs(
     page_size: int = MAX_PAGE_SIZE,
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Iterator[BatchInferenceJob]:
-    """Yield every job, calling ``fetch(page_number, page_size)`` only as needed."""
-    cursor = _Cursor(first_page, page_size, max_pages)
+    """Yield every job, calling ``fetch(page_number, page_size)`` only as needed.
+
+    Raises ValueError at once, not at the first ``next()``, for a bound below 1.
+    """
+    return _jobs(fetch, _Cursor(first_page, page_size, max_pages))
+
+
+def _jobs(fetch: FetchPage, cursor: _Cursor) -> Iterator[BatchInferenceJob]:
     while not cursor.done:
-        yield from cursor.take(fetch(cursor.page_number, page_size))
+        yield from cursor.take(fetch(cursor.page_number, cursor.page_size))
 
 
-async def aiter_jobs(
+def aiter_jobs(
     fetch: AsyncFetchPage,
     *,
     first_page: int = DEFAULT_PAGE_NUMBER,
@@ -82,7 +88,10 @@ async def aiter_jobs(
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> AsyncIterator[BatchInferenceJob]:
     """The async twin of :func:`iter_jobs`."""
-    cursor = _Cursor(first_page, page_size, max_pages)
+    return _ajobs(fetch, _Cursor(first_page, page_size, max_pages))
+
+
+async def _ajobs(fetch: AsyncFetchPage, cursor: _Cursor) -> AsyncIterator[BatchInferenceJob]:
     while not cursor.done:
-        for job in cursor.take(await fetch(cursor.page_number, page_size)):
+        for job in cursor.take(await fetch(cursor.page_number, cursor.page_size)):
             yield job

@@ -264,6 +264,24 @@ def test_missing_credentials_speak_of_the_cli_not_python(emulator_url: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--page-size", "0"], "--page-size and PageNumber must be at least 1"),
+        (["--set", "PageNumber:=0"], "--page-size and PageNumber must be at least 1"),
+        (["--endpoint", "http://[::1"], "--endpoint 'http://[::1' is not a valid URL"),
+    ],
+)
+def test_list_bounds_and_endpoints_that_cannot_work_are_one_line(
+    emulator_url: str, flags: list[str], message: str
+) -> None:
+    endpoint = [] if "--endpoint" in flags else ["--endpoint", emulator_url]
+    result = run("list", *endpoint, *flags)
+    assert result.exit_code == 2
+    [line] = lines(result.stderr)
+    assert line.startswith(f"Error: {message}")
+
+
+@pytest.mark.parametrize(
     ("flags", "env", "message"),
     [
         ([], {"VOLCENGINE_SESSION_TOKEN": "STS-SECRET-TOKEN\n"}, "the session_token has"),

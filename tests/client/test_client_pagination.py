@@ -11,7 +11,7 @@ from emulator_support import make_job
 
 from ark_batch.emulator import EmulatorState
 from ark_batch.facade import ArkBatch, AsyncArkBatch
-from ark_batch.pagination import iter_jobs
+from ark_batch.pagination import aiter_jobs, iter_jobs
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
 from client.client_support import ScriptedService, job_dict, mock_client
 
@@ -140,9 +140,19 @@ def test_async_iteration_over_more_than_three_pages() -> None:
     assert len(service.requests) == 5
 
 
-def test_invalid_page_arguments_are_rejected() -> None:
+@pytest.mark.parametrize("bounds", [{"page_size": 0}, {"first_page": 0}, {"max_pages": 0}], ids=str)
+def test_invalid_page_arguments_are_rejected_when_called(bounds: dict[str, int]) -> None:
+    # At the call, not at the first next(): a caller sees it where the mistake is.
+    def fetch(page: int, size: int) -> ListBatchInferenceJobsResult:
+        return ListBatchInferenceJobsResult(0, 1, 1, [])
+
+    async def afetch(page: int, size: int) -> ListBatchInferenceJobsResult:
+        return fetch(page, size)
+
     with pytest.raises(ValueError, match="at least 1"):
-        next(iter_jobs(lambda p, s: ListBatchInferenceJobsResult(0, 1, 1, []), page_size=0))
+        iter_jobs(fetch, **bounds)
+    with pytest.raises(ValueError, match="at least 1"):
+        aiter_jobs(afetch, **bounds)
 
 
 # --- against the emulator ------------------------------------------------------------------

@@ -86,6 +86,12 @@ def normalize_endpoint(value: str) -> str:
                 f"--endpoint {value!r} is not an http:// or https:// URL "
                 "(e.g. http://127.0.0.1:8080 or https://open.volcengineapi.com)"
             )
+        import httpx  # noqa: PLC0415  # not needed for --help
+
+        try:
+            httpx.URL(value)
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"--endpoint {value!r} is not a valid URL: {exc}") from None
         return value
     host_port = value.split("/", 1)[0]
     host = host_port.rsplit(":", 1)[0] if host_port.count(":") == 1 else host_port

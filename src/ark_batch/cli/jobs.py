@@ -14,7 +14,7 @@ import typer
 
 from ark_batch.cli.body import InputJsonOpt, SetOpt, build_request, request_body
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
-from ark_batch.cli.failures import CommandError, handle_errors
+from ark_batch.cli.failures import CommandError, UsageError, handle_errors
 from ark_batch.cli.fields import (
     CompletionWindowOpt,
     CreateOptions,
@@ -228,7 +228,10 @@ def list_(
     body = request_body(input_json, options.fields(), set_)
     request = build_request(ListBatchInferenceJobsRequest, body)
     with connect(ctx, endpoint, region, profile, verbose) as ark:
-        found: Iterator[BatchInferenceJob] = ark.iter_jobs(request)
+        try:
+            found: Iterator[BatchInferenceJob] = ark.iter_jobs(request)
+        except ValueError:
+            raise UsageError("--page-size and PageNumber must be at least 1") from None
         jobs = list(itertools.islice(found, limit) if limit else found)
     if as_json:
         print_json(_raw_items(ctx, [job.id for job in jobs]))
