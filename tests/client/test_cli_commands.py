@@ -118,6 +118,12 @@ def test_usage_errors_exit_2(emulator_url: str) -> None:
         "Error: --model 'no-version' needs a version: --model NAME:VERSION, "
         "or --model NAME --model-version VERSION"
     ]
+    no_name = run(
+        "create", *CREATE_ARGS[:2], "--model", ":240615", *CREATE_ARGS[4:],
+        "--endpoint", emulator_url,
+    )  # fmt: skip
+    assert no_name.exit_code == 2
+    assert lines(no_name.stderr)[0].startswith("Error: --model ':240615' needs a name: ")
     assert run("list", "--limit", "0").exit_code == 2
 
 

@@ -106,8 +106,9 @@ class CreateOptions:
         name, _sep, version = self.model.partition(":")
         version = self.model_version or version
         if not name or not version:
+            missing = "a name" if not name else "a version"
             raise UsageError(
-                f"--model {self.model!r} needs a version: --model NAME:VERSION, "
+                f"--model {self.model!r} needs {missing}: --model NAME:VERSION, "
                 "or --model NAME --model-version VERSION"
             )
         return ModelReferenceInput(
