@@ -91,22 +91,14 @@ def _in_account(base: int) -> tuple[str, list[Any]]:
 _JOBS_SEQ: tuple[str, list[Any]] = ("jobs.seq", [])
 
 
-def _name_clause(
-    name: str, base: int, role: Role, seq: tuple[str, list[Any]] = _JOBS_SEQ
-) -> tuple[str, list[Any]]:
-    needle = name.casefold()
-    if role == "check":
-        # Checked per candidate that another filter found: one plain-row lookup.
-        expression, seq_params = seq
-        clause = (
-            "EXISTS (SELECT 1 FROM job_name_text "  # noqa: S608  # placeholders only
-            f"WHERE rowid = ? + {expression} AND instr(name, ?) > 0)"
-        )
-        return clause, [base, *seq_params, needle]
-    in_account, bounds = _in_account(base)
-    source, match, params = _name_match(needle)
-    clause = f"{_SEQ[role]} IN (SELECT rowid - ? FROM {source} WHERE {match} AND {in_account})"  # noqa: S608
-    return clause, [base, *params, *bounds]
+def _name_check(name: str, base: int, seq: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    """A Name checked per candidate that another filter found: one plain-row lookup."""
+    expression, seq_params = seq
+    clause = (
+        "EXISTS (SELECT 1 FROM job_name_text "  # noqa: S608  # placeholders only
+        f"WHERE rowid = ? + {expression} AND instr(name, ?) > 0)"
+    )
+    return clause, [base, *seq_params, name.casefold()]
 
 
 def _name_match(needle: str) -> tuple[str, str, list[Any]]:
@@ -123,20 +115,49 @@ def _tag_condition(key: str, values: Sequence[str]) -> tuple[str, list[Any]]:
     return condition, [key, *values]
 
 
-def _tag_clause(
-    account_id: str,
-    key: str,
-    values: Sequence[str],
-    role: Role,
-    seq: tuple[str, list[Any]] = _JOBS_SEQ,
+def _tag_check(
+    key: str, values: Sequence[str], seq: tuple[str, list[Any]]
 ) -> tuple[str, list[Any]]:
+    """A TagFilter checked per candidate that another filter found."""
     condition, params = _tag_condition(key, values)
-    if role == "check":
-        expression, seq_params = seq
-        clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = {expression} AND {condition})"  # noqa: S608
-        return clause, [*seq_params, *params]
-    clause = f"{_SEQ[role]} IN (SELECT job_seq FROM job_tags WHERE account_id = ? AND {condition})"  # noqa: S608
-    return clause, [account_id, *params]
+    expression, seq_params = seq
+    clause = f"EXISTS (SELECT 1 FROM job_tags WHERE job_seq = {expression} AND {condition})"  # noqa: S608
+    return clause, [*seq_params, *params]
+
+
+def _check(
+    query: ListQuery, index: int, base: int, seq: tuple[str, list[Any]] = _JOBS_SEQ
+) -> tuple[str, list[Any]]:
+    """Name or TagFilter ``index`` (TagFilters first) checked per candidate ``seq``."""
+    if index < len(query.tag_filters):
+        return _tag_check(*query.tag_filters[index], seq)
+    if query.name is None:
+        raise IndexError(index)
+    return _name_check(query.name, base, seq)
+
+
+def _matches(
+    account_id: str, query: ListQuery, index: int, base: int
+) -> tuple[str, list[Any], tuple[str, list[Any]]]:
+    """Where Name or TagFilter ``index``'s matches are read (``table WHERE ...``), its
+    params, and a match's seq with its params. Both tables hold only the account's jobs.
+    """
+    if index < len(query.tag_filters):
+        condition, params = _tag_condition(*query.tag_filters[index])
+        source = f"job_tags AS d WHERE d.account_id = ? AND {condition}"
+        return source, [account_id, *params], ("d.job_seq", [])
+    if query.name is None:
+        raise IndexError(index)
+    table, match, params = _name_match(query.name.casefold())
+    in_account, bounds = _in_account(base)
+    return (
+        f"{table} WHERE {match} AND {in_account}",
+        [*params, *bounds],
+        (
+            f"({table}.rowid - ?)",
+            [base],
+        ),
+    )
 
 
 def count_from_sets(
@@ -149,34 +170,15 @@ def count_from_sets(
     if query.ids or _has_column_filter(query) or "drive" not in roles:
         return None
     driver = roles.index("drive")
-    if driver < len(query.tag_filters):
-        key, values = query.tag_filters[driver]
-        condition, params = _tag_condition(key, values)
-        # A job with the key twice (two values) is one job.
-        head = (
-            "SELECT count(DISTINCT d.job_seq) FROM job_tags AS d "  # noqa: S608
-            f"WHERE d.account_id = ? AND {condition}"
-        )
-        params = [account_id, *params]
-        seq: tuple[str, list[Any]] = ("d.job_seq", [])
-    else:
-        if query.name is None:
-            raise ValueError("a Name drives, but the query has none")
-        source, match, params = _name_match(query.name.casefold())
-        in_account, bounds = _in_account(base)
-        head = f"SELECT count(*) FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
-        params = [*params, *bounds]
-        seq = (f"({source}.rowid - ?)", [base])
-    clauses = [head]
-    for index, (key, values) in enumerate(query.tag_filters):
+    source, params, seq = _matches(account_id, query, driver, base)
+    # A job with a tag key twice (two values) is one job; a name is one row a job.
+    counted = f"DISTINCT {seq[0]}" if driver < len(query.tag_filters) else "*"
+    clauses = [f"SELECT count({counted}) FROM {source}"]  # noqa: S608  # placeholders only
+    for index in range(len(roles)):
         if index != driver:
-            clause, clause_params = _tag_clause(account_id, key, values, "check", seq)
+            clause, clause_params = _check(query, index, base, seq)
             clauses.append(clause)
             params.extend(clause_params)
-    if query.name is not None and driver < len(query.tag_filters):
-        clause, clause_params = _name_clause(query.name, base, "check", seq)
-        clauses.append(clause)
-        params.extend(clause_params)
     return " AND ".join(clauses), params
 
 
@@ -227,12 +229,13 @@ def where_clause(
         roles = default_roles(query)
     if len(roles) != count:
         raise ValueError(f"{len(roles)} roles for {count} Name and TagFilters")
-    for (key, values), role in zip(query.tag_filters, roles, strict=False):
-        clause, values_params = _tag_clause(account_id, key, values, role)
-        clauses.append(clause)
-        params.extend(values_params)
-    if query.name is not None:
-        clause, values_params = _name_clause(query.name, base, roles[-1])
+    for index, role in enumerate(roles):
+        if role == "check":
+            clause, values_params = _check(query, index, base)
+        else:
+            source, values_params, (seq, seq_params) = _matches(account_id, query, index, base)
+            clause = f"{_SEQ[role]} IN (SELECT {seq} FROM {source})"  # noqa: S608
+            values_params = [*seq_params, *values_params]
         clauses.append(clause)
         params.extend(values_params)
     return " AND ".join(clauses), params
@@ -286,19 +289,8 @@ def set_size(
     the same tag key twice may count twice: the figure only ranks the filters.
     """
     limit = "" if cap is None else f" LIMIT {int(cap) + 1}"
-    if index < len(query.tag_filters):
-        key, values = query.tag_filters[index]
-        condition, params = _tag_condition(key, values)
-        inner = f"SELECT 1 FROM job_tags WHERE account_id = ? AND {condition}"  # noqa: S608
-        params = [account_id, *params]
-    else:
-        if query.name is None:
-            raise IndexError(index)
-        source, match, params = _name_match(query.name.casefold())
-        in_account, bounds = _in_account(base)
-        inner = f"SELECT 1 FROM {source} WHERE {match} AND {in_account}"  # noqa: S608
-        params = [*params, *bounds]
-    return f"SELECT count(*) FROM ({inner}{limit})", params  # noqa: S608  # placeholders only
+    source, params, _ = _matches(account_id, query, index, base)
+    return f"SELECT count(*) FROM (SELECT 1 FROM {source}{limit})", params  # noqa: S608
 
 
 def column_size(account_id: str, query: ListQuery) -> tuple[str, list[Any]]:
