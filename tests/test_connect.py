@@ -19,7 +19,8 @@ from client.client_support import (
 
 from ark_batch.connect import DEFAULT_ENDPOINT, SignedClient, make_client, resolve_endpoint
 from ark_batch.credentials import Credentials
-from ark_batch.errors import MissingCredentialsError
+from ark_batch.errors import InvalidSettingError, MissingCredentialsError
+from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.sync_transport import reqwest_transport
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import GetBatchInferenceJobRequest
@@ -38,6 +39,31 @@ ENV = {"VOLCENGINE_ACCESS_KEY": "AKLTENVKEY", "VOLCENGINE_SECRET_KEY": "env-secr
 )  # fmt: skip
 def test_endpoint_precedence(explicit: str | None, environ: dict[str, str], expected: str) -> None:
     assert resolve_endpoint(explicit, environ=environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("explicit", "environ", "setting"),
+    [
+        ("http://user:hunter2@127.0.0.1:8080", {}, "endpoint"),
+        ("user:hunter2@ark.example.com/x", {}, "endpoint"),
+        (None, {"ARK_BATCH_ENDPOINT": "https://user:hunter2@ark.test"}, "ARK_BATCH_ENDPOINT"),
+    ],
+)  # fmt: skip
+def test_endpoint_with_user_info_is_refused_without_showing_it(
+    explicit: str | None, environ: dict[str, str], setting: str
+) -> None:
+    with pytest.raises(InvalidSettingError, match=setting) as caught:
+        resolve_endpoint(explicit, environ=environ)
+    assert "hunter2" not in str(caught.value)
+    # Both facades build their client here, so neither is ever made with it.
+    for facade in (ArkBatch, AsyncArkBatch):
+        with pytest.raises(InvalidSettingError) as caught:
+            facade(explicit, credentials=Credentials("AK", "SK"), environ=environ)
+        assert "hunter2" not in str(caught.value)
+
+
+def test_an_at_sign_after_the_host_is_no_user_info() -> None:
+    assert resolve_endpoint("http://127.0.0.1:8080/p@th") == "http://127.0.0.1:8080/p@th"
 
 
 def capture() -> tuple[list[httpx.Request], httpx.MockTransport]:

@@ -60,13 +60,31 @@ def resolve_endpoint(
 ) -> str:
     """The endpoint: explicit, then ``ARK_BATCH_ENDPOINT``, then :data:`DEFAULT_ENDPOINT`.
 
-    A bare host gets ``https://``; a trailing slash is dropped.
+    A bare host gets ``https://``; a trailing slash is dropped. An endpoint with user
+    info (``user:password@host``) raises :class:`~ark_batch.errors.InvalidSettingError`:
+    requests are signed, a password there would only reach logs, reprs and error
+    messages (and the aiohttp transport refuses it next to the signature).
     """
     env = os.environ if environ is None else environ
-    chosen = endpoint or env.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT
+    setting = "endpoint"
+    chosen = endpoint
+    if not chosen:
+        chosen = env.get(ENDPOINT_ENV)
+        setting = ENDPOINT_ENV
+    if not chosen:
+        return DEFAULT_ENDPOINT
     if "://" not in chosen:
         chosen = f"https://{chosen}"
+    if "@" in _AUTHORITY_END.split(chosen.partition("://")[2], maxsplit=1)[0]:
+        raise InvalidSettingError(
+            f"the {setting} has user info (user:password@host); requests are signed with "
+            "the credentials, give the endpoint without it (its value is not shown)"
+        )
     return chosen.rstrip("/")
+
+
+#: Where a URL's authority (``[userinfo@]host[:port]``) ends.
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 def async_client_class() -> type[httpx.AsyncClient]:
