@@ -105,11 +105,13 @@ def async_client_class() -> type[httpx.AsyncClient]:
 
 
 def _refuse_redirect(response: httpx.Response) -> None:
-    # httpx closes the response when a hook raises.
-    if response.is_redirect:
+    # httpx closes the response when a hook raises. A 3xx without a Location (a 304, a
+    # 300 with an error envelope) points nowhere: it is read like any other error answer.
+    location = response.headers.get("location") if response.is_redirect else None
+    if location is not None:
         raise RedirectError(
             status=response.status_code,
-            location=response.headers["location"],
+            location=location,
             action=response.request.url.params.get("Action"),
         )
 

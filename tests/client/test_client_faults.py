@@ -27,6 +27,7 @@ from emulator_support import free_port
 from ark_batch import ArkBatch, make_client
 from ark_batch.connect import SignedClient
 from ark_batch.errors import (
+    ApiError,
     ArkBatchError,
     ConnectError,
     DeadlineExceededError,
@@ -513,6 +514,27 @@ def test_redirects_are_never_followed_even_when_httpx_would(mode: str, status: i
     assert caught.value.location == f"{elsewhere.url}/steal"
     assert caught.value.location in str(caught.value)
     assert len(server.exchanges) == 1  # not retried
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (304, b"", UnexpectedResponseError),
+        (301, b"", UnexpectedResponseError),
+        (300, error_envelope("GetBatchInferenceJob", "InternalError", "m"), ApiError),
+    ],
+)
+def test_a_3xx_without_a_location_is_a_typed_error(
+    mode: str, status: int, body: Any, error: type[Exception]
+) -> None:
+    def answer(exchange: Exchange) -> None:
+        exchange.respond(status, body)
+
+    with LoopbackServer(answer) as server, pytest.raises(error) as caught:
+        run(mode, server.url, lambda ark: ark.get_job("bi-1"), retry=RetryPolicy(max_attempts=1))
+    assert not isinstance(caught.value, RedirectError)
+    assert caught.value.status == status  # type: ignore[attr-defined]
 
 
 def test_the_generated_functions_do_not_follow_redirects_either() -> None:
