@@ -246,6 +246,14 @@ def _within(timeout: httpx.Timeout, remaining: float) -> bool:
     return all(value is not None and value <= remaining for value in phases)
 
 
+#: The largest clock offset (seconds) taken from a server's ``Date``. A clock set to
+#: local time as if it were UTC is off by up to 14 hours, the commonest large skew; a
+#: ``Date`` further off is a broken or hostile gateway, and trusting it would sign every
+#: later call with an absurd time (or overflow the signing clock). The call then fails
+#: with the service's own InvalidTimestamp error.
+MAX_CLOCK_SKEW = 24 * 3600.0
+
+
 def _server_offset(reply: Reply, now: float) -> float | None:
     """Seconds the server's ``Date`` is ahead of ``now`` (a POSIX time), if it has one."""
     value = reply.headers.get("date")
@@ -415,7 +423,7 @@ class FacadeCore:
         if auth is None:
             return False
         offset = _server_offset(reply, auth.now().timestamp())
-        if offset is None:
+        if offset is None or abs(auth.clock_offset + offset) > MAX_CLOCK_SKEW:
             return False
         auth.clock_offset += offset
         logger.warning(

@@ -29,6 +29,7 @@ from ark_batch.connect import SignedClient
 from ark_batch.errors import (
     ApiError,
     ArkBatchError,
+    AuthenticationError,
     ConnectError,
     DeadlineExceededError,
     RedirectError,
@@ -630,6 +631,40 @@ def test_clock_skew_is_corrected_from_the_server_date_and_retried_once(mode: str
     assert len(server.exchanges) == 2
     second = parse_authorization(server.exchanges[1].headers["authorization"])
     assert second.date == server_time.strftime("%Y%m%d")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:58 GMT", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_an_implausible_server_date_is_not_taken_as_the_clock(mode: str, date: str) -> None:
+    answers = iter([401, 200, 200])
+
+    def absurd(exchange: Exchange) -> None:
+        status = next(answers)
+        if status == 401:
+            body = error_envelope(exchange.action, "InvalidTimestamp", "X-Date is too far off")
+        else:
+            body = envelope(exchange.action, job_dict("bi-1"))
+        exchange.respond(status, body, {"Date": date})
+
+    def twice(ark: Any) -> Any:
+        if isinstance(ark, ArkBatch):
+            with pytest.raises(AuthenticationError):
+                ark.get_job("bi-1")
+            return ark.get_job("bi-1")
+
+        async def calls() -> Any:
+            with pytest.raises(AuthenticationError):
+                await ark.get_job("bi-1")
+            return await ark.get_job("bi-1")
+
+        return calls()
+
+    with LoopbackServer(absurd) as server:
+        job = run(mode, server.url, twice)
+    assert job.id == "bi-1"  # the client still signs with its own clock
+    assert len(server.exchanges) == 2  # the 401 was not retried with a corrected clock
+    signed = server.exchanges[1].headers["x-date"]
+    assert abs(datetime.strptime(signed, "%Y%m%dT%H%M%SZ").year - datetime.now(UTC).year) <= 1
 
 
 @pytest.mark.parametrize("mode", MODES)
