@@ -408,7 +408,12 @@ def http_date(value: str) -> datetime | None:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None.
+
+    A value that is no wait (negative, infinite, not a number, a date already past) is
+    None like an unreadable one: the retry policy's own back-off applies, never a retry
+    with no pause at all.
+    """
     if not value:
         return None
     value = value.strip()
@@ -421,9 +426,9 @@ def parse_retry_after(value: str | None) -> float | None:
         if when is None:
             return None
         seconds = (when - datetime.now(UTC)).total_seconds()
-    if math.isnan(seconds):
+    if not math.isfinite(seconds) or seconds < 0:
         return None
-    return max(0.0, seconds)
+    return seconds
 
 
 def error_from_response(

@@ -104,14 +104,14 @@ def test_active_job_id_is_parsed_from_the_message() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("3", 3.0), ("0.5", 0.5), ("-4", 0.0), ("", None), (None, None), ("soon", None)],
-)
+    [
+        ("3", 3.0), ("0.5", 0.5), ("0", 0.0), ("", None), (None, None), ("soon", None),
+        ("-4", None), ("-inf", None), ("inf", None), ("nan", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", None),  # already past
+    ],
+)  # fmt: skip
 def test_retry_after_seconds(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
-
-
-def test_retry_after_http_date_in_the_past_is_zero() -> None:
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
 @pytest.mark.parametrize(

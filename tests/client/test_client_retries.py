@@ -18,7 +18,7 @@ from ark_batch.errors import (
     UnexpectedResponseError,
 )
 from ark_batch.facade import ArkBatch, AsyncArkBatch
-from ark_batch.retries import NO_RETRY, RetryPolicy, is_retryable, next_delay
+from ark_batch.retries import DEFAULT_RETRY, NO_RETRY, RetryPolicy, is_retryable, next_delay
 from ark_batch.signing import parse_authorization
 from client.client_support import DEV, FakeTime, ScriptedService, job_dict, mock_client
 
@@ -86,6 +86,19 @@ def test_retry_after_wins_over_backoff_and_above_the_cap_fails_fast() -> None:
 )
 def test_retry_decisions_per_action(action: str, error: Exception, expected: bool) -> None:
     assert is_retryable(action, error) is expected
+
+
+@pytest.mark.parametrize("value", ["-5", "-inf", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_retry_after_that_is_no_wait_falls_back_to_backoff(
+    fake_time: FakeTime, value: str
+) -> None:
+    service = ScriptedService().then_error(429, "FlowLimitExceeded", headers={"Retry-After": value})
+    service.jobs.append(job_dict("bi-1"))
+    with _ark(service, fake_time) as ark:
+        assert ark.get_job("bi-1").id == "bi-1"
+    [pause] = fake_time.sleeps
+    # Full jitter draws from [0, initial_backoff): exactly 0 only with the old clamp.
+    assert 0 < pause <= DEFAULT_RETRY.initial_backoff
 
 
 def test_get_retries_throttling_honouring_retry_after_and_re_signs(fake_time: FakeTime) -> None:
