@@ -70,6 +70,7 @@ __all__ = [
     "encode",
     "list_request",
     "parse",
+    "parse_dry_run",
     "transport_error",
 ]
 
@@ -193,6 +194,25 @@ def parse(action: str, status: int, headers: Mapping[str, str], content: bytes) 
     if 300 <= status < 400 and "location" in headers:
         raise RedirectError(status=status, location=headers["location"], action=action)
     raise error_from_response(status, headers, content, action=action)
+
+
+def parse_dry_run(action: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
+    """Like :func:`parse`, for a ``DryRun`` request: a passing one raises DryRunSucceeded.
+
+    A 2xx is no pass: the service answers a passing dry run with ``DryRunOperation``,
+    and a 2xx that reads as the action's result means it ignored ``DryRun`` and acted.
+    """
+    result = parse(action, status, headers, content)
+    created = getattr(result, "id", None)
+    done = f"created job {created}" if isinstance(created, str) else "acted on the request"
+    raise UnexpectedResponseError(
+        f"the service {done} although DryRun was set (a passing dry run is answered "
+        "DryRunOperation)",
+        status=status,
+        body=content,
+        action=action,
+        request_id=headers.get("x-tt-logid") or headers.get("x-request-id"),
+    )
 
 
 # --- request builders --------------------------------------------------------------------

@@ -364,12 +364,18 @@ class FacadeCore:
     # -- the call loop -------------------------------------------------------------------
 
     def _call(
-        self, action: str, body: bytes, options: CallOptions, *, done_if_gone: bool = False
+        self,
+        action: str,
+        body: bytes,
+        options: CallOptions,
+        *,
+        done_if_gone: bool = False,
+        parse: Callable[[str, int, httpx.Headers, bytes], Any] = _actions.parse,
     ) -> Flow[Any]:
         """Send ``body`` until it succeeds, retrying as the policy allows.
 
         ``done_if_gone``: a retry answered NotFound returns None (an earlier attempt,
-        whose answer was lost, removed the job).
+        whose answer was lost, removed the job). ``parse`` reads each response.
         """
         policy = options.get("retry") or self.retry
         clock = self._clock
@@ -392,7 +398,7 @@ class FacadeCore:
                 assert reply is not None  # drivers resume a Send with its Reply
                 if self._on_response is not None:
                     self._on_response(action, reply.status, reply.headers, reply.content)
-                return _actions.parse(action, reply.status, reply.headers, reply.content)
+                return parse(action, reply.status, reply.headers, reply.content)
             except (ApiError, TransportError, UnexpectedResponseError) as error:
                 if done_if_gone and attempt > 1 and isinstance(error, NotFoundError):
                     return None
@@ -477,18 +483,16 @@ class FacadeCore:
     ) -> Flow[None]:
         """Dry-run a Create: return if the service would accept it, raise if not.
 
-        The service answers a passing dry run with 400 ``DryRunOperation`` or with a
-        200; both return.
+        Only the service's answer to a passing dry run, ``DryRunOperation``, returns.
+        Any 2xx raises :class:`~ark_batch.errors.UnexpectedResponseError`; one that
+        carries a Create result names the job the service created all the same.
         """
         body = _create_body(request, True, dict(fields), extra_body)
         options = CallOptions(retry=retry, timeout=timeout, deadline=deadline)
         try:
-            yield from self._call(CREATE, body, options)
+            yield from self._call(CREATE, body, options, parse=_actions.parse_dry_run)
         except DryRunSucceeded:
             return
-        except UnexpectedResponseError as exc:
-            if not 200 <= exc.status < 300:  # a 200 without an Id: still a passed dry run
-                raise
 
     def _get_job(self, job_id: str, **options: Unpack[CallOptions]) -> Flow[BatchInferenceJob]:
         """The job with this Id (:class:`~ark_batch.errors.NotFoundError` if none)."""

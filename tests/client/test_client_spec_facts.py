@@ -7,14 +7,16 @@ import inspect
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from ark_batch import ArkBatch, AsyncArkBatch, create_request, list_request
 from ark_batch._api import API_VERSION, CREATE, GET, LIST
+from ark_batch.errors import UnexpectedResponseError
 from ark_batch_client.api.batch_inference_job import get_batch_inference_job
 from ark_batch_client.models import BatchInferenceJob
 from ark_batch_client.types import UNSET
-from client.client_support import ScriptedService, job_dict, mock_client
+from client.client_support import ScriptedService, envelope, job_dict, mock_client
 
 FIELDS: dict[str, Any] = {
     "name": "nightly",
@@ -93,15 +95,49 @@ def test_list_defaults_come_from_the_generated_model() -> None:
     assert (body["PageNumber"], body["PageSize"]) == (1, 10)
 
 
-@pytest.mark.parametrize("status", [200, 400])
-def test_validate_job_accepts_both_dry_run_answers(status: int) -> None:
-    if status == 200:
-        service = ScriptedService().then_ok({})
-    else:
-        service = ScriptedService().then_error(400, "DryRunOperation", "would succeed")
+def test_validate_job_returns_on_dry_run_operation() -> None:
+    service = ScriptedService().then_error(400, "DryRunOperation", "would succeed")
     with ArkBatch(client=mock_client(service)) as ark:
         assert ark.validate_job(**FIELDS) is None
     assert json.loads(service.requests[0].content)["DryRun"] is True
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, text="<html>Please log in</html>"),
+        httpx.Response(200, content=b""),
+        httpx.Response(200, json=envelope(CREATE, {})),
+    ],
+    ids=["html", "empty", "no-id"],
+)
+@pytest.mark.parametrize("facade", [ArkBatch, AsyncArkBatch])
+def test_validate_job_takes_no_2xx_for_a_pass(answer: httpx.Response, facade: type) -> None:
+    service = ScriptedService().then(lambda request: answer)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        _validate(facade, service)
+    assert caught.value.status == 200
+    assert len(service.requests) == 1
+
+
+@pytest.mark.parametrize("facade", [ArkBatch, AsyncArkBatch])
+def test_validate_job_names_a_job_the_service_created_anyway(facade: type) -> None:
+    service = ScriptedService().then_ok({"Id": "bi-really-created"})
+    with pytest.raises(UnexpectedResponseError, match="created job bi-really-created"):
+        _validate(facade, service)
+
+
+def _validate(facade: type, service: ScriptedService) -> None:
+    if facade is ArkBatch:
+        with ArkBatch(client=mock_client(service)) as ark:
+            ark.validate_job(**FIELDS)
+        return
+
+    async def main() -> None:
+        async with AsyncArkBatch(client=mock_client(service, asynchronous=True)) as ark:
+            await ark.validate_job(**FIELDS)
+
+    asyncio.run(main())
 
 
 def test_async_reads_nulls_and_sends_extra_body_too() -> None:
