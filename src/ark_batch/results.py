@@ -149,6 +149,8 @@ def parse_record(line: bytes | str, *, where: str = "line") -> ResultRecord:
         raw = json.loads(line)
     except ValueError as exc:
         raise ResultFormatError(f"{where} is not JSON: {exc}") from None
+    except RecursionError:
+        raise ResultFormatError(f"{where} is JSON nested too deeply to read") from None
     if not isinstance(raw, dict):
         raise ResultFormatError(f"{where} is not a JSON object")
     response = raw.get("response")

@@ -132,6 +132,14 @@ def test_results_stream_lazily(tmp_path: Path) -> None:
         next(records)
 
 
+def test_a_line_nested_too_deeply_names_the_file_and_line(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    _write(store, "bucket", "out/bi-7/output/results.jsonl", [SUCCESS, deep])
+    with pytest.raises(ResultFormatError, match=r"results.jsonl line 2 is JSON nested too"):
+        list(iter_results(store, _job()))
+
+
 @pytest.fixture
 def s3_store() -> Iterator[S3ObjectStore]:
     from emulator_support import free_port  # noqa: PLC0415
