@@ -5,18 +5,26 @@ The iterator asks for page after page and stops at the first of:
 * the jobs seen reach the latest ``TotalCount``;
 * a page comes back empty;
 * a page comes back short (fewer items than the page size asked for);
-* ``max_pages`` pages were fetched (a guard against a server that never stops).
+* ``max_pages`` pages were fetched (a guard against a server that never stops); if the
+  last of them says more jobs are left, a warning is logged (logger ``ark_batch``).
 
 Jobs already yielded (by Id) are skipped: with the default newest-first order, a job
-created during iteration shifts later pages by one and would otherwise repeat.
+created during iteration shifts later pages by one and would otherwise repeat. A full
+page with no new job at all raises :class:`~ark_batch.errors.UnexpectedResponseError`
+naming the page: the server repeats pages (it ignores ``PageNumber``), and going on
+would only list the same jobs until ``max_pages``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
-from ark_batch._api import DEFAULT_PAGE_NUMBER, MAX_PAGE_SIZE
+from ark_batch._api import DEFAULT_PAGE_NUMBER, LIST, MAX_PAGE_SIZE
+from ark_batch.errors import UnexpectedResponseError
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
+
+logger = logging.getLogger("ark_batch")
 
 __all__ = ["DEFAULT_MAX_PAGES", "aiter_jobs", "iter_jobs"]
 
@@ -47,16 +55,26 @@ class _Cursor:
         self.pages += 1
         items = page.items if isinstance(page.items, list) else []  # absent: no items
         fresh = [job for job in items if job.id not in self.seen]
+        if len(items) >= self.page_size and not fresh:
+            raise UnexpectedResponseError(
+                f"page {self.page_number} lists only jobs of earlier pages: the server "
+                "repeats pages (does it ignore PageNumber?)",
+                status=200,  # it was read as a ListBatchInferenceJobs result
+                action=LIST,
+            )
         self.seen.update(job.id for job in fresh)
         # Position-based, not Id-based: a shifted page still counts as a full page.
         first_skip = (self.page_number - 1) * self.page_size
-        if (
-            not items
-            or len(items) < self.page_size
-            or first_skip + len(items) >= page.total_count
-            or self.pages >= self.max_pages
-        ):
+        if not items or len(items) < self.page_size or first_skip + len(items) >= page.total_count:
             self.done = True
+        elif self.pages >= self.max_pages:
+            self.done = True
+            logger.warning(
+                "listing stopped at max_pages=%d with jobs left (TotalCount %d, %d listed)",
+                self.max_pages,
+                page.total_count,
+                len(self.seen),
+            )
         self.page_number += 1
         return fresh
 

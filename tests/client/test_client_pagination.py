@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from emulator_support import make_job
 
 from ark_batch.emulator import EmulatorState
+from ark_batch.errors import UnexpectedResponseError
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.pagination import aiter_jobs, iter_jobs
 from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
-from client.client_support import ScriptedService, job_dict, mock_client
+from client.client_support import ScriptedService, envelope, job_dict, mock_client
 
 
 def _service(count: int) -> ScriptedService:
@@ -96,6 +99,43 @@ def test_server_understating_total_count_stops_at_total_count() -> None:
     with ArkBatch(client=mock_client(service)) as ark:
         assert len(list(ark.iter_jobs(page_size=100))) == 200
     assert len(service.requests) == 2
+
+
+@pytest.mark.parametrize("total", [200, 1000, 10**9])
+def test_a_server_that_repeats_its_pages_is_an_error_naming_the_page(total: int) -> None:
+    service = _service(100)
+    service.reported_total = total
+    # Every request gets page 1, whatever PageNumber it asked for.
+    for _ in range(3):
+        service.then(
+            lambda request: httpx.Response(
+                200,
+                json=envelope(
+                    "ListBatchInferenceJobs",
+                    {"TotalCount": total, "PageNumber": 1, "PageSize": 100,
+                     "Items": service.jobs},
+                ),
+            )
+        )  # fmt: skip
+    with ArkBatch(client=mock_client(service)) as ark:
+        jobs = ark.iter_jobs(page_size=100)
+        assert len([next(jobs) for _ in range(100)]) == 100
+        with pytest.raises(UnexpectedResponseError, match="page 2 lists only jobs of earlier"):
+            next(jobs)
+    assert len(service.requests) == 2
+
+
+def test_reaching_max_pages_with_jobs_left_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    def endless(page: int, size: int) -> ListBatchInferenceJobsResult:
+        items = [job_dict(f"bi-{page}-{n}") for n in range(size)]
+        return ListBatchInferenceJobsResult.from_dict(
+            {"TotalCount": 10**9, "PageNumber": page, "PageSize": size, "Items": items}
+        )
+
+    with caplog.at_level(logging.WARNING, logger="ark_batch"):
+        assert len(list(iter_jobs(endless, page_size=2, max_pages=5))) == 10
+    [record] = caplog.records
+    assert "max_pages=5 with jobs left (TotalCount 1000000000, 10 listed)" in record.getMessage()
 
 
 def test_max_pages_guards_against_a_server_that_never_ends() -> None:
