@@ -17,6 +17,7 @@ from ark_batch._api import (
     STOP,
     UPDATE,
 )
+from ark_batch._json_types import JsonTypeError, check_result
 from ark_batch.errors import (
     ApiError,
     ConnectError,
@@ -154,8 +155,9 @@ def _read_result(action: str, result: Any, has_null: bool = True) -> Any:
     cleaned = drop_nulls(result) if has_null else result
     if model is None:
         return cleaned
-    # A required field sent as null is missing (decision 0009): from_dict's KeyError
-    # becomes parse's UnexpectedResponseError, naming the field.
+    # A field of the wrong JSON type, or a required one sent as null (decision 0009),
+    # becomes parse's UnexpectedResponseError naming the field.
+    check_result(model, cleaned)
     return model.from_dict(cleaned)
 
 
@@ -183,9 +185,14 @@ def parse(action: str, status: int, headers: Mapping[str, str], content: bytes) 
             error = error_from_response(status, headers, content, action=action)
             if isinstance(error, ApiError):
                 raise error from None
-            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            if isinstance(exc, JsonTypeError):
+                detail = str(exc)
+            elif isinstance(exc, RecursionError):
+                detail = "RecursionError: nested too deeply"
+            else:
+                detail = f"{type(exc).__name__}: {exc}"
             raise UnexpectedResponseError(
-                f"2xx body does not match {action}Response ({type(exc).__name__}: {detail})",
+                f"2xx body does not match {action}Response ({detail})",
                 status=status,
                 body=content,
                 action=action,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -89,3 +90,78 @@ def test_a_null_job_id_from_create_is_a_typed_error_not_a_job() -> None:
     ark = ArkBatch(client=mock_client(ScriptedService().then_ok({"Id": None})), retry=NO_RETRY)
     with pytest.raises(UnexpectedResponseError, match="'Id'"):
         ark.create_job(name="n", model="m:1", input="bucket/in.jsonl", output="bucket/out/")
+
+
+def _page(**overrides: Any) -> dict[str, Any]:
+    return {
+        "TotalCount": 1,
+        "PageNumber": 1,
+        "PageSize": 10,
+        "Items": [job_dict("bi-1")],
+    } | overrides
+
+
+def _job(**overrides: Any) -> dict[str, Any]:
+    job = job_dict("bi-1", "Completed")
+    for path, value in overrides.items():
+        *parents, last = path.split("__")
+        target = job
+        for parent in parents:
+            target = target[parent]
+        target[last] = value
+    return job
+
+
+@pytest.mark.parametrize(
+    ("result", "field", "kind"),
+    [
+        (_job(Status__Phase=["Running"]), "Result.Status.Phase", "an array, expected a string"),
+        (_job(Id=5), "Result.Id", "an integer, expected a string"),
+        (_job(RequestCounts__Total="2"), "Result.RequestCounts.Total", "a string, expected an"),
+        (_job(RequestCounts__Completed=True), "Result.RequestCounts.Completed", "true or false"),
+        (_job(OutputDirTosLocation__ObjectKey=5), "Result.OutputDirTosLocation.ObjectKey", "an"),
+        (_job(Tags=[{"Key": "k", "Value": 1}]), r"Result.Tags\[0\].Value", "an integer"),
+        (_job(Status="Running"), "Result.Status", "a string, expected an object"),
+        (_page(TotalCount="9"), "Result.TotalCount", "a string, expected an integer"),
+        (_page(Items={}), "Result.Items", "an object, expected an array"),
+        (_page(Items=[job_dict("bi-1"), _job(Name=[])]), r"Result.Items\[1\].Name", "an array"),
+        ([], "Result", "an array, expected an object"),
+    ],
+)  # fmt: skip
+def test_a_wrongly_typed_field_is_a_typed_error_naming_it(
+    result: Any, field: str, kind: str
+) -> None:
+    service = ScriptedService().then_ok(result)
+    ark = ArkBatch(client=mock_client(service), retry=NO_RETRY)
+    listing = isinstance(result, dict) and "TotalCount" in result
+    call: Callable[[], object] = ark.list_jobs if listing else lambda: ark.get_job("bi-1")
+    with pytest.raises(UnexpectedResponseError, match=f"{field} is {kind}"):
+        call()
+
+
+def test_open_values_still_read_with_the_type_checks() -> None:
+    job = _job(Status__Phase="Paused", Later={"x": [1]})
+    job["Status"]["Message"] = None
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok(job)), retry=NO_RETRY)
+    read = ark.get_job("bi-1")
+    assert read.status.phase == "Paused"
+    assert read.additional_properties == {"Later": {"x": [1]}}
+
+
+def test_the_checked_json_names_are_the_generated_models_keys() -> None:
+    import inspect  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    import attrs  # noqa: PLC0415
+
+    import ark_batch_client.models as models  # noqa: PLC0415
+    from ark_batch._json_types import json_name  # noqa: PLC0415
+
+    for name in models.__all__:
+        model = getattr(models, name)
+        if not attrs.has(model):
+            continue
+        source = inspect.getsource(model.from_dict)  # type: ignore[attr-defined]
+        popped = re.findall(r'd\.pop\("([^"]+)"', source)
+        names = [json_name(f.name) for f in attrs.fields(model)]
+        assert names[: len(popped)] == popped, name
