@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from client.client_support import Recorder, client_for
 
+from ark_batch.errors import ApiError, UnexpectedResponseError, unwrap
+from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
     create_batch_inference_job,
     get_batch_inference_job,
@@ -120,3 +124,48 @@ async def test_async_function_sends_the_same_request() -> None:
     [req] = rec.requests
     assert str(req.url).endswith("/?Action=GetBatchInferenceJob&Version=2024-01-01")
     assert isinstance(result, GetBatchInferenceJobResponse)
+
+
+def _odd_answers() -> list[tuple[int, bytes, type[Exception]]]:
+    metadata = seed("get_response.json")["ResponseMetadata"]
+    error = {"Code": "InternalError", "Message": "boom"}
+    no_service = seed("get_response.json")
+    del no_service["ResponseMetadata"]["Service"]
+    no_request_id = {"ResponseMetadata": {"Error": error}}
+    return [
+        (502, b"<html>Bad Gateway</html>", UnexpectedResponseError),
+        (500, b"", UnexpectedResponseError),
+        (404, json.dumps(no_request_id).encode(), ApiError),
+        (299, b"{}", UnexpectedResponseError),
+        (600, b"{}", UnexpectedResponseError),
+        (999, b"", UnexpectedResponseError),
+        (200, json.dumps({"ResponseMetadata": {**metadata, "Error": error}}).encode(), ApiError),
+        (200, json.dumps(no_service).encode(), UnexpectedResponseError),
+        (200, b'{"Result":' + b"[" * 100_000 + b"]" * 100_000 + b"}", UnexpectedResponseError),
+    ]
+
+
+@pytest.mark.parametrize(("status", "body", "error"), _odd_answers())
+def test_odd_answers_raise_nothing_and_unwrap_types_them(
+    status: int, body: bytes, error: type[Exception]
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body)
+
+    client = Client(
+        base_url="https://open.volcengineapi.com",
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    request = GetBatchInferenceJobRequest(id="x")
+    response = get_batch_inference_job.sync_detailed(client=client, body=request)
+    assert int(response.status_code) == status
+    assert response.content == body
+    assert response.parsed is None
+    assert get_batch_inference_job.sync(client=client, body=request) is None
+    with pytest.raises(error):
+        unwrap(response)
+
+    async def main() -> Any:
+        return await get_batch_inference_job.asyncio_detailed(client=client, body=request)
+
+    assert int(asyncio.run(main()).status_code) == status

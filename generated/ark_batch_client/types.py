@@ -43,12 +43,33 @@ T = TypeVar("T")
 
 @define
 class Response(Generic[T]):
-    """A response from an endpoint"""
+    """A response from an endpoint
 
-    status_code: HTTPStatus
+    ``parsed`` is None when the body is not the documented JSON for its status (an HTML
+    error page, an empty body, an error envelope with a 2xx); ``status_code`` is a plain
+    ``int`` for a status :class:`http.HTTPStatus` does not know (``299``, ``600``).
+    """
+
+    status_code: HTTPStatus | int
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+def http_status(code: int) -> HTTPStatus | int:
+    """``HTTPStatus(code)``, or ``code`` itself for a status HTTPStatus does not know."""
+    try:
+        return HTTPStatus(code)
+    except ValueError:
+        return code
+
+
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "http_status",
+]

@@ -1,4 +1,3 @@
-from http import HTTPStatus
 from typing import Any, Literal
 
 import httpx
@@ -7,7 +6,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.get_batch_inference_job_request import GetBatchInferenceJobRequest
 from ...models.get_batch_inference_job_response import GetBatchInferenceJobResponse
-from ...types import UNSET, Response
+from ...types import UNSET, Response, http_status
 
 _PATH = "/#Action=GetBatchInferenceJob"
 #: The query parameters' defaults: the URL built once carries them.
@@ -131,11 +130,18 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[ErrorResponse | GetBatchInferenceJobResponse]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        # Not the documented JSON for this status (an HTML page from a proxy, an empty
+        # body, an error envelope with a 2xx, a missing field): no model, nothing raised.
+        # ark_batch.errors.unwrap turns the status and body into the typed error.
+        parsed = None
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 

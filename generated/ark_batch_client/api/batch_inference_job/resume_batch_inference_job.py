@@ -1,4 +1,3 @@
-from http import HTTPStatus
 from typing import Any, Literal
 
 import httpx
@@ -9,7 +8,7 @@ from ...models.resume_batch_inference_job_request import ResumeBatchInferenceJob
 from ...models.resume_batch_inference_job_response import (
     ResumeBatchInferenceJobResponse,
 )
-from ...types import UNSET, Response
+from ...types import UNSET, Response, http_status
 
 _PATH = "/#Action=ResumeBatchInferenceJob"
 #: The query parameters' defaults: the URL built once carries them.
@@ -142,11 +141,18 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[ErrorResponse | ResumeBatchInferenceJobResponse]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        # Not the documented JSON for this status (an HTML page from a proxy, an empty
+        # body, an error envelope with a 2xx, a missing field): no model, nothing raised.
+        # ark_batch.errors.unwrap turns the status and body into the typed error.
+        parsed = None
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
