@@ -103,8 +103,10 @@ class CallOptions(TypedDict, total=False):
 
     ``retry``: the :class:`RetryPolicy` for this call. ``timeout``: httpx's per-phase
     timeout (connect, read, write, pool), seconds or ``httpx.Timeout``. ``deadline``:
-    seconds for the whole call, retries included, however slowly the server sends
-    (default: the client's ``deadline``, else the policy's ``total_timeout``).
+    seconds for the whole call, retries included, however slowly the server sends its
+    body (default: the client's ``deadline``, else the policy's ``total_timeout``). On
+    httpx's own sync transport a server trickling its headers can hold a call past it:
+    each header line resets the read timeout.
     """
 
     retry: RetryPolicy | None

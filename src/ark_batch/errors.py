@@ -293,7 +293,7 @@ class RequestTimeoutError(TransportError):
 
 
 class DeadlineExceededError(RequestTimeoutError):
-    """The call's total deadline passed (however slowly the server kept sending)."""
+    """The call's total deadline passed (however slowly the server kept sending its body)."""
 
 
 class UnexpectedResponseError(ArkBatchError):
