@@ -48,7 +48,13 @@ from ark_batch.emulator.list_query import (
     name_base,
     where_clause,
 )
-from ark_batch.emulator.migrations import LATEST, SchemaTooNewError, migrate, schema_version
+from ark_batch.emulator.migrations import (
+    LATEST,
+    SchemaTooNewError,
+    migrate,
+    register_functions,
+    schema_version,
+)
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
     DuplicateActiveJobError,
@@ -356,7 +362,7 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(tmp_path: Path) -> No
     data_dir = _release_1_copy(tmp_path)
     path = data_dir / "jobs.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.create_function("ark_casefold", 1, str.casefold, deterministic=True)
+    register_functions(conn)
     assert schema_version(conn) == 1
     assert migrate(conn, path.name) == 1
     assert migrate(conn, path.name) == LATEST  # nothing left to do
@@ -728,7 +734,7 @@ def test_a_connection_sqlite_opened_read_only_is_replaced_once_it_finds_out(
 
     store.create(make_job(1))
     readonly = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, factory=_Connection)
-    readonly.create_function("ark_casefold", 1, str.casefold)  # as the store's own have
+    register_functions(readonly)  # as the store's own have
     store._local.conn = readonly
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         store.create(make_job(2))

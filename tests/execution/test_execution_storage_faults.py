@@ -269,6 +269,12 @@ def test_storage_failure_in_a_request_is_a_503_logged_once(
     assert not lines[0].exc_info  # a known condition: no traceback
 
 
+def _sql_error(sql: str) -> sqlite3.OperationalError:
+    with pytest.raises(sqlite3.OperationalError) as info:
+        sqlite3.connect(":memory:").execute(sql)
+    return info.value
+
+
 def test_storage_cause_tells_passing_from_permanent_errors() -> None:
     denied = PermissionError(errno.EACCES, "Permission denied", HOST_PATH)
     assert storage_cause(denied) is denied
@@ -284,6 +290,7 @@ def test_storage_cause_tells_passing_from_permanent_errors() -> None:
         NotARegularFileError("b", "k"),
         OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH),
         ValueError("not storage"),
+        _sql_error("SELECT * FROM"),  # the emulator's own SQL: not the storage's fault
     ):
         assert storage_cause(permanent) is None, permanent
     assert HOST_PATH not in describe_storage_error(denied)

@@ -52,7 +52,7 @@ from ark_batch.emulator.list_query import (
     set_size,
     where_clause,
 )
-from ark_batch.emulator.migrations import migrate
+from ark_batch.emulator.migrations import migrate, register_functions
 
 __all__ = [
     "FIELD_PATHS",
@@ -127,10 +127,6 @@ def _json_set(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
 def _phase_fields(phase: str, message: str, now: datetime) -> dict[str, Any]:
     """The fields a move to ``phase`` sets."""
     return {"phase": phase, "phase_time": now, "update_time": now, "status_message": message}
-
-
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
 
 
 class _Connection(sqlite3.Connection):
@@ -282,7 +278,7 @@ class JobStore:
         # private page cache each would keep re-reading the same pages.
         conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         # The name index's triggers call it, so every connection that writes needs it.
-        conn.create_function("ark_casefold", 1, _casefold, deterministic=True)
+        register_functions(conn)
         return conn
 
     @classmethod
