@@ -284,8 +284,8 @@ def test_input_changed_while_the_emulator_was_down_fails_on_resume(local_env: Ex
     job = env.wait(job_id)
     assert job.phase == "Failed"
     assert re.fullmatch(
-        r"The input file changed while the job was running: "
-        r"600 request lines were expected, \d+ were read\. "
+        rf"The input file tos://{env.bucket}/in/resumed.jsonl changed after the job "
+        r"started: it is not the file whose first \d+ requests were processed\. "
         r"No output was published; the request counts were reset to 0\.",
         job.status_message,
     ), job.status_message

@@ -45,6 +45,11 @@ class InputError(ExecutionError):
     """The input file is malformed."""
 
 
+class InputUnavailableError(ExecutionError):
+    """The input file is missing or cannot be read: it may be back later, so a job that
+    had made progress keeps it (`JobRunner`)."""
+
+
 def is_blank(raw: bytes, line_no: int) -> bool:
     """Whether a line is skipped and not counted: only whitespace (after a first-line BOM).
 

@@ -22,7 +22,8 @@ from ark_batch.emulator.app import EmulatorState
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.leases import Lease, LeaseKeeper, new_owner_id
 from ark_batch.emulator.execution.model_backends import ModelBackend, build_backend
-from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
+from ark_batch.emulator.execution.progress import RUNNING as RUNNING_STAGE
+from ark_batch.emulator.execution.progress import JobSpool, Progress, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.phases import COMPLETED, FAILED, QUEUED, RUNNING, TERMINATING
@@ -297,10 +298,19 @@ class ExecutionWorker:
             known.update(path.name for path in spool_root.iterdir())
         for job_id in known:
             job = self._jobs.get_any(job_id)
-            # A Terminated job keeps its progress: Resume continues from it.
-            if job is None or job.phase in (COMPLETED, FAILED):
+            # A Terminated job keeps its progress: Resume continues from it. So does a
+            # Failed one whose run kept it (its input went missing, JobRunner._fail).
+            if (
+                job is None
+                or job.phase == COMPLETED
+                or (job.phase == FAILED and not _resumable(progress.load(job_id)))
+            ):
                 progress.delete(job_id)
                 JobSpool(spool_root / job_id).remove()
+
+
+def _resumable(state: Progress | None) -> bool:
+    return state is not None and state.stage == RUNNING_STAGE and state.next_line > 0
 
 
 def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | None:
