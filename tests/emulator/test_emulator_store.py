@@ -698,6 +698,31 @@ def test_the_cli_names_a_too_new_data_dir_in_one_line(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("a file", "--data-dir: it is not a directory"),
+        ("corrupt jobs", "--data-dir: jobs.sqlite3 cannot be opened: file is not a database"),
+        (
+            "corrupt progress",
+            "--data-dir: execution/progress.sqlite3 cannot be opened: file is not a database",
+        ),
+    ],
+)
+def test_the_cli_names_an_unusable_data_dir_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, expected: str
+) -> None:
+    data_dir = tmp_path / "state"
+    if case == "a file":
+        data_dir.write_text("x")
+    else:
+        name = "jobs.sqlite3" if case == "corrupt jobs" else "execution/progress.sqlite3"
+        (data_dir / name).parent.mkdir(parents=True)
+        (data_dir / name).write_bytes(b"not a database, not at all" * 400)
+    assert cli_main(["--data-dir", str(data_dir), "--port", "0"]) == 2
+    assert capsys.readouterr().err == f"ark-batch-emulator: {expected}\n"
+
+
 def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
     document = copy.deepcopy(load_spec())
     envelope = document["components"]["schemas"]["GetBatchInferenceJobResponse"]

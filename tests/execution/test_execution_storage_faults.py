@@ -311,3 +311,26 @@ def test_rate_limited_log_counts_what_it_left_out(caplog: pytest.LogCaptureFixtu
         "another fault",
         "disk full (5 more like this in the last 10 s)",
     ]
+
+
+def test_a_corrupt_progress_database_stops_dispatch_with_one_line(
+    local_env: ExecEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = local_env
+    progress = env.data_dir / "execution" / "progress.sqlite3"
+    progress.parent.mkdir(parents=True)
+    progress.write_bytes(b"not a database, not at all" * 400)
+    write_jsonl(env.objects, env.bucket, "in/q.jsonl", [chat_line("q")])
+    job_id = env.create("in/q.jsonl")
+    caplog.set_level(logging.WARNING, "ark_batch.emulator.execution")
+    worker = env.worker()
+    assert worker._thread is not None
+    worker._thread.join(timeout=30)  # it gives up rather than retrying for ever
+    assert not worker._thread.is_alive()
+    [record] = [r for r in caplog.records if r.name == "ark_batch.emulator.execution"]
+    assert record.getMessage() == (
+        "job execution is off: execution/progress.sqlite3 in the data dir cannot be used "
+        "(file is not a database); jobs stay Queued. Move it aside and restart the emulator."
+    )
+    assert record.exc_info is None
+    assert env.job(job_id).phase == "Queued"

@@ -22,6 +22,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "describe_error",
     "describe_storage_error",
+    "is_corrupt_database",
     "retry_delay",
     "storage_cause",
     "unavailable_error",
@@ -67,6 +68,17 @@ _PASSING_SQLITE_CODES = frozenset(
 def _passing_sqlite_error(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return code is None or code & 0xFF in _PASSING_SQLITE_CODES
+
+
+def is_corrupt_database(exc: BaseException) -> bool:
+    """Whether `exc` says a SQLite file is damaged or not a database: waiting will not
+    mend it."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    )
 
 
 def storage_cause(exc: BaseException) -> BaseException | None:

@@ -27,7 +27,12 @@ from ark_batch.emulator.execution.progress import JobSpool, Progress, ProgressSt
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.phases import COMPLETED, FAILED, QUEUED, RUNNING, TERMINATING
-from ark_batch.emulator.storage_faults import describe_storage_error, retry_delay, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_storage_error,
+    is_corrupt_database,
+    retry_delay,
+    storage_cause,
+)
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
 
@@ -141,6 +146,14 @@ class ExecutionWorker:
                     self._dispatch_once(progress)
                     failures = 0
                 except Exception as exc:
+                    if progress is None and is_corrupt_database(exc):
+                        logger.error(
+                            "job execution is off: execution/progress.sqlite3 in the data "
+                            "dir cannot be used (%s); jobs stay Queued. Move it aside and "
+                            "restart the emulator.",
+                            describe_storage_error(exc),
+                        )
+                        return
                     failures += 1
                     delay = retry_delay(failures, self.config.poll_interval)
                     self._log_failure("dispatch", "job dispatch", exc, delay)
