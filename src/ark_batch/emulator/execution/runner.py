@@ -43,7 +43,7 @@ from ark_batch.emulator.storage_faults import (
     storage_cause,
 )
 from ark_batch.emulator.store import Job, JobStore
-from ark_batch.storage import ObjectStore, PermanentStorageError, StorageError
+from ark_batch.storage import ObjectStore, PermanentStorageError, StorageError, is_permanent
 
 if TYPE_CHECKING:
     from ark_batch.emulator.execution.config import ExecutionConfig
@@ -388,12 +388,13 @@ class JobRunner:
             self.progress.renew(self.lease)
         except LeaseLostError:
             return
+        message = _sentence(message)
         state = self.progress.load(job.id)
         if keep_progress and state is not None and state.stage == RUNNING and state.next_line:
             try:
                 self._publish_spool(job, state)
             except ExecutionError as exc:  # the output cannot be written either
-                message += f" {exc}"
+                message += f" {_sentence(str(exc))}"
             else:
                 done = state.completed + state.failed
                 message += (
@@ -422,8 +423,10 @@ class JobRunner:
         """What a Failed message says about output when the counts are reset to 0."""
         try:
             published = any(self.objects.exists(job.output_bucket, key) for key in output_keys(job))
-        except StorageError:
-            return " The request counts were reset to 0; a resume runs from the start."
+        except StorageError as exc:
+            if not is_permanent(exc):
+                return " The request counts were reset to 0; a resume runs from the start."
+            published = False  # the output location cannot hold an object
         if published:
             return (
                 " The output published before stays at the output location; the request "
@@ -437,6 +440,11 @@ class JobRunner:
 
     def _spool(self, job_id: str) -> JobSpool:
         return JobSpool(self.spool_root / job_id, self.lease.epoch)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ended with a full stop, so that a sentence can follow it."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _input(job: Job) -> str:
