@@ -331,6 +331,8 @@ def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | 
 
     Returns the worker (None when execution is disabled).
     """
+    # Resume refuses a job whose window has ended in emulated time too.
+    state.backend.lifecycle.window_end = lambda job: deadline(job, config.time_speed)
     if not config.enabled:
         return None
     emulator = state.config
