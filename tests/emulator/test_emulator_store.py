@@ -50,6 +50,7 @@ from ark_batch.emulator.list_query import (
 )
 from ark_batch.emulator.migrations import (
     LATEST,
+    MIGRATIONS,
     SchemaTooNewError,
     migrate,
     register_functions,
@@ -373,6 +374,30 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(tmp_path: Path) -> No
     ) as info:
         JobStore.open(data_dir, lambda: NOW)
     assert str(tmp_path) not in str(info.value)
+
+
+def test_schema_5_indexes_the_whole_of_a_name_with_a_nul(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    register_functions(conn)
+    for step in MIGRATIONS[:4]:
+        step(conn)
+    conn.execute("PRAGMA user_version = 4")
+    job = make_job(1, name="A\x00bcd")
+    conn.execute(
+        "INSERT INTO jobs (id, account_id, user_name, document) VALUES (?, ?, ?, ?)",
+        (job.id, job.account_id, job.user_name, json.dumps(job.document)),
+    )
+    # Schema 4 read the name with json_extract, which ends it at the NUL.
+    assert conn.execute("SELECT name FROM job_name_text").fetchall() == [("a",)]
+    conn.close()
+    store = JobStore.open(tmp_path, lambda: NOW)
+    try:
+        for needle in ("bcd", "a\x00b", "\x00", "a"):
+            assert store.list(job.account_id, ListQuery(name=needle))[0] == 1, needle
+        assert store.list(job.account_id, ListQuery(name="\ufffd"))[0] == 0
+    finally:
+        store.close()
 
 
 def test_a_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
