@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -446,3 +447,27 @@ async def test_get_answers_in_the_shape_of_the_requested_version(
     stored = emulator_state.store.get_any("bi-job-0001")
     assert stored is not None
     assert stored.document["Priority"] == 3
+
+
+async def test_a_deleted_data_dir_answers_503_rather_than_losing_writes(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # SQLite keeps writing to a deleted database file: a Create would answer 200 and the
+    # job would be gone at the next start.
+    assert result(await call(emulator_http, CREATE, create_body()))["Id"]
+    data_dir = emulator_state.config.data_dir
+    shutil.rmtree(data_dir)
+    for action, body in (
+        (CREATE, create_body(InputFileTosLocation=input_at("b.jsonl"))),
+        (LIST, {}),
+    ):
+        response = await call(emulator_http, action, body)
+        assert response.status_code == 503, response.text
+        assert error_code(response) == "ServiceUnavailableTemp"
+        message = response.json()["ResponseMetadata"]["Error"]["Message"]
+        assert "jobs database file was deleted or replaced" in message
+        assert str(data_dir) not in message
+    # A database put back at the path is another file: still refused, never mixed.
+    data_dir.mkdir()
+    JobStore.open(data_dir, emulator_state.config.clock).close()
+    assert (await call(emulator_http, LIST, {})).status_code == 503

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from emulator_support import (
     LiveClock,
     call,
     create,
+    create_body,
     error_code,
     get,
     input_at,
@@ -21,7 +24,9 @@ from emulator_support import (
     result,
 )
 
-from ark_batch.emulator import EmulatorState
+from ark_batch.emulator import EmulatorConfig, EmulatorState, create_app
+from ark_batch.emulator.config import dev_credential
+from ark_batch.emulator.execution import ExecutionConfig
 from ark_batch.emulator.lifecycle import (
     DELETABLE_PHASES,
     RESUMABLE_PHASES,
@@ -29,6 +34,7 @@ from ark_batch.emulator.lifecycle import (
     STOPPABLE_PHASES,
     STOPPING_MESSAGE,
 )
+from ark_batch.emulator.protocol import EnvelopeError
 from ark_batch.spec import load_spec
 from ark_batch_client import Client
 from ark_batch_client.api.batch_inference_job import (
@@ -175,6 +181,23 @@ async def test_resume_after_the_completion_window_is_refused(
     assert response.status_code == 409
     assert error_code(response) == "OperationDenied.CompletionWindowExpired"
     assert job_id in response.json()["ResponseMetadata"]["Error"]["Message"]
+
+
+@pytest.mark.parametrize("execution", [True, False])
+def test_resume_refuses_a_window_ended_in_emulated_time(tmp_path: Path, execution: bool) -> None:
+    # --time-speed ends windows early (an infinite speed: at once), for Resume too.
+    config = ExecutionConfig(enabled=execution, time_speed=math.inf)
+    state: EmulatorState = create_app(
+        EmulatorConfig(data_dir=tmp_path, execution=config)
+    ).state.emulator
+    try:
+        job_id = state.backend.create(dev_credential(), create_body(CompletionWindow="1d"))["Id"]
+        put_in_phase(state, job_id, "Terminated")
+        with pytest.raises(EnvelopeError) as info:
+            state.backend.handlers[RESUME](dev_credential(), {"Id": job_id})
+        assert info.value.code == "OperationDenied.CompletionWindowExpired"
+    finally:
+        state.close()
 
 
 async def test_resume_has_no_dry_run(emulator_http: httpx.AsyncClient) -> None:

@@ -204,6 +204,24 @@ async def test_name_filter_takes_quotes_and_search_syntax_literally(
     assert await ids(emulator_http, {"Filter": {"Name": '"'}}) == ["bi-job-0001"]
 
 
+async def test_name_filter_matches_names_with_a_nul_character(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # SQLite's JSON functions and FTS5 end a text at a NUL: the whole name must match.
+    emulator_state.store.insert_many(
+        [make_job(1, name="a\x00bcd"), make_job(2, name="a\ufffdbcd"), make_job(3, name="xyz")]
+    )
+    for needle in ("a\x00b", "\x00", "\x00b", "\x00bcd", "A\x00BCD", "bcd", "b"):
+        page = result(await call(emulator_http, LIST, {"Filter": {"Name": needle}}))
+        expected = ["bi-job-0002", "bi-job-0001"] if needle in ("bcd", "b") else ["bi-job-0001"]
+        assert [item["Id"] for item in page["Items"]] == expected, needle
+        assert page["TotalCount"] == len(expected)
+    assert await ids(emulator_http, {"Filter": {"Name": "a\ufffdb"}}) == ["bi-job-0002"]
+    assert await ids(emulator_http, {"Filter": {"Name": "\ufffd"}}) == ["bi-job-0002"]
+    body = {"Filter": {"Name": "\x00b", "Phases": ["Completed"]}, "TagFilters": [{"Key": "k"}]}
+    assert await ids(emulator_http, body) == []
+
+
 async def test_items_have_the_job_shape(
     emulator_http: httpx.AsyncClient, seeded: EmulatorState
 ) -> None:

@@ -48,7 +48,14 @@ from ark_batch.emulator.list_query import (
     name_base,
     where_clause,
 )
-from ark_batch.emulator.migrations import LATEST, SchemaTooNewError, migrate, schema_version
+from ark_batch.emulator.migrations import (
+    LATEST,
+    MIGRATIONS,
+    SchemaTooNewError,
+    migrate,
+    register_functions,
+    schema_version,
+)
 from ark_batch.emulator.shapes import VersionShapes
 from ark_batch.emulator.store import (
     DuplicateActiveJobError,
@@ -356,7 +363,7 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(tmp_path: Path) -> No
     data_dir = _release_1_copy(tmp_path)
     path = data_dir / "jobs.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.create_function("ark_casefold", 1, str.casefold, deterministic=True)
+    register_functions(conn)
     assert schema_version(conn) == 1
     assert migrate(conn, path.name) == 1
     assert migrate(conn, path.name) == LATEST  # nothing left to do
@@ -367,6 +374,30 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(tmp_path: Path) -> No
     ) as info:
         JobStore.open(data_dir, lambda: NOW)
     assert str(tmp_path) not in str(info.value)
+
+
+def test_schema_5_indexes_the_whole_of_a_name_with_a_nul(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    register_functions(conn)
+    for step in MIGRATIONS[:4]:
+        step(conn)
+    conn.execute("PRAGMA user_version = 4")
+    job = make_job(1, name="A\x00bcd")
+    conn.execute(
+        "INSERT INTO jobs (id, account_id, user_name, document) VALUES (?, ?, ?, ?)",
+        (job.id, job.account_id, job.user_name, json.dumps(job.document)),
+    )
+    # Schema 4 read the name with json_extract, which ends it at the NUL.
+    assert conn.execute("SELECT name FROM job_name_text").fetchall() == [("a",)]
+    conn.close()
+    store = JobStore.open(tmp_path, lambda: NOW)
+    try:
+        for needle in ("bcd", "a\x00b", "\x00", "a"):
+            assert store.list(job.account_id, ListQuery(name=needle))[0] == 1, needle
+        assert store.list(job.account_id, ListQuery(name="\ufffd"))[0] == 0
+    finally:
+        store.close()
 
 
 def test_a_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
@@ -692,6 +723,31 @@ def test_the_cli_names_a_too_new_data_dir_in_one_line(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("a file", "--data-dir: it is not a directory"),
+        ("corrupt jobs", "--data-dir: jobs.sqlite3 cannot be opened: file is not a database"),
+        (
+            "corrupt progress",
+            "--data-dir: execution/progress.sqlite3 cannot be opened: file is not a database",
+        ),
+    ],
+)
+def test_the_cli_names_an_unusable_data_dir_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, expected: str
+) -> None:
+    data_dir = tmp_path / "state"
+    if case == "a file":
+        data_dir.write_text("x")
+    else:
+        name = "jobs.sqlite3" if case == "corrupt jobs" else "execution/progress.sqlite3"
+        (data_dir / name).parent.mkdir(parents=True)
+        (data_dir / name).write_bytes(b"not a database, not at all" * 400)
+    assert cli_main(["--data-dir", str(data_dir), "--port", "0"]) == 2
+    assert capsys.readouterr().err == f"ark-batch-emulator: {expected}\n"
+
+
 def test_an_answer_without_a_result_schema_is_kept_whole() -> None:
     document = copy.deepcopy(load_spec())
     envelope = document["components"]["schemas"]["GetBatchInferenceJobResponse"]
@@ -728,7 +784,7 @@ def test_a_connection_sqlite_opened_read_only_is_replaced_once_it_finds_out(
 
     store.create(make_job(1))
     readonly = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, factory=_Connection)
-    readonly.create_function("ark_casefold", 1, str.casefold)  # as the store's own have
+    register_functions(readonly)  # as the store's own have
     store._local.conn = readonly
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         store.create(make_job(2))

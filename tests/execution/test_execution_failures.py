@@ -203,7 +203,7 @@ def test_input_that_keeps_failing_fails_the_job(tmp_path: Path) -> None:
         write_jsonl(store, env.bucket, "in/dead.jsonl", [chat_line(f"d{i}") for i in range(50)])
         job = _run_to_end(env, "in/dead.jsonl")
         assert job.phase == "Failed"
-        assert job.status_message == ("The input file could not be read: connection reset by peer")
+        assert job.status_message == "The input file could not be read: connection reset by peer."
     finally:
         env.close()
 
@@ -222,6 +222,32 @@ def _replace_input_after_validation(
 
 
 RESET = " No output was published; the request counts were reset to 0."
+
+
+def test_a_symlink_loop_fails_the_job_as_an_invalid_location(
+    local_env: ExecEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = local_env
+    assert isinstance(env.objects, LocalObjectStore)
+    bucket_dir = env.objects.root / env.bucket
+    bucket_dir.mkdir(exist_ok=True)
+    (bucket_dir / "loop1").symlink_to("loop2")
+    (bucket_dir / "loop2").symlink_to("loop1")
+    write_jsonl(env.objects, env.bucket, "in/ok.jsonl", [chat_line("a"), chat_line("b")])
+    job = _run_to_end(env, "loop1")
+    _assert_failed(
+        env,
+        job,
+        f"The input file location tos://{env.bucket}/loop1 is invalid: "
+        "object key 'loop1' leads into a symlink loop.",
+    )
+    job = _run_to_end(env, "in/ok.jsonl", output_prefix="loop1/")
+    assert job.phase == "Failed"
+    assert job.status_message == (
+        f"The output could not be written to tos://{env.bucket}: object key "
+        f"'loop1/{job.id}/output/results.jsonl' leads into a symlink loop.{RESET}"
+    )
+    assert str(env.objects.root) not in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -284,8 +310,8 @@ def test_input_changed_while_the_emulator_was_down_fails_on_resume(local_env: Ex
     job = env.wait(job_id)
     assert job.phase == "Failed"
     assert re.fullmatch(
-        r"The input file changed while the job was running: "
-        r"600 request lines were expected, \d+ were read\. "
+        rf"The input file tos://{env.bucket}/in/resumed.jsonl changed after the job "
+        r"started: it is not the file whose first \d+ requests were processed\. "
         r"No output was published; the request counts were reset to 0\.",
         job.status_message,
     ), job.status_message

@@ -107,3 +107,29 @@ def test_progress_is_committed_only_by_the_lease_holder(tmp_path: Path) -> None:
     finally:
         store.close()
         other.close()
+
+
+def test_an_older_progress_table_gains_the_input_digest(tmp_path: Path) -> None:
+    path = tmp_path / "progress.sqlite3"
+    old = sqlite3.connect(path)
+    names = "total next_line completed failed prompt_tokens completion_tokens total_tokens"
+    names += " results_bytes errors_bytes"
+    old.execute(
+        "CREATE TABLE progress (job_id TEXT PRIMARY KEY, stage TEXT NOT NULL, "
+        + ", ".join(f"{name} INTEGER NOT NULL" for name in names.split())
+        + ")"
+    )
+    old.execute("INSERT INTO progress VALUES ('job', 'running', 9, 4, 4, 0, 0, 0, 0, 80, 0)")
+    old.commit()
+    old.close()
+    store = ProgressStore(path, lease_seconds=30)
+    try:
+        loaded = store.load("job")
+        assert loaded == Progress("job", "running", 9, 4, 4, results_bytes=80)
+        assert loaded.input_digest == ""  # not recorded: a resume does not check it
+        lease = store.claim("job", "a")
+        assert lease is not None
+        store.save(Progress("job", input_digest="abc"), lease)
+        assert store.load("job") == Progress("job", input_digest="abc")
+    finally:
+        store.close()

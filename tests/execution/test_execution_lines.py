@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,6 +55,17 @@ def _verdict(parse: object, raw: bytes) -> object:
 def test_a_line_is_accepted_or_refused_as_the_json_module_does(raw: bytes) -> None:
     slowly = raw.removeprefix(b"\xef\xbb\xbf")
     assert _verdict(parse_line, raw) == _verdict(_parse_slowly, slowly)
+
+
+@pytest.mark.parametrize("exact_numbers", [False, True])
+def test_an_integer_too_long_to_convert_is_named_for_the_user(exact_numbers: bool) -> None:
+    raw = b'{"custom_id": "a", "body": {"n": ' + b"7" * 5000 + b"}}"
+    with pytest.raises(InputError) as info:
+        parse_line(raw, 3, exact_numbers=exact_numbers)
+    assert str(info.value) == (
+        f"Invalid input file: line 3 has an integer of more than "
+        f"{sys.get_int_max_str_digits()} digits."
+    )
 
 
 @pytest.mark.parametrize(

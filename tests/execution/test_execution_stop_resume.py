@@ -11,7 +11,7 @@ import pytest
 
 from ark_batch.emulator.config import dev_credential
 from ark_batch.emulator.execution import output_keys
-from ark_batch.emulator.store import JobStore
+from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import LocalObjectStore
 from execution.execution_helpers import ApiClient, EmulatorProcess, ExecEnv, chat_line, write_jsonl
 
@@ -120,6 +120,75 @@ def test_resume_of_a_failed_job_runs_it_from_the_start(local_env: ExecEnv) -> No
     _action(env, "ResumeBatchInferenceJob", job_id)
     job = env.wait(job_id)
     assert (job.phase, job.total, job.completed, job.failed) == ("Completed", 2, 2, 0)
+
+
+def _stopped_mid_run(env: ExecEnv, key: str, lines: list[dict[str, Any]]) -> Job:
+    """A job over ``lines`` stopped after some of them ran, its worker gone."""
+    write_jsonl(env.objects, env.bucket, key, lines)
+    job_id = env.create(key)
+    worker = env.worker(latency=0.002, line_concurrency=2, chunk_lines=8)
+    env.wait_for(job_id, lambda j: j.completed >= 16)
+    _action(env, "StopBatchInferenceJob", job_id)
+    stopped = env.wait(job_id)
+    worker.stop()
+    assert stopped.phase == "Terminated"
+    assert 16 <= stopped.completed < len(lines)
+    return stopped
+
+
+def test_resume_fails_when_the_input_was_replaced_while_terminated(local_env: ExecEnv) -> None:
+    env = local_env
+    key = "in/replaced.jsonl"
+    stopped = _stopped_mid_run(env, key, [chat_line(f"c{i}") for i in range(400)])
+    published = _raw_outputs(env, stopped.id)
+    # Same length and same first lines; the second half repeats the first half's ids.
+    write_jsonl(env.objects, env.bucket, key, [chat_line(f"c{i % 200}") for i in range(400)])
+    _action(env, "ResumeBatchInferenceJob", stopped.id)
+    env.worker()
+    job = env.wait(stopped.id)
+    assert job.phase == "Failed"
+    assert job.status_message == (
+        f"The input file tos://{env.bucket}/{key} changed after the job started: it is not "
+        f"the file whose first {stopped.completed} requests were processed. The output "
+        "published before stays at the output location; the request counts were reset "
+        "to 0, and a resume runs from the start."
+    )
+    assert _raw_outputs(env, stopped.id) == published  # not mixed with the new file's
+
+
+def test_a_resume_without_its_input_keeps_the_progress_for_the_next_one(
+    local_env: ExecEnv,
+) -> None:
+    env = local_env
+    key = "in/moved.jsonl"
+    lines = [chat_line(f"c{i}") for i in range(300)]
+    stopped = _stopped_mid_run(env, key, lines)
+    results, _ = _raw_outputs(env, stopped.id)
+    assert isinstance(env.objects, LocalObjectStore)
+    source = env.objects.root / env.bucket / key
+    parked = source.with_name("parked.jsonl")
+    source.rename(parked)
+    _action(env, "ResumeBatchInferenceJob", stopped.id)
+    worker = env.worker()
+    failed = env.wait(stopped.id)
+    assert failed.phase == "Failed"
+    assert failed.status_message == (
+        f"The input file tos://{env.bucket}/{key} does not exist. The output of the "
+        f"{stopped.completed} requests processed before was published; "
+        "ResumeBatchInferenceJob continues after them once the input file is back."
+    )
+    assert (failed.total, failed.completed, failed.failed) == (300, stopped.completed, 0)
+    assert _raw_outputs(env, stopped.id) == (results, [])
+    worker.stop()
+
+    parked.rename(source)
+    _action(env, "ResumeBatchInferenceJob", stopped.id)
+    env.worker()  # a new worker: its start-up cleanup keeps the progress too
+    job = env.wait(stopped.id)
+    assert (job.phase, job.completed, job.failed) == ("Completed", 300, 0)
+    final_results, _ = _raw_outputs(env, stopped.id)
+    assert set(results) <= set(final_results)  # the first run's lines, byte for byte
+    assert len(_ids(final_results)) == len(final_results) == 300
 
 
 def _stop_just_before(env: ExecEnv, monkeypatch: pytest.MonkeyPatch, phase: str) -> list[str]:

@@ -276,3 +276,20 @@ def test_a_spool_from_before_leases_is_adopted(tmp_path: Path) -> None:
     spool.close()
     assert spool.results_path.read_bytes() == b"old\n"
     assert not (job_dir / "results.jsonl").exists()
+
+
+def test_a_symlink_loop_is_an_invalid_key_that_names_no_host_path(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "root")
+    (tmp_path / "root" / "bkt").mkdir()
+    (tmp_path / "root" / "bkt" / "loop1").symlink_to("loop2")
+    (tmp_path / "root" / "bkt" / "loop2").symlink_to("loop1")
+    (tmp_path / "root" / "round").symlink_to("round")
+    with pytest.raises(InvalidObjectKeyError) as read:
+        store.iter_lines("bkt", "loop1")
+    with pytest.raises(InvalidObjectKeyError) as write, store.open_writer("bkt", "loop1/x") as w:
+        w.write(b"x")
+    with pytest.raises(InvalidObjectKeyError) as bucket:
+        store.iter_lines("round", "k")
+    assert str(read.value) == "object key 'loop1' leads into a symlink loop"
+    assert str(write.value) == "object key 'loop1/x' leads into a symlink loop"
+    assert str(bucket.value) == "bucket 'round' leads into a symlink loop"

@@ -269,6 +269,12 @@ def test_storage_failure_in_a_request_is_a_503_logged_once(
     assert not lines[0].exc_info  # a known condition: no traceback
 
 
+def _sql_error(sql: str) -> sqlite3.OperationalError:
+    with pytest.raises(sqlite3.OperationalError) as info:
+        sqlite3.connect(":memory:").execute(sql)
+    return info.value
+
+
 def test_storage_cause_tells_passing_from_permanent_errors() -> None:
     denied = PermissionError(errno.EACCES, "Permission denied", HOST_PATH)
     assert storage_cause(denied) is denied
@@ -284,6 +290,7 @@ def test_storage_cause_tells_passing_from_permanent_errors() -> None:
         NotARegularFileError("b", "k"),
         OSError(errno.ENAMETOOLONG, "File name too long", HOST_PATH),
         ValueError("not storage"),
+        _sql_error("SELECT * FROM"),  # the emulator's own SQL: not the storage's fault
     ):
         assert storage_cause(permanent) is None, permanent
     assert HOST_PATH not in describe_storage_error(denied)
@@ -304,3 +311,26 @@ def test_rate_limited_log_counts_what_it_left_out(caplog: pytest.LogCaptureFixtu
         "another fault",
         "disk full (5 more like this in the last 10 s)",
     ]
+
+
+def test_a_corrupt_progress_database_stops_dispatch_with_one_line(
+    local_env: ExecEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = local_env
+    progress = env.data_dir / "execution" / "progress.sqlite3"
+    progress.parent.mkdir(parents=True)
+    progress.write_bytes(b"not a database, not at all" * 400)
+    write_jsonl(env.objects, env.bucket, "in/q.jsonl", [chat_line("q")])
+    job_id = env.create("in/q.jsonl")
+    caplog.set_level(logging.WARNING, "ark_batch.emulator.execution")
+    worker = env.worker()
+    assert worker._thread is not None
+    worker._thread.join(timeout=30)  # it gives up rather than retrying for ever
+    assert not worker._thread.is_alive()
+    [record] = [r for r in caplog.records if r.name == "ark_batch.emulator.execution"]
+    assert record.getMessage() == (
+        "job execution is off: execution/progress.sqlite3 in the data dir cannot be used "
+        "(file is not a database); jobs stay Queued. Move it aside and restart the emulator."
+    )
+    assert record.exc_info is None
+    assert env.job(job_id).phase == "Queued"

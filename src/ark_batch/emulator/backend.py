@@ -139,7 +139,8 @@ class Backend:
             GET: self.get,
             LIST: self.list,
         }
-        self.handlers.update(Lifecycle(store, clock).handlers())
+        self.lifecycle = Lifecycle(store, clock)
+        self.handlers.update(self.lifecycle.handlers())
         #: Actions that may read many jobs; the app runs them at a lower priority.
         self.bulk_actions = frozenset({LIST})
 

@@ -18,9 +18,10 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -42,7 +43,10 @@ from ark_batch.emulator.execution.cli import (
     describe_execution,
     execution_config_from_args,
 )
+from ark_batch.emulator.execution.progress import connect as connect_progress
 from ark_batch.emulator.migrations import SchemaTooNewError
+from ark_batch.emulator.storage_faults import describe_error
+from ark_batch.emulator.store import JobStore
 from ark_batch.emulator.wire import envelope_protocol
 from ark_batch.redaction import redact_url_in
 from ark_batch.storage import ObjectStore, StorageError, open_store
@@ -192,6 +196,33 @@ def _open_storage(url: str) -> ObjectStore:
         raise ValueError(f"--storage: {redact_url_in(str(exc), url)}") from None
 
 
+def _check_data_dir(config: EmulatorConfig, *, execution: bool) -> None:
+    """Open the data dir's databases once, so that a data dir that cannot be used (a
+    file, unwritable, a corrupt database) is one line and exit 2, not a traceback or a
+    server whose jobs never run. ValueError names the problem.
+    """
+    data_dir = Path(config.data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ValueError("--data-dir: it is not a directory")
+
+    def open_jobs() -> None:
+        JobStore.open(data_dir, config.clock).close()
+
+    def open_progress() -> None:
+        connect_progress(data_dir / "execution" / "progress.sqlite3").close()
+
+    checks: list[tuple[str, Callable[[], None]]] = [("jobs.sqlite3", open_jobs)]
+    if execution:
+        checks.append(("execution/progress.sqlite3", open_progress))
+    for name, check in checks:
+        try:
+            check()
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise ValueError(
+                f"--data-dir: {name} cannot be opened: {describe_error(exc)}"
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ark-batch-emulator`` console script (130 after Ctrl-C)."""
     try:
@@ -225,8 +256,9 @@ def _serve(argv: Sequence[str] | None) -> int:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
     try:
+        _check_data_dir(config, execution=execution.enabled)
         app = create_app(config)
-    except SchemaTooNewError as exc:
+    except (SchemaTooNewError, ValueError) as exc:
         print(f"ark-batch-emulator: {exc}", file=sys.stderr)
         return 2
     server = _Server(

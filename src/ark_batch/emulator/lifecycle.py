@@ -6,6 +6,8 @@ The choices the service's documents leave open are recorded in docs/decisions/00
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ark_batch.emulator.config import AccountCredential, Clock
@@ -60,6 +62,9 @@ class Lifecycle:
     def __init__(self, store: JobStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        #: When a job's CompletionWindow ends; job execution replaces it with one that
+        #: applies ``--time-speed`` (`execution.runner.deadline`).
+        self.window_end: Callable[[Job], datetime] = lambda job: job.expire_time
 
     def handlers(self) -> dict[str, Any]:
         """Action name -> handler, for :attr:`Backend.handlers`."""
@@ -107,7 +112,7 @@ class Lifecycle:
             if job.phase not in RESUMABLE_PHASES:
                 raise _phase_error(job, RESUMABLE_PHASES, "resumed")
             now = self.clock()
-            if now >= job.expire_time:
+            if now >= self.window_end(job):
                 raise EnvelopeError(
                     "OperationDenied.CompletionWindowExpired",
                     f"The batch inference job {job.id} cannot be resumed: its "

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias
 
+from ark_batch.emulator.migrations import name_index_text
+
 __all__ = [
     "COLUMN_RATIO",
     "DENSE_WINDOW",
@@ -71,8 +73,14 @@ _TRIGRAM = 3
 
 
 def _phrase(needle: str) -> str:
-    """An FTS5 phrase that matches exactly the substring ``needle``."""
-    return '"' + needle.replace('"', '""') + '"'
+    """An FTS5 phrase that matches exactly the substring ``needle`` of the indexed text,
+    where each NUL is U+FFFD (:func:`~ark_batch.emulator.migrations.name_index_text`)."""
+    return '"' + str(name_index_text(needle)).replace('"', '""') + '"'
+
+
+# The characters the trigram index cannot tell apart: a needle with one is also checked
+# against the plain name.
+_AMBIGUOUS = ("\x00", "\ufffd")
 
 
 def name_base(ordinal: int | None) -> int:
@@ -104,6 +112,13 @@ def _name_check(name: str, base: int, seq: tuple[str, list[Any]]) -> tuple[str, 
 def _name_match(needle: str) -> tuple[str, str, list[Any]]:
     """Where a case-folded needle's matches are read: the table, its condition, params."""
     if len(needle) >= _TRIGRAM:
+        if any(character in needle for character in _AMBIGUOUS):
+            # ``name`` is read from job_name_text, the index's content: the whole name.
+            return (
+                "job_names",
+                "job_names MATCH ? AND instr(name, ?) > 0",
+                [_phrase(needle), needle],
+            )
         return "job_names", "job_names MATCH ?", [_phrase(needle)]
     return "job_name_text", "instr(name, ?) > 0", [needle]
 

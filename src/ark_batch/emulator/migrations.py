@@ -9,10 +9,19 @@ database as it was. A step is never edited once released: a change is a new step
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
-__all__ = ["LATEST", "MIGRATIONS", "SchemaTooNewError", "migrate", "schema_version"]
+__all__ = [
+    "LATEST",
+    "MIGRATIONS",
+    "SchemaTooNewError",
+    "migrate",
+    "name_index_text",
+    "register_functions",
+    "schema_version",
+]
 
 
 class SchemaTooNewError(RuntimeError):
@@ -279,6 +288,76 @@ END;
 """
 
 
+# Schema 5: names with a NUL character. SQLite's json_extract ends a string at a NUL and
+# FTS5 stops reading a text there, so "a\x00b" was stored as "a" and never matched
+# "b". job_name_text now holds the whole case-folded name (ark_name parses the document
+# in Python), and the trigram index is given the name with each NUL as U+FFFD
+# (ark_name_index): a needle with a NUL or U+FFFD is checked against the plain name as
+# well (list_query.py), so the substitute never matches what it stands for.
+_SCHEMA_5 = """
+DROP TRIGGER job_name_text_on_insert;
+DROP TRIGGER job_name_text_on_delete;
+DROP TRIGGER job_name_text_on_update;
+DROP TRIGGER job_names_on_insert;
+DROP TRIGGER job_names_on_update;
+UPDATE job_name_text SET name = (
+    SELECT ark_name(document) FROM jobs WHERE jobs.seq = job_name_text.rowid & 1099511627775);
+INSERT INTO job_names (job_names) VALUES ('delete-all');
+INSERT INTO job_names (rowid, name) SELECT rowid, ark_name_index(name) FROM job_name_text;
+CREATE TRIGGER job_name_text_on_insert AFTER INSERT ON job_name_text BEGIN
+    INSERT INTO job_names (rowid, name) VALUES (new.rowid, ark_name_index(new.name));
+END;
+CREATE TRIGGER job_name_text_on_delete AFTER DELETE ON job_name_text BEGIN
+    INSERT INTO job_names (job_names, rowid, name)
+        VALUES ('delete', old.rowid, ark_name_index(old.name));
+END;
+CREATE TRIGGER job_name_text_on_update AFTER UPDATE ON job_name_text BEGIN
+    INSERT INTO job_names (job_names, rowid, name)
+        VALUES ('delete', old.rowid, ark_name_index(old.name));
+    INSERT INTO job_names (rowid, name) VALUES (new.rowid, ark_name_index(new.name));
+END;
+CREATE TRIGGER job_names_on_insert AFTER INSERT ON jobs BEGIN
+    INSERT OR IGNORE INTO accounts (account_id) VALUES (new.account_id);
+    INSERT INTO job_name_text (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_name(new.document));
+END;
+CREATE TRIGGER job_names_on_update AFTER UPDATE OF document ON jobs
+    WHEN ark_name(old.document) IS NOT ark_name(new.document) BEGIN
+    DELETE FROM job_name_text
+        WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
+            + old.seq;
+    INSERT INTO job_name_text (rowid, name) VALUES (
+        ((SELECT ordinal FROM accounts WHERE account_id = new.account_id) << 40) + new.seq,
+        ark_name(new.document));
+END;
+"""
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
+def _name(document: str) -> str | None:
+    """A job document's case-folded Name, whole (json_extract would end it at a NUL)."""
+    name = json.loads(document).get("Name")
+    return name.casefold() if isinstance(name, str) else None
+
+
+def name_index_text(name: str | None) -> str | None:
+    """What the trigram index is given for a case-folded name: FTS5 reads a text only up
+    to its first NUL, so each NUL becomes U+FFFD."""
+    return None if name is None else name.replace("\x00", "\ufffd")
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the migrations and the name index's triggers call: every
+    connection that writes jobs needs them."""
+    conn.create_function("ark_casefold", 1, _casefold, deterministic=True)
+    conn.create_function("ark_name", 1, _name, deterministic=True)
+    conn.create_function("ark_name_index", 1, name_index_text, deterministic=True)
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def step(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction first: run statement by
@@ -310,6 +389,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(_SCHEMA_2),
     _script(_SCHEMA_3),
     _script(_SCHEMA_4),
+    _script(_SCHEMA_5),
 )
 LATEST = len(MIGRATIONS)
 

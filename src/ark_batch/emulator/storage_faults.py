@@ -22,6 +22,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "describe_error",
     "describe_storage_error",
+    "is_corrupt_database",
     "retry_delay",
     "storage_cause",
     "unavailable_error",
@@ -47,12 +48,46 @@ _PASSING_ERRNOS = frozenset(
 )
 
 
+# SQLite's primary result codes for a condition of the file or the machine; the rest
+# (SQLITE_ERROR: a syntax error, an FTS5 query it cannot parse) are the emulator's bugs.
+_PASSING_SQLITE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
+def _passing_sqlite_error(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in _PASSING_SQLITE_CODES
+
+
+def is_corrupt_database(exc: BaseException) -> bool:
+    """Whether `exc` says a SQLite file is damaged or not a database: waiting will not
+    mend it."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    )
+
+
 def storage_cause(exc: BaseException) -> BaseException | None:
     """The passing storage error in `exc` or its causes, else None.
 
-    Passing: an `OSError` with one of the errno values above, any `sqlite3.OperationalError`
-    (disk full, read-only, I/O error, locked) and a `StorageError` that is not permanent
-    (an S3 connection failure, say).
+    Passing: an `OSError` with one of the errno values above, a
+    `sqlite3.OperationalError` for a condition of the file (disk full, read-only, I/O
+    error, locked; not an SQL error) and a `StorageError` that is not permanent (an S3
+    connection failure, say).
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -64,7 +99,7 @@ def storage_cause(exc: BaseException) -> BaseException | None:
             cause = current.__cause__
             return storage_cause(cause) or current if cause is not None else current
         if isinstance(current, sqlite3.OperationalError):
-            return current
+            return current if _passing_sqlite_error(current) else None
         if isinstance(current, OSError) and current.errno in _PASSING_ERRNOS:
             return current
         current = current.__cause__ or current.__context__

@@ -19,6 +19,7 @@ there (one connection per thread), then :meth:`queued_jobs`, :meth:`jobs_in_phas
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -52,13 +53,14 @@ from ark_batch.emulator.list_query import (
     set_size,
     where_clause,
 )
-from ark_batch.emulator.migrations import migrate
+from ark_batch.emulator.migrations import migrate, register_functions
 
 __all__ = [
     "FIELD_PATHS",
     "DuplicateActiveJobError",
     "DuplicateJobIdError",
     "Job",
+    "JobDatabaseGoneError",
     "JobStore",
     "ListQuery",
     "format_time",
@@ -129,10 +131,6 @@ def _phase_fields(phase: str, message: str, now: datetime) -> dict[str, Any]:
     return {"phase": phase, "phase_time": now, "update_time": now, "status_message": message}
 
 
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
-
-
 class _Connection(sqlite3.Connection):
     """A connection that notes when a write found it read-only.
 
@@ -150,6 +148,20 @@ class _Connection(sqlite3.Connection):
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
                 self.readonly = True
             raise
+
+
+class JobDatabaseGoneError(sqlite3.OperationalError):
+    """The database file was deleted or replaced while the store had it open.
+
+    SQLite goes on writing to the deleted file, so a write would succeed and be lost
+    with it: every access is refused instead, as passing storage trouble (503).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the jobs database file was deleted or replaced while the emulator was "
+            "running; restart the emulator"
+        )
 
 
 # Aliases for annotations inside JobStore, whose ``list`` method shadows the builtin.
@@ -237,13 +249,24 @@ class JobStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
+        self._identity: tuple[int, int] | None = None
         migrate(self._conn, self.path.name)
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int]:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            raise JobDatabaseGoneError from None
+        return found.st_dev, found.st_ino
 
     @property
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use, and again after it found itself
-        read-only.
+        read-only. Refused once the file at the path is not the one opened.
         """
+        if self._identity is not None and self._file_identity() != self._identity:
+            raise JobDatabaseGoneError
         conn: _Connection | None = getattr(self._local, "conn", None)
         if conn is not None and conn.readonly:
             self._discard(conn)
@@ -282,7 +305,7 @@ class JobStore:
         # private page cache each would keep re-reading the same pages.
         conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         # The name index's triggers call it, so every connection that writes needs it.
-        conn.create_function("ark_casefold", 1, _casefold, deterministic=True)
+        register_functions(conn)
         return conn
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -71,6 +72,22 @@ def _open_regular(path: Path, bucket: str, key: str) -> BinaryIO:
         raise
 
 
+def _resolve(path: Path, what: str) -> Path:
+    """``path`` with its symlinks resolved; a symlink loop makes the name invalid.
+
+    Python raises RuntimeError (3.12 and older) or OSError ELOOP for a loop, with the
+    host path in its text: neither may reach a job's message or a log.
+    """
+    try:
+        return path.resolve()
+    except RuntimeError:
+        pass
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+    raise InvalidObjectKeyError(f"{what} leads into a symlink loop")
+
+
 class LocalObjectStore:
     """`ObjectStore` over a directory: `<root>/<bucket>/<key>`.
 
@@ -90,7 +107,7 @@ class LocalObjectStore:
 
     def _bucket_dir(self, bucket: str) -> Path:
         validate_bucket(bucket)
-        path = (self._root_resolved / bucket).resolve()
+        path = _resolve(self._root_resolved / bucket, f"bucket {bucket!r}")
         if path.parent != self._root_resolved:
             raise InvalidObjectKeyError(f"bucket {bucket!r} resolves outside the store root")
         return path
@@ -98,7 +115,7 @@ class LocalObjectStore:
     def _object_path(self, bucket: str, key: str) -> Path:
         validate_key(key)
         bucket_dir = self._bucket_dir(bucket)
-        path = (bucket_dir / self._disk_relative(key)).resolve()
+        path = _resolve(bucket_dir / self._disk_relative(key), f"object key {key!r}")
         if not path.is_relative_to(bucket_dir) or path == bucket_dir:
             raise InvalidObjectKeyError(f"object key {key!r} resolves outside bucket {bucket!r}")
         return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from typing import Any
 
 import orjson
@@ -30,7 +31,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+class _IntegerTooLongError(Exception):
+    """An integer with more digits than Python converts (`sys.get_int_max_str_digits`)."""
+
+
+def _parse_int(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:
+        # Python's own message tells the reader to call sys.set_int_max_str_digits().
+        raise _IntegerTooLongError from None
+
+
+_decode = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int).decode
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -43,6 +56,11 @@ class ExecutionError(Exception):
 
 class InputError(ExecutionError):
     """The input file is malformed."""
+
+
+class InputUnavailableError(ExecutionError):
+    """The input file is missing or cannot be read: it may be back later, so a job that
+    had made progress keeps it (`JobRunner`)."""
 
 
 def is_blank(raw: bytes, line_no: int) -> bool:
@@ -90,6 +108,11 @@ def _parse_slowly(raw: bytes, line_no: int) -> tuple[str, Any]:
         raise InputError(f"Invalid input file: line {line_no} is not valid JSON ({exc}).") from None
     except RecursionError:
         raise InputError(f"Invalid input file: line {line_no} is nested too deeply.") from None
+    except _IntegerTooLongError:
+        raise InputError(
+            f"Invalid input file: line {line_no} has an integer of more than "
+            f"{sys.get_int_max_str_digits()} digits."
+        ) from None
     if type(obj) is not dict:
         raise InputError(f"Invalid input file: line {line_no} is not a JSON object.")
     custom_id = _custom_id(obj, line_no)

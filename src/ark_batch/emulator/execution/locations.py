@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from ark_batch.emulator.execution.lines import ExecutionError
+from ark_batch.emulator.execution.lines import ExecutionError, InputUnavailableError
 from ark_batch.emulator.storage_faults import retry_delay
 from ark_batch.emulator.store import Job
 from ark_batch.storage import (
@@ -64,7 +64,7 @@ def open_input(objects: ObjectStore, job: Job) -> Iterator[bytes]:
     except InvalidObjectKeyError as exc:
         raise ExecutionError(f"The input file location {location} is invalid: {exc}") from None
     except ObjectNotFoundError:
-        raise ExecutionError(f"The input file {location} does not exist.") from None
+        raise InputUnavailableError(f"The input file {location} does not exist.") from None
     except NotARegularFileError:
         raise ExecutionError(f"The input file {location} is not a regular file.") from None
     except PermanentStorageError as exc:
@@ -88,6 +88,6 @@ def numbered_lines(objects: ObjectStore, job: Job) -> Iterator[tuple[int, bytes]
             return
         except StorageError as exc:
             if attempt == READ_ATTEMPTS:
-                raise ExecutionError(f"The input file could not be read: {exc}") from None
+                raise InputUnavailableError(f"The input file could not be read: {exc}") from None
             logger.warning("job %s: input read failed at line %d; reopening", job.id, consumed)
             time.sleep(retry_delay(attempt, first=0.1))

@@ -11,16 +11,27 @@ lease, checked in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import BinaryIO
 
 from ark_batch.emulator.execution.leases import LEASE_SCHEMA, Lease, claim, release, renew
 
-__all__ = ["DuplicateId", "IdIndex", "JobSpool", "Progress", "ProgressStore", "connect"]
+__all__ = [
+    "DuplicateId",
+    "IdIndex",
+    "InputDigest",
+    "JobSpool",
+    "Progress",
+    "ProgressStore",
+    "connect",
+]
 
 VALIDATING, RUNNING, FINISHING = "validating", "running", "finishing"
 
@@ -40,6 +51,9 @@ class Progress:
     total_tokens: int = 0
     results_bytes: int = 0
     errors_bytes: int = 0
+    # SHA-256 of the input validation read (`InputDigest`): a resumed run checks that
+    # its input is still that file. Empty: not recorded (an older release's row).
+    input_digest: str = ""
 
 
 _COLUMNS = tuple(f.name for f in fields(Progress))
@@ -47,9 +61,12 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS progress (
     job_id TEXT PRIMARY KEY,
     stage TEXT NOT NULL,
-    {", ".join(f"{name} INTEGER NOT NULL" for name in _COLUMNS[2:])}
+    {", ".join(f"{name} INTEGER NOT NULL" for name in _COLUMNS[2:-1])},
+    input_digest TEXT NOT NULL DEFAULT ''
 )
 """
+# A progress table an older release made lacks the digest column.
+_ADD_DIGEST = "ALTER TABLE progress ADD COLUMN input_digest TEXT NOT NULL DEFAULT ''"
 _UPSERT = (
     f"INSERT OR REPLACE INTO progress ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant
     f"VALUES ({', '.join('?' * len(_COLUMNS))})"
@@ -69,11 +86,35 @@ def connect(path: Path) -> sqlite3.Connection:
         # roll back the last commits, and those chunks would simply be redone.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(progress)")}
+        if "input_digest" not in columns:
+            with contextlib.suppress(sqlite3.OperationalError):  # a peer added it first
+                conn.execute(_ADD_DIGEST)
         conn.execute(LEASE_SCHEMA)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+class InputDigest:
+    """A running SHA-256 of the input lines read so far, each ended by a newline."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, raw: bytes) -> None:
+        self._hash.update(raw)
+        self._hash.update(b"\n")
+
+    def feed(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        """``lines``, each added on its way through."""
+        for line_no, raw in lines:
+            self.add(raw)
+            yield line_no, raw
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 class ProgressStore:

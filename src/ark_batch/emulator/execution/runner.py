@@ -21,7 +21,7 @@ from ark_batch.emulator import phases
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.chunks import process_chunk
 from ark_batch.emulator.execution.leases import Lease, LeaseLostError
-from ark_batch.emulator.execution.lines import ExecutionError, is_blank
+from ark_batch.emulator.execution.lines import ExecutionError, InputUnavailableError, is_blank
 from ark_batch.emulator.execution.locations import (
     check_output_location,
     numbered_lines,
@@ -32,6 +32,7 @@ from ark_batch.emulator.execution.progress import (
     FINISHING,
     RUNNING,
     IdIndex,
+    InputDigest,
     JobSpool,
     Progress,
     ProgressStore,
@@ -42,7 +43,7 @@ from ark_batch.emulator.storage_faults import (
     storage_cause,
 )
 from ark_batch.emulator.store import Job, JobStore
-from ark_batch.storage import ObjectStore, PermanentStorageError
+from ark_batch.storage import ObjectStore, PermanentStorageError, StorageError, is_permanent
 
 if TYPE_CHECKING:
     from ark_batch.emulator.execution.config import ExecutionConfig
@@ -51,6 +52,9 @@ __all__ = ["JobRunner", "deadline"]
 
 logger = logging.getLogger("ark_batch.emulator.execution")
 
+
+# Input lines read between stop checks when a resumed run re-reads its input.
+_VERIFY_BATCH = 10_000
 
 # Counts reach the jobs table at most this often (the progress DB gets every chunk).
 _COUNTS_INTERVAL = 0.1
@@ -123,6 +127,8 @@ class JobRunner:
             self._run(job)
         except LeaseLostError:
             logger.info("job %s: taken over by another emulator process", job.id)
+        except InputUnavailableError as exc:
+            self._fail(job, str(exc), keep_progress=True)
         except ExecutionError as exc:
             self._fail(job, str(exc))
         except Exception as exc:
@@ -153,7 +159,9 @@ class JobRunner:
                 return
             state = self._load(job)
         if state.stage == RUNNING:
-            stop = self._execute(job, state)
+            stop = self._check_input_unchanged_since_validation(job, state)
+            if stop is None:
+                stop = self._execute(job, state)
             if stop is not None:
                 self._halt(job, stop)
                 return
@@ -200,15 +208,19 @@ class JobRunner:
         # Beside the spool generations, not in one: a generation's folder existing means
         # its copy is complete (`JobSpool.adopt`).
         ids = IdIndex(self.spool_root / job.id / f"ids-{self.lease.epoch}.sqlite3")
+        digest = InputDigest()
         try:
             total, stop = validate_input(
-                numbered_lines(self.objects, job), ids, lambda: self._check(job)
+                digest.feed(numbered_lines(self.objects, job)), ids, lambda: self._check(job)
             )
         finally:
             ids.remove()
         if stop is not None:
             return stop
-        self.progress.save(Progress(job.id, stage=RUNNING, total=total), self.lease)
+        self.progress.save(
+            Progress(job.id, stage=RUNNING, total=total, input_digest=digest.hexdigest()),
+            self.lease,
+        )
         self.jobs.update_job(
             job.id,
             total=total,
@@ -219,6 +231,26 @@ class JobRunner:
             total_tokens=0,
             now=self.clock(),
         )
+        return None
+
+    def _check_input_unchanged_since_validation(self, job: Job, state: Progress) -> _Stop | None:
+        """Before a run continues past lines already processed (a Resume, or a takeover
+        after a crash), read the input once more and fail the job if it is not the file
+        validation read: its new lines would be mixed with the old ones' output."""
+        if not state.next_line or not state.input_digest:
+            return None
+        digest = InputDigest()
+        for line_no, _raw in digest.feed(numbered_lines(self.objects, job)):
+            if line_no % _VERIFY_BATCH == 0:
+                stop = self._check(job)
+                if stop is not None:
+                    return stop
+        if digest.hexdigest() != state.input_digest:
+            raise ExecutionError(
+                f"The input file {_input(job)} changed after the job started: it is not "
+                f"the file whose first {state.completed + state.failed} requests were "
+                "processed."
+            )
         return None
 
     def _execute(self, job: Job, state: Progress) -> _Stop | None:
@@ -241,6 +273,11 @@ class JobRunner:
                     if time.monotonic() - pushed >= _COUNTS_INTERVAL:
                         self._push_counts(job, state)
                         pushed = time.monotonic()
+            if line_no < state.next_line:
+                raise ExecutionError(
+                    f"The input file {_input(job)} changed since the job started: it has "
+                    f"{line_no} lines, {state.next_line} had already been processed."
+                )
             stop = self._check(job)
             if stop is not None:
                 return stop
@@ -290,6 +327,20 @@ class JobRunner:
 
     def _finish(self, job: Job, state: Progress, stop: _Stop | None) -> None:
         """Publish the spooled lines, then move the job to its terminal phase."""
+        self._publish_spool(job, state)
+        now = self.clock()
+        if stop is None and self.jobs.transition_from(
+            job.id, (phases.RUNNING,), phases.COMPLETED, _completed_message(state), now
+        ):
+            self._forget(job.id)
+            return
+        # Stopped, or a Stop arrived after the last line ran. The progress and spool stay
+        # so that ResumeBatchInferenceJob runs only the lines without a result.
+        cause = stop or self._termination_cause(job)
+        self.jobs.transition(job.id, phases.TERMINATED, _terminated_message(job, state, cause), now)
+
+    def _publish_spool(self, job: Job, state: Progress) -> None:
+        """Upload the committed results and errors; set the job's counts to match them."""
         spool = self._spool(job.id)
         results_key, errors_key = output_keys(job)
         # Publishing twice writes the same bytes (the spool is cut to the committed
@@ -318,15 +369,6 @@ class JobRunner:
         if state.errors_bytes:
             fields.update(error_bucket=job.output_bucket, error_key=errors_key)
         self.jobs.update_job(job.id, now=now, **fields)
-        if stop is None and self.jobs.transition_from(
-            job.id, (phases.RUNNING,), phases.COMPLETED, _completed_message(state), now
-        ):
-            self._forget(job.id)
-            return
-        # Stopped, or a Stop arrived after the last line ran. The progress and spool stay
-        # so that ResumeBatchInferenceJob runs only the lines without a result.
-        cause = stop or self._termination_cause(job)
-        self.jobs.transition(job.id, phases.TERMINATED, _terminated_message(job, state, cause), now)
 
     def _publish(self, path: Path, size: int, job: Job, key: str) -> None:
         # A previous run may have been killed after spooling beyond the commit point.
@@ -334,12 +376,33 @@ class JobRunner:
             handle.truncate(size)
         self.objects.upload_file(job.output_bucket, key, path)
 
-    def _fail(self, job: Job, message: str) -> None:
-        """End the job Failed. Nothing was published, so counts that say otherwise go."""
+    def _fail(self, job: Job, message: str, *, keep_progress: bool = False) -> None:
+        """End the job Failed.
+
+        ``keep_progress`` (the input is missing or unreadable, which may pass): requests
+        already run are published and their progress kept, so a Resume once the input
+        is back continues after them. Otherwise the progress goes (a Resume runs from
+        the start) and the counts are reset to 0, saying whether earlier output exists.
+        """
         try:
             self.progress.renew(self.lease)
         except LeaseLostError:
             return
+        message = _sentence(message)
+        state = self.progress.load(job.id)
+        if keep_progress and state is not None and state.stage == RUNNING and state.next_line:
+            try:
+                self._publish_spool(job, state)
+            except ExecutionError as exc:  # the output cannot be written either
+                message += f" {_sentence(str(exc))}"
+            else:
+                done = state.completed + state.failed
+                message += (
+                    f" The output of the {done} requests processed before was published; "
+                    "ResumeBatchInferenceJob continues after them once the input file is back."
+                )
+                self.jobs.transition(job.id, phases.FAILED, message, self.clock())
+                return
         now = self.clock()
         current = self.jobs.get_any(job.id) or job
         if current.completed or current.failed or current.total_tokens:
@@ -352,9 +415,24 @@ class JobRunner:
                 total_tokens=0,
                 now=now,
             )
-            message += " No output was published; the request counts were reset to 0."
+            message += self._reset_note(job)
         self.jobs.transition(job.id, phases.FAILED, message, now)
         self._forget(job.id)
+
+    def _reset_note(self, job: Job) -> str:
+        """What a Failed message says about output when the counts are reset to 0."""
+        try:
+            published = any(self.objects.exists(job.output_bucket, key) for key in output_keys(job))
+        except StorageError as exc:
+            if not is_permanent(exc):
+                return " The request counts were reset to 0; a resume runs from the start."
+            published = False  # the output location cannot hold an object
+        if published:
+            return (
+                " The output published before stays at the output location; the request "
+                "counts were reset to 0, and a resume runs from the start."
+            )
+        return " No output was published; the request counts were reset to 0."
 
     def _forget(self, job_id: str) -> None:
         JobSpool(self.spool_root / job_id).remove()
@@ -362,6 +440,15 @@ class JobRunner:
 
     def _spool(self, job_id: str) -> JobSpool:
         return JobSpool(self.spool_root / job_id, self.lease.epoch)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ended with a full stop, so that a sentence can follow it."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _input(job: Job) -> str:
+    return f"tos://{job.input_bucket}/{job.input_key}"
 
 
 def _check_input_unchanged(state: Progress) -> None:

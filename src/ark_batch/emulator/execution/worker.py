@@ -22,11 +22,17 @@ from ark_batch.emulator.app import EmulatorState
 from ark_batch.emulator.config import Clock
 from ark_batch.emulator.execution.leases import Lease, LeaseKeeper, new_owner_id
 from ark_batch.emulator.execution.model_backends import ModelBackend, build_backend
-from ark_batch.emulator.execution.progress import JobSpool, ProgressStore, connect
+from ark_batch.emulator.execution.progress import RUNNING as RUNNING_STAGE
+from ark_batch.emulator.execution.progress import JobSpool, Progress, ProgressStore, connect
 from ark_batch.emulator.execution.runner import JobRunner, deadline
 from ark_batch.emulator.log_limit import RateLimitedLog
 from ark_batch.emulator.phases import COMPLETED, FAILED, QUEUED, RUNNING, TERMINATING
-from ark_batch.emulator.storage_faults import describe_storage_error, retry_delay, storage_cause
+from ark_batch.emulator.storage_faults import (
+    describe_storage_error,
+    is_corrupt_database,
+    retry_delay,
+    storage_cause,
+)
 from ark_batch.emulator.store import JobStore
 from ark_batch.storage import LocalObjectStore, ObjectStore, open_store
 
@@ -140,6 +146,14 @@ class ExecutionWorker:
                     self._dispatch_once(progress)
                     failures = 0
                 except Exception as exc:
+                    if progress is None and is_corrupt_database(exc):
+                        logger.error(
+                            "job execution is off: execution/progress.sqlite3 in the data "
+                            "dir cannot be used (%s); jobs stay Queued. Move it aside and "
+                            "restart the emulator.",
+                            describe_storage_error(exc),
+                        )
+                        return
                     failures += 1
                     delay = retry_delay(failures, self.config.poll_interval)
                     self._log_failure("dispatch", "job dispatch", exc, delay)
@@ -297,10 +311,19 @@ class ExecutionWorker:
             known.update(path.name for path in spool_root.iterdir())
         for job_id in known:
             job = self._jobs.get_any(job_id)
-            # A Terminated job keeps its progress: Resume continues from it.
-            if job is None or job.phase in (COMPLETED, FAILED):
+            # A Terminated job keeps its progress: Resume continues from it. So does a
+            # Failed one whose run kept it (its input went missing, JobRunner._fail).
+            if (
+                job is None
+                or job.phase == COMPLETED
+                or (job.phase == FAILED and not _resumable(progress.load(job_id)))
+            ):
                 progress.delete(job_id)
                 JobSpool(spool_root / job_id).remove()
+
+
+def _resumable(state: Progress | None) -> bool:
+    return state is not None and state.stage == RUNNING_STAGE and state.next_line > 0
 
 
 def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | None:
@@ -308,6 +331,8 @@ def install(state: EmulatorState, config: ExecutionConfig) -> ExecutionWorker | 
 
     Returns the worker (None when execution is disabled).
     """
+    # Resume refuses a job whose window has ended in emulated time too.
+    state.backend.lifecycle.window_end = lambda job: deadline(job, config.time_speed)
     if not config.enabled:
         return None
     emulator = state.config
