@@ -13,6 +13,7 @@ field added to the spec is usable here after ``nox -s generate`` and nothing els
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,16 +60,41 @@ def read_input_json(source: str) -> dict[str, Any]:
     """The JSON object in ``source`` (a path, or ``-`` for stdin)."""
     where = "stdin" if source == "-" else source
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise UsageError(f"--input-json {where}: {exc.strerror or exc}") from None
     try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"--input-json {where} is not JSON: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--input-json {where} is not UTF-8 text (byte {exc.start})") from None
+    document = _json(text, f"--input-json {where}")
     if not isinstance(document, dict):
         raise UsageError(f"--input-json {where} is not a JSON object")
     return document
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a JSON number the service reads")
+    return value
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def _json(text: str, what: str) -> Any:
+    """``text`` as strict JSON: no NaN or Infinity, which would be sent as invalid JSON."""
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise UsageError(f"{what} is nested too deeply") from None
+    except ValueError as exc:
+        raise UsageError(f"{what} is not JSON: {exc}") from None
 
 
 def apply_set(body: dict[str, Any], assignment: str) -> None:
@@ -81,10 +107,7 @@ def apply_set(body: dict[str, Any], assignment: str) -> None:
         raise UsageError(f"--set expects FIELD=VALUE or FIELD:=JSON, got {assignment!r}")
     value: Any = raw
     if is_json:
-        try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"--set {path}:= expects JSON: {exc}") from None
+        value = _json(raw, f"--set {path}:= value")
     target = body
     for depth, key in enumerate(keys[:-1]):
         child = target.setdefault(key, {})

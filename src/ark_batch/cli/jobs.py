@@ -8,6 +8,7 @@ Each builds its request body from ``--input-json``, its own flags and ``--set`` 
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -202,7 +203,13 @@ def list_(
     ] = None,
     page_size: Annotated[int | None, typer.Option(help="Jobs per request.")] = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many jobs (default: all).")
+        int | None,
+        typer.Option(
+            # The upper bound is what itertools.islice accepts.
+            min=1,
+            max=sys.maxsize,
+            help="Stop after this many jobs (default: all).",
+        ),
     ] = None,
     input_json: InputJsonOpt = None,
     set_: SetOpt = None,

@@ -1,0 +1,144 @@
+"""Arguments, files and settings the CLI cannot use: one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ark_batch.cli.failures import error_line
+from ark_batch.errors import TransportError
+from client.cli_support import CREATE_ARGS, input_file, lines
+from client.cli_support import run as run_cli
+
+JOB = "bi-20240101000000-abcde"
+#: Nothing listens here: a command that got as far as a request fails at once.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Any:
+    """``ark-batch ARGS`` aimed at a closed port, so none of these reaches a service."""
+    return run_cli(*args, env={"ARK_BATCH_ENDPOINT": NOWHERE, **(env or {})})
+
+
+def _usage_error(result: Any) -> str:
+    """The one line of a usage error (exit 2)."""
+    assert result.exit_code == 2, result.output
+    [line] = lines(result.stderr)
+    assert line.startswith("Error: ")
+    return line
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+
+def test_a_limit_beyond_any_count_is_a_usage_error() -> None:
+    line = _usage_error(run("list", "--limit", "9" * 29))
+    assert "--limit" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["wait", JOB, "--poll-interval", "nan"],
+        ["wait", JOB, "--poll-interval", "inf"],
+        ["wait", JOB, "--timeout", "nan"],
+        ["wait", JOB, "--timeout", "inf"],
+        ["--http-timeout", "nan", "list"],
+        ["--http-timeout", "inf", "list"],
+    ],
+)
+def test_float_options_refuse_values_that_are_not_finite(args: list[str]) -> None:
+    line = _usage_error(run(*args))
+    assert "is not a finite number" in line
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\xff\xfe[emu]\n")
+    line = _usage_error(run("list", env={"ARK_BATCH_CONFIG": str(config)}))
+    assert "is not UTF-8 text" in line
+
+
+def test_a_config_path_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    line = _usage_error(run("list", env={"ARK_BATCH_CONFIG": str(fifo)}))
+    assert line.endswith("is not a regular file")
+
+
+def test_input_json_that_is_not_utf8_or_too_deep_is_one_line(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe{}")
+    assert "is not UTF-8 text" in _usage_error(run("get", "--input-json", str(binary)))
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"Id":' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    assert _usage_error(run("get", "--input-json", str(deep))).endswith("is nested too deeply")
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_values_that_are_not_json_are_refused_before_sending(value: str) -> None:
+    line = _usage_error(run("create", *CREATE_ARGS, "--set", f"Name:={value}", "--dry-run"))
+    assert line.startswith("Error: --set Name:= value is not JSON")
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def test_an_argument_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+    # A byte that is not UTF-8 in argv reaches Python as a lone surrogate.
+    not_text = "x\udcff"
+    assert _usage_error(run("get", not_text)) == (
+        "Error: the JOB_ID argument is not valid UTF-8 text"
+    )
+    assert _usage_error(run("list", "--name", not_text)) == (
+        "Error: --name is not valid UTF-8 text"
+    )
+    assert _usage_error(run("create", *CREATE_ARGS, "--set", f"Description={not_text}")) == (
+        "Error: --set is not valid UTF-8 text"
+    )
+    valid = input_file(tmp_path, 1)
+    odd_name = valid.rename(tmp_path / "q\udce9.jsonl")
+    store = tmp_path / "objects"
+    store.mkdir()
+    submitted = run(
+        "submit", str(odd_name), "--bucket", "my-bucket", "--model", "m:1",
+        "--store-dir", str(store), "--no-wait",
+    )  # fmt: skip
+    assert _usage_error(submitted) == "Error: the FILE argument is not valid UTF-8 text"
+
+
+# --- object stores ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--s3-endpoint", "not a url"),
+        ("--s3-endpoint", "http://AKX:SECRETS3@127.0.0.1:abc"),
+        ("--s3-endpoint", "http://AKX:SECRETS3@bad host"),
+        ("--s3-endpoint", "http://AKX:SECRETS3@127.0.0.1:99999"),
+        ("--store", "s3+http://AK:SECRETSK@127.0.0.1:abc"),
+        ("--store", "s3+http://AK:SECRETSK@[::1"),
+        ("--store", "s3+http://AK:SECRETSK@127.0.0.1:99999"),
+        ("--store", "s3+http://AK:SECRETSK@bad host:1"),
+    ],
+)
+def test_a_malformed_store_address_is_one_line_without_its_secret(flag: str, value: str) -> None:
+    result = run("results", JOB, flag, value)
+    line = _usage_error(result)
+    assert line.startswith(f"Error: {flag} ")
+    assert "SECRET" not in result.output
+
+
+def test_error_lines_never_print_the_user_info_of_an_endpoint() -> None:
+    endpoint = "http://user:SECRETPW@127.0.0.1:1"
+    refused = error_line(TransportError("connection refused"), endpoint)
+    named = error_line(TransportError(f"cannot connect to {endpoint}/"), endpoint)
+    assert refused == "Error: TransportError: connection refused (endpoint http://***@127.0.0.1:1)"
+    assert named == "Error: TransportError: cannot connect to http://***@127.0.0.1:1/"
