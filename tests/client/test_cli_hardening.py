@@ -142,3 +142,30 @@ def test_error_lines_never_print_the_user_info_of_an_endpoint() -> None:
     named = error_line(TransportError(f"cannot connect to {endpoint}/"), endpoint)
     assert refused == "Error: TransportError: connection refused (endpoint http://***@127.0.0.1:1)"
     assert named == "Error: TransportError: cannot connect to http://***@127.0.0.1:1/"
+
+
+# --- submit -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        ["--set", "InputFileTosLocation.ObjectKey=o.jsonl"],
+        ["--set", "InputFileTosLocation.BucketName=other-bucket"],
+        ["--set", 'InputFileTosLocation:={"BucketName": "my-bucket", "ObjectKey": "o.jsonl"}'],
+    ],
+)
+def test_submit_refuses_to_start_the_job_on_another_object_than_it_uploads(
+    tmp_path: Path, override: list[str]
+) -> None:
+    data = input_file(tmp_path, 1, "q.jsonl")
+    store = tmp_path / "objects"
+    store.mkdir()
+    result = run(
+        "submit", str(data), "--bucket", "my-bucket", "--model", "m:1",
+        "--store-dir", str(store), "--no-wait", *override,
+    )  # fmt: skip
+    line = _usage_error(result)
+    assert "cannot change InputFileTosLocation" in line
+    assert line.startswith("Error: submit uploads q.jsonl to tos://my-bucket/batch-inputs/q-")
+    assert list(store.iterdir()) == []
