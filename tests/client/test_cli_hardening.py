@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,10 @@ def test_submit_refuses_to_start_the_job_on_another_object_than_it_uploads(
     assert "cannot change InputFileTosLocation" in line
     assert line.startswith("Error: submit uploads q.jsonl to tos://my-bucket/batch-inputs/q-")
     assert list(store.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ['"3"', "5.5", "true"])
+@pytest.mark.parametrize("field", ["PageNumber", "PageSize"])
+def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(field: str, value: str) -> None:
+    line = _usage_error(run("list", "--set", f"{field}:={value}"))
+    assert line == f"Error: {field} must be an integer, not {json.loads(value)!r}"

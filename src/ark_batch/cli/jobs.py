@@ -220,6 +220,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs (every page): a table, tab-separated rows when piped, or --json."""
+    from ark_batch.errors import InvalidSettingError  # noqa: PLC0415
     from ark_batch_client.models import ListBatchInferenceJobsRequest  # noqa: PLC0415
 
     options = ListOptions(
@@ -237,6 +238,8 @@ def list_(
     with connect(ctx, endpoint, region, profile, verbose) as ark:
         try:
             found: Iterator[BatchInferenceJob] = ark.iter_jobs(request)
+        except InvalidSettingError as exc:  # a PageNumber or PageSize that is not a number
+            raise UsageError(str(exc)) from None
         except ValueError:
             raise UsageError("--page-size and PageNumber must be at least 1") from None
         jobs = list(itertools.islice(found, limit) if limit else found)
