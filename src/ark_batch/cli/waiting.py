@@ -146,8 +146,9 @@ def wait_with_progress(
                 update_every=every,
             )
     except KeyboardInterrupt:
-        if cancel_on_interrupt:
-            offer_to_stop(ark, job_id)
+        if cancel_on_interrupt and offer_to_stop(ark, job_id):
+            typer.echo(f"Stopped waiting. Follow it with: ark-batch wait {job_id}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         phase = f" (last seen {last_phase})" if last_phase is not None else ""
         typer.echo(
             f"\nStopped waiting; job {job_id} goes on{phase}. Resume with: ark-batch wait {job_id}",
