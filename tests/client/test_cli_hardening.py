@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ark_batch.cli import input_check
+from ark_batch.cli.context import normalize_endpoint
 from ark_batch.cli.failures import error_line
 from ark_batch.errors import TransportError
 from client.cli_support import CREATE_ARGS, input_file, lines
@@ -177,3 +179,62 @@ def test_submit_refuses_to_start_the_job_on_another_object_than_it_uploads(
 def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(field: str, value: str) -> None:
     line = _usage_error(run("list", "--set", f"{field}:={value}"))
     assert line == f"Error: {field} must be an integer, not {json.loads(value)!r}"
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "config", "message"),
+    [
+        ([], {"ARK_BATCH_ENDPOINT": "ftp://x"}, "",
+         "Error: ARK_BATCH_ENDPOINT 'ftp://x' is not an http:// or https:// URL"),
+        (["--profile", "emu"], {}, '[emu]\nendpoint = "ftp://x"\n',
+         "Error: the endpoint of profile 'emu' 'ftp://x' is not an http:// or https:// URL"),
+        ([], {}, '[default]\nendpoint = "http://"\n',
+         "Error: the endpoint of profile 'default' 'http://' has no host"),
+        (["--endpoint", "http://"], {}, "", "Error: --endpoint 'http://' has no host"),
+        (["--endpoint", "https:///x"], {}, "", "Error: --endpoint 'https:///x' has no host"),
+    ],
+)  # fmt: skip
+def test_an_endpoint_error_names_where_the_endpoint_came_from(
+    tmp_path: Path, flags: list[str], env: dict[str, str], config: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(config, encoding="utf-8")
+    result = run_cli("list", *flags, env={"ARK_BATCH_CONFIG": str(path), **env})
+    assert _usage_error(result).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("[::1]:18431", "http://[::1]:18431"),
+        ("127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("localhost", "http://localhost"),
+        ("example.com:443", "https://example.com:443"),
+        ("http://[::1]:18431/", "http://[::1]:18431"),
+    ],
+)
+def test_a_loopback_address_needs_no_scheme_ipv6_included(given: str, expected: str) -> None:
+    assert normalize_endpoint(given) == expected
+
+
+# --- input files --------------------------------------------------------------------------
+
+
+def test_validate_stops_at_a_line_longer_than_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(input_check, "MAX_LINE_BYTES", 64)
+    long_line = tmp_path / "long.jsonl"
+    long_line.write_bytes(b'{"custom_id": "a", "body": {}}\n' + b" " * 100)
+    result = run("validate", str(long_line))
+    assert result.exit_code == 1
+    assert lines(result.stderr)[0] == (
+        f"{long_line}: line 2: is longer than 64 bytes; the check stops here"
+    )
+    # A file with no newline at all is not read whole.
+    endless = run("validate", "/dev/zero")
+    assert endless.exit_code == 1
+    assert "/dev/zero: line 1: is longer than 64 bytes" in endless.stderr
