@@ -238,3 +238,64 @@ def test_validate_stops_at_a_line_longer_than_the_limit(
     endless = run("validate", "/dev/zero")
     assert endless.exit_code == 1
     assert "/dev/zero: line 1: is longer than 64 bytes" in endless.stderr
+
+
+# --- request bodies -----------------------------------------------------------------------
+
+_CREATE = "the CreateBatchInferenceJob request"
+_LIST = "the ListBatchInferenceJobs request"
+
+
+@pytest.mark.parametrize(
+    ("command", "assignments", "message"),
+    [
+        ("create", ['Tags:=[{"Key": "a"}]'],
+         f"{_CREATE} has no Tags[0].Value: give the whole list with --set Tags:=JSON or "
+         "--input-json FILE"),
+        ("list", ['TagFilters:=[{"Values": ["a"]}]'],
+         f"{_LIST} has no TagFilters[0].Key: give the whole list with --set TagFilters:=JSON "
+         "or --input-json FILE"),
+        ("create", ["InputFileTosLocation:={}"],
+         f"{_CREATE} has no InputFileTosLocation.BucketName: give --set "
+         "InputFileTosLocation.BucketName=VALUE or --input-json FILE"),
+        ("create", ["Tags:=\"x\""], f"{_CREATE} is not valid: Tags: expects a list, not a string"),
+        ("create", ["InputFileTosLocation:=[]"],
+         f"{_CREATE} is not valid: InputFileTosLocation: expects an object, not a list"),
+        ("list", ['Filter.Phases:="Running"'],
+         f"{_LIST} is not valid: Filter.Phases: expects a list, not a string"),
+    ],
+)  # fmt: skip
+def test_request_body_errors_name_the_member_and_a_fix_that_works(
+    command: str, assignments: list[str], message: str
+) -> None:
+    base = CREATE_ARGS if command == "create" else []
+    sets = [arg for assignment in assignments for arg in ("--set", assignment)]
+    assert _usage_error(run(command, *base, *sets)) == f"Error: {message}"
+
+
+def test_the_fixes_suggested_for_a_missing_member_work(emulator_url: str) -> None:
+    at = ["--endpoint", emulator_url, "--dry-run"]
+    fixed = run_cli(
+        "create", *CREATE_ARGS, *at, "--set", "InputFileTosLocation:={}",
+        "--set", "InputFileTosLocation.BucketName=my-bucket",
+        "--set", "InputFileTosLocation.ObjectKey=in/a.jsonl",
+    )  # fmt: skip
+    assert fixed.exit_code == 0, fixed.output
+    tags = run_cli("create", *CREATE_ARGS, *at, "--set", 'Tags:=[{"Key": "a", "Value": "b"}]')
+    assert tags.exit_code == 0, tags.output
+
+
+def test_a_null_member_reads_as_absent(emulator_url: str) -> None:
+    result = run_cli(
+        "create", *CREATE_ARGS, "--set", "Description:=null", "--endpoint", emulator_url,
+        "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("flag", ["--input", "--output"])
+def test_an_empty_location_flag_is_refused_by_name(flag: str) -> None:
+    args = [*CREATE_ARGS]
+    args[args.index(flag) + 1] = ""
+    line = _usage_error(run("create", *args))
+    assert line == f"Error: {flag} expects tos://BUCKET/KEY or BUCKET/KEY, got ''"
