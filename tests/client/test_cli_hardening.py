@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,12 @@ import pytest
 from ark_batch.cli import input_check
 from ark_batch.cli.context import normalize_endpoint
 from ark_batch.cli.failures import error_line
+from ark_batch.cli.output import print_job_table
 from ark_batch.errors import TransportError
+from ark_batch_client.models import BatchInferenceJob
 from client.cli_support import CREATE_ARGS, input_file, lines
 from client.cli_support import run as run_cli
+from client.client_support import job_dict
 
 JOB = "bi-20240101000000-abcde"
 #: Nothing listens here: a command that got as far as a request fails at once.
@@ -299,3 +304,34 @@ def test_an_empty_location_flag_is_refused_by_name(flag: str) -> None:
     args[args.index(flag) + 1] = ""
     line = _usage_error(run("create", *args))
     assert line == f"Error: {flag} expects tos://BUCKET/KEY or BUCKET/KEY, got ''"
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def _jobs() -> list[BatchInferenceJob]:
+    counts = {"Total": 5000, "Completed": 4988, "Failed": 12}
+    return [
+        BatchInferenceJob.from_dict(
+            job_dict("bi-20261201185028-8f65y", "Running", Name="a rather long job name here",
+                     RequestCounts=counts)
+        ),
+        BatchInferenceJob.from_dict(job_dict("bi-20261201185029-8f65z", "Completed", Name="n")),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [120, 80, 60, 50])
+def test_a_narrow_table_leaves_columns_out_rather_than_cutting_numbers(
+    width: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("LINES", "25")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    print_job_table(_jobs())
+    text = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "…" not in text, text
+    assert max(len(line) for line in text.splitlines()) <= width, text
+    for job, done in zip(_jobs(), ["5000/5000", "0/10"], strict=True):
+        assert job.id in text
+        assert job.status.phase in text
+        assert done in text
