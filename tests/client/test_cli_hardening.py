@@ -128,20 +128,21 @@ def test_an_argument_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> No
     ("flag", "value"),
     [
         ("--s3-endpoint", "not a url"),
-        ("--s3-endpoint", "http://AKX:SECRETS3@127.0.0.1:abc"),
-        ("--s3-endpoint", "http://AKX:SECRETS3@bad host"),
-        ("--s3-endpoint", "http://AKX:SECRETS3@127.0.0.1:99999"),
-        ("--store", "s3+http://AK:SECRETSK@127.0.0.1:abc"),
-        ("--store", "s3+http://AK:SECRETSK@[::1"),
-        ("--store", "s3+http://AK:SECRETSK@127.0.0.1:99999"),
-        ("--store", "s3+http://AK:SECRETSK@bad host:1"),
+        ("--s3-endpoint", "http://AKX:HUSHS3@127.0.0.1:abc"),
+        ("--s3-endpoint", "http://AKX:HUSHS3@bad host"),
+        ("--s3-endpoint", "http://AKX:HUSHS3@127.0.0.1:99999"),
+        ("--s3-endpoint", "http://AKX:HUSHS3@127.0.0.1:9000"),
+        ("--store", "s3+http://AK:HUSHSK@127.0.0.1:abc"),
+        ("--store", "s3+http://AK:HUSHSK@[::1"),
+        ("--store", "s3+http://AK:HUSHSK@127.0.0.1:99999"),
+        ("--store", "s3+http://AK:HUSHSK@bad host:1"),
     ],
 )
 def test_a_malformed_store_address_is_one_line_without_its_secret(flag: str, value: str) -> None:
     result = run("results", JOB, flag, value)
     line = _usage_error(result)
     assert line.startswith(f"Error: {flag} ")
-    assert "SECRET" not in result.output
+    assert "HUSH" not in result.output
 
 
 def test_error_lines_never_print_the_user_info_of_an_endpoint() -> None:

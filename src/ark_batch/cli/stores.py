@@ -118,6 +118,12 @@ def _check_s3_endpoint(url: str) -> None:
         raise UsageError(f"{shown} is not an http(s)://host[:port] URL")
     if any(c.isspace() for c in url) or (port is None and parts.netloc.endswith(":")):
         raise UsageError(f"{shown} is not a valid URL")
+    if "@" in parts.netloc:
+        # boto3 does not read keys from the URL; it would only repeat them in its errors.
+        raise UsageError(
+            f"{shown}: give the keys in ARK_BATCH_S3_ACCESS_KEY and ARK_BATCH_S3_SECRET_KEY, "
+            "not in the URL (or use --store s3+http(s)://AK:SK@host)"
+        )
 
 
 def choose_store(store: str | None, store_dir: Path | None, s3_endpoint: str | None) -> StoreChoice:
