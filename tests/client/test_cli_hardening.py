@@ -119,6 +119,8 @@ def test_an_argument_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> No
         "--store-dir", str(store), "--no-wait",
     )  # fmt: skip
     assert _usage_error(submitted) == "Error: the FILE argument is not valid UTF-8 text"
+    validated = run("validate", str(odd_name))
+    assert _usage_error(validated) == "Error: the FILE argument is not valid UTF-8 text"
 
 
 # --- object stores ------------------------------------------------------------------------

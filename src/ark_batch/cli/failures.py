@@ -135,7 +135,7 @@ def _check_text_arguments(context: Any, kwargs: dict[str, Any]) -> None:
         elif param is not None and param.opts:
             what = max(param.opts, key=len)
         else:
-            what = name
+            what = f"the {name.upper()} argument"  # a command without a context
         raise UsageError(f"{what} is not valid UTF-8 text")
 
 
