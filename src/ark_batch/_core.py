@@ -45,6 +45,7 @@ from ark_batch.errors import (
     AuthenticationError,
     DeadlineExceededError,
     DryRunSucceeded,
+    InvalidSettingError,
     NotFoundError,
     RedirectError,
     ResponseTooLargeError,
@@ -67,6 +68,7 @@ from ark_batch_client.models import (
     ListBatchInferenceJobsResult,
     ResumeBatchInferenceJobResult,
 )
+from ark_batch_client.types import Unset
 
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore
@@ -668,8 +670,17 @@ class FacadeCore:
             )
             return page
 
-        first = base.page_number if isinstance(base.page_number, int) else DEFAULT_PAGE_NUMBER
-        size = base.page_size if isinstance(base.page_size, int) else page_size
+        def given(value: object, name: str, default: int) -> int:
+            # The generated model keeps whatever JSON it was given: a page number of "3"
+            # must not quietly become page 1 (every job listed).
+            if isinstance(value, Unset):
+                return default
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidSettingError(f"{name} must be an integer, not {value!r}")
+            return value
+
+        first = given(base.page_number, "PageNumber", DEFAULT_PAGE_NUMBER)
+        size = given(base.page_size, "PageSize", page_size)
         return Pages(fetch, first, size, max_pages)
 
     def _reading(

@@ -79,6 +79,20 @@ def test_delete_asks_first(emulator_url: str, emulator: tuple[Any, EmulatorState
     assert run("get", job_id, *at).exit_code == 1
 
 
+def test_the_delete_prompt_leaves_stdout_to_the_json(
+    emulator_url: str, emulator: tuple[Any, EmulatorState]
+) -> None:
+    job_id = _create(emulator_url)
+    put_in_phase(emulator[1], job_id, "Failed")
+    at = ["--endpoint", emulator_url, "--json"]
+    declined = run("delete", job_id, *at, stdin="n\n")
+    assert (declined.exit_code, declined.stdout) == (1, "")
+    accepted = run("delete", job_id, *at, stdin="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.stdout.startswith("{")
+    assert json.loads(accepted.stdout) == {"Id": job_id}
+
+
 def test_errors_are_one_line_and_non_zero(
     emulator_url: str, emulator: tuple[Any, EmulatorState]
 ) -> None:
@@ -126,6 +140,18 @@ def test_wait_cancel_on_interrupt_stops_after_asking(emulator_url: str) -> None:
     assert plain.exit_code == 130
     assert "Stop job" not in plain.stderr
     assert _phase(emulator_url, kept) == "Queued"
+
+
+@pytest.mark.usefixtures("interrupted_wait")
+def test_a_job_stopped_at_the_prompt_is_not_said_to_go_on(emulator_url: str) -> None:
+    job_id = _create(emulator_url)
+    result = run("wait", job_id, "--cancel-on-interrupt", "--endpoint", emulator_url, stdin="y\n")
+    assert result.exit_code == 130, result.stderr
+    assert f"Stopping job {job_id}." in result.stderr
+    assert "goes on" not in result.stderr
+    assert result.stderr.rstrip().endswith(
+        f"Stopped waiting. Follow it with: ark-batch wait {job_id}"
+    )
 
 
 @pytest.mark.usefixtures("interrupted_wait")

@@ -12,10 +12,14 @@ import pytest
 from emulator_support import make_job
 
 from ark_batch.emulator import EmulatorState
-from ark_batch.errors import UnexpectedResponseError
+from ark_batch.errors import InvalidSettingError, UnexpectedResponseError
 from ark_batch.facade import ArkBatch, AsyncArkBatch
 from ark_batch.pagination import aiter_jobs, iter_jobs
-from ark_batch_client.models import BatchInferenceJob, ListBatchInferenceJobsResult
+from ark_batch_client.models import (
+    BatchInferenceJob,
+    ListBatchInferenceJobsRequest,
+    ListBatchInferenceJobsResult,
+)
 from client.client_support import ScriptedService, envelope, job_dict, mock_client
 
 
@@ -193,6 +197,27 @@ def test_invalid_page_arguments_are_rejected_when_called(bounds: dict[str, int])
         iter_jobs(fetch, **bounds)
     with pytest.raises(ValueError, match="at least 1"):
         aiter_jobs(afetch, **bounds)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"PageNumber": "3"}, {"PageSize": "5"}, {"PageSize": 5.5}, {"PageNumber": True}],
+    ids=str,
+)
+def test_a_page_number_or_size_of_the_wrong_type_is_refused_not_replaced(
+    body: dict[str, Any],
+) -> None:
+    # The generated model keeps any JSON value; replacing it by the default would list
+    # every job from page 1, or in pages of another size, without a word.
+    request = ListBatchInferenceJobsRequest.from_dict(body)
+    service = _service(3)
+    wrong = f"{next(iter(body))} must be an integer"
+    with (
+        ArkBatch(client=mock_client(service)) as ark,
+        pytest.raises(InvalidSettingError, match=wrong),
+    ):
+        ark.iter_jobs(request)
+    assert service.requests == []
 
 
 # --- against the emulator ------------------------------------------------------------------

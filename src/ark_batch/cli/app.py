@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from ark_batch.cli import inputs, jobs, lifecycle, transfer, waiting
-from ark_batch.cli.failures import EXIT_USAGE
+from ark_batch.cli.failures import EXIT_USAGE, finite
 from ark_batch.cli.httplog import VERBOSE_HELP, log_to_stderr
 from ark_batch.cli.profiles import config_path
 from ark_batch.cli.state import CliState
@@ -107,6 +107,7 @@ def _root(
             envvar="ARK_BATCH_HTTP_TIMEOUT",
             show_envvar=True,
             min=0.001,
+            callback=finite,
             metavar="SECONDS",
             help="Give up on any one service call (retries included) after this long.",
         ),

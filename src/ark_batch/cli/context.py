@@ -76,27 +76,37 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def normalize_endpoint(value: str) -> str:
-    """An endpoint URL with its scheme: a bare loopback host means http, any other https."""
-    value = value.strip().rstrip("/")
+def normalize_endpoint(value: str, source: str = "--endpoint") -> str:
+    """An endpoint URL with its scheme: a bare loopback host means http, any other https.
+
+    ``source`` names where the value came from (a flag, a variable, a profile) in errors.
+    """
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    value = value.strip()
     scheme, sep, rest = value.partition("://")
     if sep:
-        if scheme.lower() not in ("http", "https") or not rest:
+        if scheme.lower() not in ("http", "https"):
             raise UsageError(
-                f"--endpoint {value!r} is not an http:// or https:// URL "
+                f"{source} {value!r} is not an http:// or https:// URL "
                 "(e.g. http://127.0.0.1:8080 or https://open.volcengineapi.com)"
             )
+        if not rest.split("/", 1)[0]:
+            raise UsageError(f"{source} {value!r} has no host")
         import httpx  # noqa: PLC0415  # not needed for --help
 
         try:
             httpx.URL(value)
         except httpx.InvalidURL as exc:
-            raise UsageError(f"--endpoint {value!r} is not a valid URL: {exc}") from None
-        return value
-    host_port = value.split("/", 1)[0]
-    host = host_port.rsplit(":", 1)[0] if host_port.count(":") == 1 else host_port
+            raise UsageError(f"{source} {value!r} is not a valid URL: {exc}") from None
+        return value.rstrip("/")
+    value = value.rstrip("/")
+    try:
+        host = urlsplit(f"//{value}").hostname or ""
+    except ValueError:  # an unclosed [IPv6 host
+        raise UsageError(f"{source} {value!r} is not a valid URL") from None
     if not host:
-        raise UsageError(f"--endpoint {value!r} has no host")
+        raise UsageError(f"{source} {value!r} has no host")
     return f"{'http' if _is_loopback(host) else 'https'}://{value}"
 
 
@@ -150,12 +160,17 @@ def resolve(endpoint: str | None, region: str | None, profile: str | None) -> Co
     from ark_batch.connect import ENDPOINT_ENV  # noqa: PLC0415  # loads httpx
 
     named, default = _profiles(profile)
-    chosen_endpoint = (
-        endpoint
-        or (named.endpoint if named else None)
-        or os.environ.get(ENDPOINT_ENV)
-        or (default.endpoint if default else None)
-    )
+    # The first source that sets the endpoint, and how to name it in an error.
+    sources = [
+        ("--endpoint", endpoint),
+        (f"the endpoint of profile {named.name!r}" if named else "", named and named.endpoint),
+        (ENDPOINT_ENV, os.environ.get(ENDPOINT_ENV)),
+        (
+            f"the endpoint of profile {default.name!r}" if default else "",
+            default and default.endpoint,
+        ),
+    ]
+    source, chosen_endpoint = next(((s, v) for s, v in sources if v), ("", None))
     chosen_region = (
         region
         or (named.region if named else None)
@@ -163,7 +178,7 @@ def resolve(endpoint: str | None, region: str | None, profile: str | None) -> Co
         or (default.region if default else None)
     )
     return Connection(
-        endpoint=normalize_endpoint(chosen_endpoint) if chosen_endpoint else None,
+        endpoint=normalize_endpoint(chosen_endpoint, source) if chosen_endpoint else None,
         region=chosen_region or None,
         credentials=_credentials(named, default),
     )

@@ -8,7 +8,10 @@ interrupted.
 from __future__ import annotations
 
 import functools
+import math
+import re
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 import typer
@@ -22,6 +25,7 @@ from ark_batch.errors import (
     UnexpectedResponseError,
     WaitTimeoutError,
 )
+from ark_batch.redaction import redact_userinfo
 
 __all__ = [
     "EXIT_ERROR",
@@ -30,6 +34,7 @@ __all__ = [
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
     "UsageError",
+    "finite",
     "handle_errors",
 ]
 
@@ -63,14 +68,75 @@ def error_line(exc: BaseException, endpoint: str | None = None) -> str:
             f"(RequestId: {exc.request_id or '-'}, HTTP {exc.status})"
         )
     if isinstance(exc, UnexpectedResponseError):
-        return f"Error: UnexpectedResponse: {one_line(str(exc))}"
+        return f"Error: UnexpectedResponse: {_without_userinfo(one_line(str(exc)))}"
     text = one_line(str(exc))
     if isinstance(exc, TransportError) and endpoint:
         if endpoint.rstrip("/") not in text:  # a refused connection names it already
             text = f"{text} (endpoint {endpoint})"
         if "WRONG_VERSION_NUMBER" in text and endpoint.startswith("https://"):
             text += f"; it does not speak HTTPS: try http://{endpoint.removeprefix('https://')}"
-    return f"Error: {type(exc).__name__}: {text}"
+    return f"Error: {type(exc).__name__}: {_without_userinfo(text)}"
+
+
+#: A URL in a message, up to the next space; its user info is what may hold a secret.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def _without_userinfo(text: str) -> str:
+    """``text`` with the user info of every URL in it redacted.
+
+    The client refuses an endpoint with user info; should one get here anyway (or a
+    message quote another URL), its password is not printed.
+    """
+    return _URL.sub(lambda match: redact_userinfo(match[0]), text)
+
+
+def finite(value: float | None) -> float | None:
+    """An option callback: refuse NaN and infinities, which no range check catches."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def _not_text(value: Any) -> bool:
+    """Whether ``value`` holds a string that cannot be encoded as UTF-8.
+
+    An argument with a byte that is not UTF-8 reaches Python as a lone surrogate; it could
+    be neither sent nor stored.
+    """
+    if isinstance(value, (list, tuple)):
+        return any(_not_text(item) for item in value)
+    if isinstance(value, PurePath):
+        value = str(value)
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _context(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    # typer hands commands its own click Context class, not typer.Context itself.
+    contexts = [a for a in (*args, *kwargs.values()) if hasattr(a, "find_object")]
+    return contexts[0] if contexts else None
+
+
+def _check_text_arguments(context: Any, kwargs: dict[str, Any]) -> None:
+    """Refuse an argument that is not UTF-8 text, naming its option."""
+    params = {p.name: p for p in context.command.params} if context is not None else {}
+    for name, value in kwargs.items():
+        if not _not_text(value):
+            continue
+        param = params.get(name)
+        if param is not None and param.param_type_name == "argument":
+            what = f"the {param.human_readable_name.upper()} argument"
+        elif param is not None and param.opts:
+            what = max(param.opts, key=len)
+        else:
+            what = f"the {name.upper()} argument"  # a command without a context
+        raise UsageError(f"{what} is not valid UTF-8 text")
 
 
 def _fail(code: int, line: str) -> typer.Exit:
@@ -87,6 +153,7 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _check_text_arguments(_context(args, kwargs), kwargs)
             return func(*args, **kwargs)
         except UsageError as exc:
             raise _fail(EXIT_USAGE, f"Error: {one_line(str(exc))}") from None
@@ -97,9 +164,8 @@ def handle_errors(func: F) -> F:
         except WaitTimeoutError as exc:
             raise _fail(EXIT_TIMEOUT, error_line(exc)) from None
         except ArkBatchError as exc:
-            # typer hands commands its own click Context class, not typer.Context itself.
-            contexts = [a for a in (*args, *kwargs.values()) if hasattr(a, "find_object")]
-            endpoint = state(contexts[0]).endpoint if contexts else None
+            context = _context(args, kwargs)
+            endpoint = state(context).endpoint if context is not None else None
             raise _fail(EXIT_ERROR, error_line(exc, endpoint)) from None
         except KeyboardInterrupt:
             raise _fail(EXIT_INTERRUPTED, "Interrupted") from None

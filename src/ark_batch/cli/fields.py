@@ -115,6 +115,11 @@ class CreateOptions:
             foundation_model=FoundationModelInput(name=name, model_version=version)
         ).to_dict()
 
+    @staticmethod
+    def _location(value: str | None, flag: str) -> dict[str, Any] | None:
+        # An empty flag is given, and wrong: it must not pass as a location of "".
+        return None if value is None else tos_location(value, flag).to_dict()
+
     def fields(self) -> dict[str, Any]:
         """The request members these flags set, in the service's JSON."""
         from ark_batch_client.models import TagInput  # noqa: PLC0415
@@ -125,8 +130,8 @@ class CreateOptions:
             "ProjectName": self.project,
             "CompletionWindow": self.completion_window,
             "ModelReference": self._model_reference(),
-            "InputFileTosLocation": self.input and tos_location(self.input, "--input").to_dict(),
-            "OutputDirTosLocation": self.output and tos_location(self.output, "--output").to_dict(),
+            "InputFileTosLocation": self._location(self.input, "--input"),
+            "OutputDirTosLocation": self._location(self.output, "--output"),
             "Tags": [TagInput(key=k, value=v).to_dict() for k, v in parse_tags(self.tags)] or None,
         }
         return {key: value for key, value in given.items() if value is not None}

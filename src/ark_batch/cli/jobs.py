@@ -8,6 +8,7 @@ Each builds its request body from ``--input-json``, its own flags and ``--set`` 
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -202,7 +203,13 @@ def list_(
     ] = None,
     page_size: Annotated[int | None, typer.Option(help="Jobs per request.")] = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many jobs (default: all).")
+        int | None,
+        typer.Option(
+            # The upper bound is what itertools.islice accepts.
+            min=1,
+            max=sys.maxsize,
+            help="Stop after this many jobs (default: all).",
+        ),
     ] = None,
     input_json: InputJsonOpt = None,
     set_: SetOpt = None,
@@ -213,6 +220,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs (every page): a table, tab-separated rows when piped, or --json."""
+    from ark_batch.errors import InvalidSettingError  # noqa: PLC0415
     from ark_batch_client.models import ListBatchInferenceJobsRequest  # noqa: PLC0415
 
     options = ListOptions(
@@ -230,6 +238,8 @@ def list_(
     with connect(ctx, endpoint, region, profile, verbose) as ark:
         try:
             found: Iterator[BatchInferenceJob] = ark.iter_jobs(request)
+        except InvalidSettingError as exc:  # a PageNumber or PageSize that is not a number
+            raise UsageError(str(exc)) from None
         except ValueError:
             raise UsageError("--page-size and PageNumber must be at least 1") from None
         jobs = list(itertools.islice(found, limit) if limit else found)

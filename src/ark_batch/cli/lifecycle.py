@@ -3,6 +3,7 @@ stops a job being waited for (``--cancel-on-interrupt`` on ``submit`` and ``wait
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,21 +28,30 @@ DryRunOpt = Annotated[
 
 
 def _confirm(question: str) -> bool:
-    """Ask on stderr; no answer (end of input) counts as no."""
-    try:
-        return typer.confirm(question, default=False, err=True)
-    except typer.Abort:
-        return False
+    """Ask on stderr; only y or yes is a yes, and no answer (end of input) is a no.
+
+    Not ``typer.confirm(err=True)``: click writes the space after the question to stdout,
+    which must hold only the command's output (``--json``).
+    """
+    typer.echo(f"{question} [y/N]: ", nl=False, err=True)
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        typer.echo("", err=True)  # end of input: end the prompt's line
+    return answer.strip().lower() in ("y", "yes")
 
 
-def offer_to_stop(ark: ArkBatch, job_id: str) -> None:
-    """After a Ctrl-C: ask whether to stop the job, and stop it on a yes."""
+def offer_to_stop(ark: ArkBatch, job_id: str) -> bool:
+    """After a Ctrl-C: ask whether to stop the job, and stop it on a yes.
+
+    Returns whether the job was asked to stop.
+    """
     typer.echo("", err=True)
     if _confirm(f"Stop job {job_id}?"):
         ark.stop_job(job_id)
         typer.echo(f"Stopping job {job_id}.", err=True)
-    else:
-        typer.echo(f"Job {job_id} keeps running.", err=True)
+        return True
+    typer.echo(f"Job {job_id} keeps running.", err=True)
+    return False
 
 
 @handle_errors

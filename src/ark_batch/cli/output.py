@@ -12,7 +12,15 @@ import typer
 if TYPE_CHECKING:
     from ark_batch_client.models import BatchInferenceJob
 
-__all__ = ["location", "model_name", "print_id", "print_job", "print_job_table", "print_json"]
+__all__ = [
+    "job_table",
+    "location",
+    "model_name",
+    "print_id",
+    "print_job",
+    "print_job_table",
+    "print_json",
+]
 
 _COLUMNS = ("Id", "Name", "Phase", "Done/Total", "Failed", "Model", "Created")
 
@@ -74,16 +82,56 @@ def print_job_table(jobs: Sequence[BatchInferenceJob]) -> None:
             typer.echo("0 job(s)", err=True)
         return
     from rich.console import Console  # noqa: PLC0415  # ~50 ms: not for --help
+
+    console = Console(highlight=False)
+    console.print(job_table(rows, console.width))
+    console.print(f"{len(jobs)} job(s)")
+
+
+#: Columns left out, in this order, when the terminal is too narrow for all of them.
+_DROPPED_FIRST = ("Model", "Created", "Failed", "Name")
+#: Columns printed whole, never cut: Ids, phases, counts and times.
+_WHOLE = ("Id", "Phase", "Done/Total", "Failed", "Created")
+#: The narrowest a wrapped column (Name, Model) is given.
+_MIN_WRAPPED = 8
+
+
+def job_table(rows: Sequence[tuple[str, ...]], width: int) -> Any:
+    """The rich table of ``rows`` (one per job, in :data:`_COLUMNS` order) for ``width``.
+
+    Ids, phases, counts and times are never cut; the name wraps; on a narrow terminal the
+    model, then the creation time, the failed count and the name are left out instead.
+    """
     from rich.table import Table  # noqa: PLC0415
 
+    natural = {
+        column: max([len(column), *(len(row[n]) for row in rows)])
+        for n, column in enumerate(_COLUMNS)
+    }
+
+    def needed(columns: list[str]) -> int:
+        # Each column is padded by one space on either side.
+        return sum(
+            (natural[c] if c in _WHOLE else min(natural[c], _MIN_WRAPPED)) + 2 for c in columns
+        )
+
+    shown = list(_COLUMNS)
+    for column in _DROPPED_FIRST:
+        if needed(shown) <= width:
+            break
+        shown.remove(column)
     table = Table(box=None, header_style="bold")
-    for column in _COLUMNS:
-        table.add_column(column, no_wrap=column in ("Id", "Phase", "Created"))
+    for column in shown:
+        whole = column in _WHOLE
+        table.add_column(
+            column,
+            no_wrap=whole,
+            min_width=natural[column] if whole else min(natural[column], _MIN_WRAPPED),
+            overflow="ellipsis" if whole else "fold",
+        )
     for row in rows:
-        table.add_row(*row)
-    console = Console(highlight=False)
-    console.print(table)
-    console.print(f"{len(jobs)} job(s)")
+        table.add_row(*(row[_COLUMNS.index(column)] for column in shown))
+    return table
 
 
 def location(bucket: str, key: str) -> str:

@@ -19,6 +19,7 @@ table is one profile::
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -68,17 +69,34 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
     return user_config_path("ark-batch") / "config.toml"
 
 
+def _read_config(path: Path) -> str:
+    """The text of the config file, which must be a regular file.
+
+    Opened without blocking and checked first: reading a FIFO or a device named by
+    ``ARK_BATCH_CONFIG`` would hang every command, or never end.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ProfileError(f"config file {path} is not a regular file")
+        return handle.read().decode("utf-8")
+
+
 def load_profile(name: str | None, environ: Mapping[str, str] | None = None) -> Profile | None:
     """The profile ``name`` (must exist), or the ``default`` profile if any when ``None``."""
     path = config_path(environ)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_config(path)
     except FileNotFoundError:
         if name is None:
             return None
         raise ProfileError(f"profile {name!r} not found: there is no config file {path}") from None
     except OSError as exc:
         raise ProfileError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"config file {path} is not UTF-8 text (byte {exc.start} is not)"
+        ) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -103,6 +103,29 @@ def object_root(directory: Path, flag: str) -> Path:
     return directory
 
 
+def _check_s3_endpoint(url: str) -> None:
+    """Refuse an --s3-endpoint that is not an http(s) URL with a host and a valid port.
+
+    boto3 would otherwise fail later with the URL, credentials and all, in its message.
+    """
+    shown = f"--s3-endpoint {redact_url(url)}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number in range raises here
+    except ValueError as exc:
+        raise UsageError(f"{shown} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{shown} is not an http(s)://host[:port] URL")
+    if any(c.isspace() for c in url) or (port is None and parts.netloc.endswith(":")):
+        raise UsageError(f"{shown} is not a valid URL")
+    if "@" in parts.netloc:
+        # boto3 does not read keys from the URL; it would only repeat them in its errors.
+        raise UsageError(
+            f"{shown}: give the keys in ARK_BATCH_S3_ACCESS_KEY and ARK_BATCH_S3_SECRET_KEY, "
+            "not in the URL (or use --store s3+http(s)://AK:SK@host)"
+        )
+
+
 def choose_store(store: str | None, store_dir: Path | None, s3_endpoint: str | None) -> StoreChoice:
     """The one store the flags name."""
     from ark_batch.storage import (  # noqa: PLC0415  # boto3 is heavy
@@ -119,21 +142,31 @@ def choose_store(store: str | None, store_dir: Path | None, s3_endpoint: str | N
         root = object_root(store_dir, "--store-dir")
         return StoreChoice(LocalObjectStore(root), root, f"--store-dir {root}")
     if s3_endpoint is not None:
-        s3 = S3ObjectStore(
-            s3_endpoint,
-            os.environ.get("ARK_BATCH_S3_ACCESS_KEY") or None,
-            os.environ.get("ARK_BATCH_S3_SECRET_KEY") or None,
-            os.environ.get("ARK_BATCH_S3_REGION") or "cn-beijing",
-        )
-        return StoreChoice(s3, None, f"--s3-endpoint {redact_url(s3_endpoint)}")
+        shown = f"--s3-endpoint {redact_url(s3_endpoint)}"
+        _check_s3_endpoint(s3_endpoint)
+        try:
+            s3 = S3ObjectStore(
+                s3_endpoint,
+                os.environ.get("ARK_BATCH_S3_ACCESS_KEY") or None,
+                os.environ.get("ARK_BATCH_S3_SECRET_KEY") or None,
+                os.environ.get("ARK_BATCH_S3_REGION") or "cn-beijing",
+            )
+        except ValueError:  # botocore's message repeats the URL, credentials included
+            raise UsageError(f"{shown} is not a valid URL") from None
+        return StoreChoice(s3, None, shown)
     assert store is not None
-    parts = urlsplit(store)
+    try:
+        parts = urlsplit(store)
+    except ValueError as exc:  # an unclosed [IPv6 host
+        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {exc}") from None
     if parts.scheme in ("", "file"):
         path = Path(unquote(parts.path) if parts.scheme == "file" else store)
         root = object_root(path, "--store")
         return StoreChoice(LocalObjectStore(root), root, f"--store {root.resolve().as_uri()}")
     try:
         opened = open_store(store)
+    except ValueError as exc:  # urllib's parse of a bad port or IPv6 host; no URL in it
+        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {exc}") from None
     except StorageError:
         raise UsageError(
             f"--store {redact_url(store)}: use file:///path or s3+http(s)://host[:port]"

@@ -12,7 +12,7 @@ import typer
 
 from ark_batch.cli.body import InputJsonOpt, SetOpt
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
-from ark_batch.cli.failures import CommandError, handle_errors
+from ark_batch.cli.failures import CommandError, UsageError, handle_errors
 from ark_batch.cli.fields import (
     CompletionWindowOpt,
     CreateOptions,
@@ -26,7 +26,7 @@ from ark_batch.cli.fields import (
 from ark_batch.cli.inputs import InputFileArg, require_valid_input
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.lifecycle import CancelOnInterruptOpt
-from ark_batch.cli.output import print_id, print_json
+from ark_batch.cli.output import location, print_id, print_json
 from ark_batch.cli.stores import (
     S3EndpointOpt,
     StoreChoice,
@@ -176,6 +176,14 @@ def submit(
         tags=tuple(tag or ()),
     )
     request = build_create(options, input_json, set_)
+    chosen = request.input_file_tos_location
+    if (chosen.bucket_name, chosen.object_key) != (bucket, input_key):
+        # The job would read another object than the one uploaded.
+        raise UsageError(
+            f"submit uploads {file.name} to {location(bucket, input_key)} and the job reads "
+            f"it there; --set and --input-json cannot change InputFileTosLocation "
+            f"(to {location(chosen.bucket_name, chosen.object_key)}): use --bucket and --key"
+        )
     with connect(ctx, endpoint, region, profile, verbose) as ark:
         # Validate first: a job already Queued/Running on this key is an error here, before
         # the upload could replace the input it is reading.

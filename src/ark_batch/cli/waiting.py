@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ark_batch.cli.context import EndpointOpt, ProfileOpt, RegionOpt, VerboseOpt, connect
-from ark_batch.cli.failures import EXIT_INTERRUPTED, handle_errors
+from ark_batch.cli.failures import EXIT_INTERRUPTED, finite, handle_errors
 from ark_batch.cli.jobs import JsonOpt, last_result
 from ark_batch.cli.lifecycle import CancelOnInterruptOpt, offer_to_stop
 from ark_batch.cli.output import print_json
@@ -32,9 +32,12 @@ __all__ = ["PROGRESS_LINE_SECONDS", "fail_if_unsuccessful", "register", "wait_wi
 #: Off a terminal, the time between two progress lines of the same phase.
 PROGRESS_LINE_SECONDS = 10.0
 
-PollOpt = Annotated[float, typer.Option(min=0.01, help="Seconds between status checks.")]
+PollOpt = Annotated[
+    float, typer.Option(min=0.01, callback=finite, help="Seconds between status checks.")
+]
 TimeoutOpt = Annotated[
-    float | None, typer.Option(min=0, help="Give up after this many seconds (exit 4).")
+    float | None,
+    typer.Option(min=0, callback=finite, help="Give up after this many seconds (exit 4)."),
 ]
 ProgressOpt = Annotated[
     bool,
@@ -143,8 +146,9 @@ def wait_with_progress(
                 update_every=every,
             )
     except KeyboardInterrupt:
-        if cancel_on_interrupt:
-            offer_to_stop(ark, job_id)
+        if cancel_on_interrupt and offer_to_stop(ark, job_id):
+            typer.echo(f"Stopped waiting. Follow it with: ark-batch wait {job_id}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         phase = f" (last seen {last_phase})" if last_phase is not None else ""
         typer.echo(
             f"\nStopped waiting; job {job_id} goes on{phase}. Resume with: ark-batch wait {job_id}",
