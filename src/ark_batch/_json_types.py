@@ -19,6 +19,7 @@ import functools
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import attrs
@@ -26,7 +27,16 @@ import attrs
 import ark_batch_client.models
 from ark_batch_client.types import Unset
 
-__all__ = ["JsonTypeError", "check_result", "json_name"]
+__all__ = [
+    "JsonTypeError",
+    "MissingMemberError",
+    "NotAChoiceError",
+    "check_request",
+    "check_result",
+    "json_name",
+    "kind",
+    "kind_of",
+]
 
 
 class JsonTypeError(TypeError):
@@ -38,11 +48,16 @@ class JsonTypeError(TypeError):
         self.value = value
         super().__init__()
 
-    def __str__(self) -> str:
-        where = "".join(
+    @property
+    def where(self) -> str:
+        """The member's path, ``Status.Phase`` or ``Tags[0].Value`` ('' for the whole)."""
+        return "".join(
             part if part.startswith("[") else f".{part}" for part in reversed(self.path)
-        )
-        return f"Result{where} is {_kind(type(self.value))}, expected {_kind(self.expected[0])}"
+        ).removeprefix(".")
+
+    def __str__(self) -> str:
+        where = f".{self.where}" if self.where and not self.where.startswith("[") else self.where
+        return f"Result{where} is {kind(self.value)}, expected {kind_of(self.expected)}"
 
 
 _KINDS: dict[type, str] = {
@@ -59,6 +74,16 @@ def _kind(cls: type) -> str:
     return _KINDS.get(cls, "null" if cls is type(None) else cls.__name__)
 
 
+def kind(value: Any) -> str:
+    """What a JSON value is, in words: ``an object``, ``a string``, ``null``..."""
+    return _kind(type(value))
+
+
+def kind_of(expected: tuple[type, ...]) -> str:
+    """What a member expects, in words (``a number`` for ``int | float``)."""
+    return "a number" if float in expected else _kind(expected[0])
+
+
 def json_name(attribute: str) -> str:
     """The JSON key of a generated model's attribute (``request_counts``: ``RequestCounts``)."""
     return "".join(part[:1].upper() + part[1:] for part in attribute.split("_"))
@@ -67,6 +92,19 @@ def json_name(attribute: str) -> str:
 #: How one field is checked: its JSON key, the exact types it may have, and a check of
 #: its content (an object's fields, an array's items), if any.
 Field = tuple[str, tuple[type, ...], Callable[[Any], None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """What a field declared with some annotation holds in JSON."""
+
+    exact: tuple[type, ...]
+    #: An enum's values (a ``Literal``): any string in a response, one of these in a request.
+    choices: tuple[str, ...] | None = None
+    #: An array's items.
+    items: _Node | None = None
+    #: An object's model.
+    model: type | None = None
 
 
 def check_result(model: type, result: Any) -> None:
@@ -92,39 +130,55 @@ def _check_object(fields: tuple[Field, ...], value: dict[str, Any]) -> None:
 
 
 @functools.cache
-def _fields(model: type) -> tuple[Field, ...]:
+def _members(model: type) -> tuple[tuple[str, _Node, bool], ...]:
+    """Each JSON member ``model`` declares: its key, its node, whether it is required."""
     hints = typing.get_type_hints(model, localns=vars(ark_batch_client.models))
-    fields: list[Field] = []
+    members = []
     for attribute in attrs.fields(model):
         if attribute.name == "additional_properties":
             continue
-        shape = _shape(hints[attribute.name])
-        if shape is not None:
-            fields.append((json_name(attribute.name), *shape))
-    return tuple(fields)
+        node = _node(hints[attribute.name])
+        if node is not None:
+            required = attribute.default is attrs.NOTHING
+            members.append((json_name(attribute.name), node, required))
+    return tuple(members)
 
 
-def _shape(hint: Any) -> tuple[tuple[type, ...], Callable[[Any], None] | None] | None:
-    """The exact JSON types of a field declared ``hint`` and its content check (None: any)."""
+@functools.cache
+def _fields(model: type) -> tuple[Field, ...]:
+    return tuple((name, node.exact, _content(node)) for name, node, _ in _members(model))
+
+
+def _node(hint: Any) -> _Node | None:
+    """What a field declared ``hint`` holds (None: anything)."""
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         kept = [arg for arg in typing.get_args(hint) if arg is not Unset and arg is not type(None)]
-        return _shape(kept[0]) if len(kept) == 1 else None
-    if origin is typing.Literal:  # an enum: any string (new values must still read)
-        return (str,), None
+        return _node(kept[0]) if len(kept) == 1 else None
+    if origin is typing.Literal:
+        return _Node((str,), choices=tuple(str(arg) for arg in typing.get_args(hint)))
     if origin is list:
         (item,) = typing.get_args(hint)
-        return (list,), _items(_shape(item))
+        return _Node((list,), items=_node(item))
     if hint is str or hint is datetime.datetime:  # a date-time is an ISO string
-        return (str,), None
+        return _Node((str,))
     if hint is bool:
-        return (bool,), None
+        return _Node((bool,))
     if hint is int:
-        return (int,), None
+        return _Node((int,))
     if hint is float:
-        return (int, float), None
+        return _Node((int, float))
     if isinstance(hint, type) and attrs.has(hint):
-        return (dict,), _object(hint)
+        return _Node((dict,), model=hint)
+    return None
+
+
+def _content(node: _Node) -> Callable[[Any], None] | None:
+    """The response check of a node's content; enums take any string (decision 0002)."""
+    if node.model is not None:
+        return _object(node.model)
+    if node.items is not None:
+        return _items(node.items)
     return None
 
 
@@ -139,12 +193,8 @@ def _object(model: type) -> Callable[[Any], None]:
     return check
 
 
-def _items(
-    shape: tuple[tuple[type, ...], Callable[[Any], None] | None] | None,
-) -> Callable[[Any], None] | None:
-    if shape is None:
-        return None
-    exact, content = shape
+def _items(node: _Node) -> Callable[[Any], None]:
+    exact, content = node.exact, _content(node)
 
     def check(values: list[Any]) -> None:
         for index, item in enumerate(values):
@@ -160,3 +210,54 @@ def _items(
                 raise
 
     return check
+
+
+# --- requests: closed (decision 0002) -------------------------------------------------------
+
+
+class MissingMemberError(JsonTypeError):
+    """A required member absent (or null) in a request body."""
+
+    def __init__(self, path: list[str]) -> None:
+        super().__init__(path, (), None)
+
+    def __str__(self) -> str:
+        return f"{self.where} is required"
+
+
+class NotAChoiceError(JsonTypeError):
+    """A string that is none of its enum's values, in a request body."""
+
+    def __init__(self, path: list[str], choices: tuple[str, ...], value: str) -> None:
+        super().__init__(path, (str,), value)
+        self.choices = choices
+
+    def __str__(self) -> str:
+        return f"{self.where} is {self.value!r}, not one of {', '.join(self.choices)}"
+
+
+def check_request(model: type, body: Any) -> None:
+    """Raise :class:`JsonTypeError` if ``body`` is not a whole ``model`` request:
+    :class:`MissingMemberError` for a required member absent or null,
+    :class:`NotAChoiceError` for a value its enum does not list, else a wrong JSON type.
+    Unknown members are not checked here. ``path`` is innermost first.
+    """
+    _check_strict(_Node((dict,), model=model), body, [])
+
+
+def _check_strict(node: _Node, value: Any, path: list[str]) -> None:
+    if type(value) not in node.exact:
+        raise JsonTypeError(path, node.exact, value)
+    if node.choices is not None and value not in node.choices:
+        raise NotAChoiceError(path, node.choices, value)
+    if node.items is not None:
+        for index, item in enumerate(value):
+            _check_strict(node.items, item, [f"[{index}]", *path])
+    if node.model is not None:
+        for name, member, required in _members(node.model):
+            item = value.get(name)
+            if item is None:
+                if required:
+                    raise MissingMemberError([name, *path])
+                continue
+            _check_strict(member, item, [name, *path])

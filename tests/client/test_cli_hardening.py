@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ark_batch._api import PHASES
 from ark_batch.cli import input_check
 from ark_batch.cli.context import normalize_endpoint
 from ark_batch.cli.failures import error_line
@@ -182,11 +182,15 @@ def test_submit_refuses_to_start_the_job_on_another_object_than_it_uploads(
     assert list(store.iterdir()) == []
 
 
-@pytest.mark.parametrize("value", ['"3"', "5.5", "true"])
+@pytest.mark.parametrize(
+    ("value", "kind"), [('"3"', "a string"), ("5.5", "a number"), ("true", "true or false")]
+)
 @pytest.mark.parametrize("field", ["PageNumber", "PageSize"])
-def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(field: str, value: str) -> None:
+def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(
+    field: str, value: str, kind: str
+) -> None:
     line = _usage_error(run("list", "--set", f"{field}:={value}"))
-    assert line == f"Error: {field} must be an integer, not {json.loads(value)!r}"
+    assert line == f"Error: {_LIST} is not valid: {field}: expects an integer, not {kind}"
 
 
 # --- endpoints ----------------------------------------------------------------------------
@@ -266,11 +270,17 @@ _LIST = "the ListBatchInferenceJobs request"
         ("create", ["InputFileTosLocation:={}"],
          f"{_CREATE} has no InputFileTosLocation.BucketName: give --set "
          "InputFileTosLocation.BucketName=VALUE or --input-json FILE"),
-        ("create", ["Tags:=\"x\""], f"{_CREATE} is not valid: Tags: expects a list, not a string"),
+        ("create", ["Tags:=\"x\""],
+         f"{_CREATE} is not valid: Tags: expects an array, not a string"),
         ("create", ["InputFileTosLocation:=[]"],
-         f"{_CREATE} is not valid: InputFileTosLocation: expects an object, not a list"),
+         f"{_CREATE} is not valid: InputFileTosLocation: expects an object, not an array"),
         ("list", ['Filter.Phases:="Running"'],
-         f"{_LIST} is not valid: Filter.Phases: expects a list, not a string"),
+         f"{_LIST} is not valid: Filter.Phases: expects an array, not a string"),
+        ("list", ['Filter.Phases:=["Running", "Done"]'],
+         f"{_LIST} is not valid: Filter.Phases[1]: 'Done' is not one of "
+         + ", ".join(sorted(PHASES))),
+        ("create", ["CompletionWindow:=5"],
+         f"{_CREATE} is not valid: CompletionWindow: expects a string, not an integer"),
     ],
 )  # fmt: skip
 def test_request_body_errors_name_the_member_and_a_fix_that_works(

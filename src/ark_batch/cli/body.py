@@ -5,27 +5,27 @@ convention); the command's own flags then override its fields. Each ``--set
 Field.Sub=VALUE`` sets one field by its dotted path to the string VALUE, and ``--set
 Field:=JSON`` to a JSON value (HTTPie's convention: ``--set PageSize:=5``), so a model
 version such as ``240615`` stays a string. The
-result is checked by the generated request model's ``from_dict``: a missing required
-field, a wrong shape or a field the model does not know is a usage error (exit 2), so a
+result is checked against the generated request model's members, then built by its
+``from_dict``: a missing required field, a wrong JSON type, a value its enum does not
+list or a field the model does not know is a usage error (exit 2) naming the field, so a
 field added to the spec is usable here after ``nox -s generate`` and nothing else.
 """
 
 from __future__ import annotations
 
 import json
-import linecache
 import math
-import re
 import sys
-import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, Self, TypeVar
 
 import typer
 
 from ark_batch.cli.failures import UsageError
+
+if TYPE_CHECKING:
+    from ark_batch._json_types import MissingMemberError
 
 __all__ = ["InputJsonOpt", "SetOpt", "build_request", "request_body"]
 
@@ -165,130 +165,64 @@ def _unknown(sent: Any, kept: Any, path: str) -> list[str]:
     return []
 
 
-#: How a generated ``from_dict`` reads a member: ``d.pop("Name"`` (generator/ templates).
-_POP = re.compile(r'd\.pop\("([^"]+)"')
-
-
-@dataclass
-class _Failure:
-    """Where in the body a generated ``from_dict`` failed."""
-
-    path: list[str | int]
-    #: The member read was a list (the failure came while reading its items).
-    list_member: bool = False
-
-
-def _failure(exc: BaseException, body: Mapping[str, Any]) -> _Failure:
-    """The member of ``body`` the generated models were reading when ``exc`` was raised.
-
-    The models do not say which member they failed on, so this reads the traceback: in
-    each ``from_dict`` frame, the last ``d.pop("Member"`` line before the failing line
-    names the member, and the item of a list is found by identity.
-    """
-    failure = _Failure([])
-    value: Any = body
-    for frame, line_no in traceback.walk_tb(exc.__traceback__):
-        code = frame.f_code
-        if code.co_name != "from_dict" or not isinstance(value, Mapping):
-            continue
-        lines = linecache.getlines(code.co_filename)
-        end = line_no
-        # A call split over lines (``X.from_dict(`` then ``d.pop("Member")``) fails on its
-        # first line: read on to the end of the call.
-        while end < len(lines) and lines[end - 1].rstrip().endswith("("):
-            end += 1
-        source = lines[code.co_firstlineno - 1 : end]
-        for back, line in enumerate(reversed(source)):
-            member = _POP.search(line)
-            if member is None:
-                continue
-            failure.path.append(member[1])
-            value = value.get(member[1])
-            failure.list_member = any(" for " in text for text in source[len(source) - back :])
-            break
-        else:
-            return failure
-        if isinstance(value, list):
-            item = next(
-                (n for n, x in enumerate(value) if _reads(frame, x)),
-                None,
-            )
-            if item is not None:
-                failure.path.append(item)
-                failure.list_member = False
-                value = value[item]
-    return failure
-
-
-def _reads(frame: Any, item: Any) -> bool:
-    """Whether ``frame`` was reading ``item`` of a list when it failed."""
-    return any(
-        name.endswith("_item_data") and local is item for name, local in frame.f_locals.items()
-    )
-
-
-def _json_kind(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return kinds.get(type(value), "a number")
-
-
 def build_request(
     model: type[M], body: dict[str, Any], *, hints: Mapping[str, str] | None = None
 ) -> M:
     """``model.from_dict(body)``, with every problem as one usage error naming its field.
 
-    ``hints`` names the flag that sets a required field, for the message when it is missing.
+    The body is checked first against the generated model's declared members (required
+    ones, JSON types, enum values), so an error names the member by its path
+    (``Tags[0].Value``). ``hints`` names the flag that sets a required top-level field.
     """
-    what = model.__name__.removesuffix("Request")
+    # Here, not at the top: it loads the generated models, which `--help` does not need.
+    from ark_batch._json_types import (  # noqa: PLC0415
+        JsonTypeError,
+        MissingMemberError,
+        NotAChoiceError,
+        check_request,
+        kind,
+        kind_of,
+    )
+
+    what = f"the {model.__name__.removesuffix('Request')} request"
+    try:
+        check_request(model, body)
+    except MissingMemberError as missing:
+        raise UsageError(f"{what} has no {missing.where}: {_fix(missing, hints)}") from None
+    except NotAChoiceError as wrong:
+        raise UsageError(
+            f"{what} is not valid: {wrong.where}: {_short(wrong.value)} is not one of "
+            f"{', '.join(sorted(wrong.choices))}"
+        ) from None
+    except JsonTypeError as wrong:
+        where = wrong.where or "the body"
+        raise UsageError(
+            f"{what} is not valid: {where}: expects {kind_of(wrong.expected)}, "
+            f"not {kind(wrong.value)}"
+        ) from None
     try:
         request = model.from_dict(body)
-    except KeyError as exc:
-        missing = str(exc.args[0])
-        failure = _failure(exc, body)
-        if failure.path[-1:] == [missing]:  # the failing line is the pop of the member
-            failure.path.pop()
-        where = field_path([*failure.path, missing])
-        if not failure.path:
-            flag = (hints or {}).get(missing)
-            ways = f"{flag}, " if flag else ""
-            fix = f"give {ways}--set {missing}=VALUE or --input-json FILE"
-        elif any(isinstance(part, int) for part in failure.path):
-            # --set cannot reach into a list: the whole list is given again.
-            fix = f"give the whole list with --set {failure.path[0]}:=JSON or --input-json FILE"
-        else:
-            fix = f"give --set {where}=VALUE or --input-json FILE"
-        raise UsageError(f"the {what} request has no {where}: {fix}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        failure = _failure(exc, body)
-        if not failure.path:
-            raise UsageError(f"the {what} request is not valid: {exc}") from None
-        value = _value_at(body, failure.path)
-        if failure.list_member and not isinstance(value, list):
-            reason = f"expects a list, not {_json_kind(value)}"
-        elif isinstance(exc, AttributeError) and not isinstance(value, dict):
-            reason = f"expects an object, not {_json_kind(value)}"
-        else:
-            reason = str(exc)
-        raise UsageError(
-            f"the {what} request is not valid: {field_path(failure.path)}: {reason}"
-        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{what} is not valid: {exc}") from None
     unknown = _unknown(body, request.to_dict(), "")
     if unknown:
-        raise UsageError(f"the {what} request has no field {', '.join(unknown)}")
+        raise UsageError(f"{what} has no field {', '.join(unknown)}")
     return request
 
 
-def _value_at(body: Any, path: list[str | int]) -> Any:
-    for part in path:
-        body = body[part]
-    return body
+def _fix(missing: MissingMemberError, hints: Mapping[str, str] | None) -> str:
+    """How to give a missing member: its flag or --set at the top, the whole list inside one."""
+    top = missing.path[-1]
+    if len(missing.path) == 1:
+        flag = (hints or {}).get(top)
+        ways = f"{flag}, " if flag else ""
+        return f"give {ways}--set {top}=VALUE or --input-json FILE"
+    if any(part.startswith("[") for part in missing.path):
+        # --set cannot reach into a list: the whole list is given again.
+        return f"give the whole list with --set {top}:=JSON or --input-json FILE"
+    return f"give --set {missing.where}=VALUE or --input-json FILE"
 
 
-def field_path(parts: list[str | int]) -> str:
-    """``Tags[0].Value`` style name of a member."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
-    return text
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
