@@ -54,14 +54,17 @@ class _Cursor:
         """The new jobs of ``page``; sets ``done`` when no further page is needed."""
         self.pages += 1
         items = page.items if isinstance(page.items, list) else []  # absent: no items
-        fresh = [job for job in items if job.id not in self.seen]
-        if len(items) >= self.page_size and not fresh:
+        # A page of jobs already seen is no error: jobs created between two requests
+        # shift the newest-first order by a page or more. A server that ignores
+        # PageNumber says so in the page it answers with.
+        if page.page_number != self.page_number:
             raise UnexpectedResponseError(
-                f"page {self.page_number} lists only jobs of earlier pages: the server "
-                "repeats pages (does it ignore PageNumber?)",
+                f"asked for page {self.page_number} of the jobs, the server answered with "
+                f"page {page.page_number!r} (does it ignore PageNumber?)",
                 status=200,  # it was read as a ListBatchInferenceJobs result
                 action=LIST,
             )
+        fresh = [job for job in items if job.id not in self.seen]
         self.seen.update(job.id for job in fresh)
         # Position-based, not Id-based: a shifted page still counts as a full page.
         first_skip = (self.page_number - 1) * self.page_size

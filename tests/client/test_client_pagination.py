@@ -124,9 +124,23 @@ def test_a_server_that_repeats_its_pages_is_an_error_naming_the_page(total: int)
     with ArkBatch(client=mock_client(service)) as ark:
         jobs = ark.iter_jobs(page_size=100)
         assert len([next(jobs) for _ in range(100)]) == 100
-        with pytest.raises(UnexpectedResponseError, match="page 2 lists only jobs of earlier"):
+        with pytest.raises(UnexpectedResponseError, match="asked for page 2 of the jobs, the "):
             next(jobs)
     assert len(service.requests) == 2
+
+
+def test_a_page_shifted_by_new_jobs_is_read_on() -> None:
+    """Jobs created between two requests push already-seen jobs onto the next page."""
+    service = _service(25)
+    with ArkBatch(client=mock_client(service)) as ark:
+        jobs = ark.iter_jobs(page_size=10)
+        first = [next(jobs) for _ in range(10)]
+        # Ten newer jobs: page 2 now holds exactly the jobs of page 1.
+        service.jobs = [job_dict(f"bi-new-{n}") for n in range(10)] + service.jobs
+        rest = list(jobs)
+    listed = [job.id for job in [*first, *rest]]
+    assert sorted(listed) == sorted(f"bi-{n:04d}" for n in range(25))
+    assert len(set(listed)) == 25
 
 
 def test_reaching_max_pages_with_jobs_left_is_logged(caplog: pytest.LogCaptureFixture) -> None:
