@@ -120,13 +120,22 @@ def _check_object(fields: tuple[Field, ...], value: dict[str, Any]) -> None:
         if item is None:  # absent or null: from_dict decides (decision 0009)
             continue
         if type(item) not in exact:
-            raise JsonTypeError([name], exact, item)
+            value[name] = _whole(item, exact, [name])
+            continue
         if content is not None:
             try:
                 content(item)
             except JsonTypeError as wrong:
                 wrong.path.append(name)
                 raise
+
+
+def _whole(item: Any, exact: tuple[type, ...], path: list[str]) -> int:
+    """An integer written as a float (``10.0``, as JSON Schema's ``integer`` allows), as
+    an ``int``; anything else of the wrong type raises :class:`JsonTypeError`."""
+    if exact == (int,) and type(item) is float and item.is_integer():
+        return int(item)
+    raise JsonTypeError(path, exact, item)
 
 
 @functools.cache
@@ -202,8 +211,8 @@ def _items(node: _Node) -> Callable[[Any], None]:
                 continue
             try:
                 if type(item) not in exact:
-                    raise JsonTypeError([], exact, item)
-                if content is not None:
+                    values[index] = _whole(item, exact, [])
+                elif content is not None:
                     content(item)
             except JsonTypeError as wrong:
                 wrong.path.append(f"[{index}]")
@@ -245,14 +254,15 @@ def check_request(model: type, body: Any) -> None:
     _check_strict(_Node((dict,), model=model), body, [])
 
 
-def _check_strict(node: _Node, value: Any, path: list[str]) -> None:
+def _check_strict(node: _Node, value: Any, path: list[str]) -> Any:
+    """``value`` checked, with an integer written as a float made an ``int``."""
     if type(value) not in node.exact:
-        raise JsonTypeError(path, node.exact, value)
+        return _whole(value, node.exact, path)
     if node.choices is not None and value not in node.choices:
         raise NotAChoiceError(path, node.choices, value)
     if node.items is not None:
         for index, item in enumerate(value):
-            _check_strict(node.items, item, [f"[{index}]", *path])
+            value[index] = _check_strict(node.items, item, [f"[{index}]", *path])
     if node.model is not None:
         for name, member, required in _members(node.model):
             item = value.get(name)
@@ -260,4 +270,5 @@ def _check_strict(node: _Node, value: Any, path: list[str]) -> None:
                 if required:
                     raise MissingMemberError([name, *path])
                 continue
-            _check_strict(member, item, [name, *path])
+            value[name] = _check_strict(member, item, [name, *path])
+    return value

@@ -183,7 +183,8 @@ def test_submit_refuses_to_start_the_job_on_another_object_than_it_uploads(
 
 
 @pytest.mark.parametrize(
-    ("value", "kind"), [('"3"', "a string"), ("5.5", "a number"), ("true", "true or false")]
+    ("value", "kind"),
+    [('"3"', "a string"), ("5.5", "a number"), ("-2.5", "a number"), ("true", "true or false")],
 )
 @pytest.mark.parametrize("field", ["PageNumber", "PageSize"])
 def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(
@@ -191,6 +192,15 @@ def test_list_refuses_a_page_number_or_size_that_is_not_an_integer(
 ) -> None:
     line = _usage_error(run("list", "--set", f"{field}:={value}"))
     assert line == f"Error: {_LIST} is not valid: {field}: expects an integer, not {kind}"
+
+
+def test_an_integer_written_as_a_float_is_taken_as_an_integer() -> None:
+    from ark_batch.cli.body import build_request  # noqa: PLC0415
+    from ark_batch_client.models import ListBatchInferenceJobsRequest  # noqa: PLC0415
+
+    request = build_request(ListBatchInferenceJobsRequest, {"PageSize": 2.0, "PageNumber": 3.0})
+    assert (request.page_size, request.page_number) == (2, 3)
+    assert type(request.page_size) is int
 
 
 # --- endpoints ----------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def _job(**overrides: Any) -> dict[str, Any]:
         (_page(Items={}), "Result.Items", "an object, expected an array"),
         (_page(Items=[job_dict("bi-1"), _job(Name=[])]), r"Result.Items\[1\].Name", "an array"),
         ([], "Result", "an array, expected an object"),
+        (_job(RequestCounts__Total=2.5), "Result.RequestCounts.Total", "a number, expected an"),
     ],
 )  # fmt: skip
 def test_a_wrongly_typed_field_is_a_typed_error_naming_it(
@@ -137,6 +138,20 @@ def test_a_wrongly_typed_field_is_a_typed_error_naming_it(
     call: Callable[[], object] = ark.list_jobs if listing else lambda: ark.get_job("bi-1")
     with pytest.raises(UnexpectedResponseError, match=f"{field} is {kind}"):
         call()
+
+
+def test_an_integer_written_as_a_float_reads_as_an_integer() -> None:
+    """JSON Schema's integer admits 10.0; a gateway writing float64 numbers sends it."""
+    job = _job(RequestCounts__Total=10.0, RequestCounts__Completed=4.0)
+    page = _page(TotalCount=1.0, Items=[job])
+    ark = ArkBatch(client=mock_client(ScriptedService().then_ok(page)), retry=NO_RETRY)
+    read = ark.list_jobs()
+    assert read.total_count == 1
+    assert type(read.total_count) is int
+    assert isinstance(read.items, list)
+    counts = read.items[0].request_counts
+    assert counts.total == 10
+    assert type(counts.total) is int
 
 
 def test_open_values_still_read_with_the_type_checks() -> None:
