@@ -47,6 +47,9 @@ def test_endpoint_precedence(explicit: str | None, environ: dict[str, str], expe
         ("http://user:hunter2@127.0.0.1:8080", {}, "endpoint"),
         ("user:hunter2@ark.example.com/x", {}, "endpoint"),
         (None, {"ARK_BATCH_ENDPOINT": "https://user:hunter2@ark.test"}, "ARK_BATCH_ENDPOINT"),
+        # A password with a "/" in it ends the authority early: the "@" is then in the path.
+        ("http://user:abc/hunter2@127.0.0.1:8080", {}, "endpoint"),
+        ("http://u:abc/hunter2@127.0.0.1:8080/?x=1", {}, "endpoint"),
     ],
 )  # fmt: skip
 def test_endpoint_with_user_info_is_refused_without_showing_it(
@@ -62,8 +65,8 @@ def test_endpoint_with_user_info_is_refused_without_showing_it(
         assert "hunter2" not in str(caught.value)
 
 
-def test_an_at_sign_after_the_host_is_no_user_info() -> None:
-    assert resolve_endpoint("http://127.0.0.1:8080/p@th") == "http://127.0.0.1:8080/p@th"
+def test_an_at_sign_in_the_query_is_no_user_info() -> None:
+    assert resolve_endpoint("http://127.0.0.1:8080/?a=b@c") == "http://127.0.0.1:8080/?a=b@c"
 
 
 def capture() -> tuple[list[httpx.Request], httpx.MockTransport]:

@@ -75,7 +75,8 @@ def resolve_endpoint(
         return DEFAULT_ENDPOINT
     if "://" not in chosen:
         chosen = f"https://{chosen}"
-    if "@" in _AUTHORITY_END.split(chosen.partition("://")[2], maxsplit=1)[0]:
+    # Anywhere before the query: a password with a "/" in it ends the authority early.
+    if "@" in _QUERY.split(chosen.partition("://")[2], maxsplit=1)[0]:
         raise InvalidSettingError(
             f"the {setting} has user info (user:password@host); requests are signed with "
             "the credentials, give the endpoint without it (its value is not shown)"
@@ -83,8 +84,8 @@ def resolve_endpoint(
     return chosen.rstrip("/")
 
 
-#: Where a URL's authority (``[userinfo@]host[:port]``) ends.
-_AUTHORITY_END = re.compile(r"[/?#]")
+#: Where a URL's query or fragment starts.
+_QUERY = re.compile(r"[?#]")
 
 
 def async_client_class() -> type[httpx.AsyncClient]:

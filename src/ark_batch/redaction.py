@@ -7,8 +7,10 @@ import re
 __all__ = ["REDACTED", "redact_url", "redact_url_in", "redact_userinfo"]
 
 REDACTED = "***"
-# Everything between "//" and the last "@" before the path: user info, however malformed.
-_USERINFO = re.compile(r"(//)[^/?#]*@")
+# Everything between "//" and the last "@" before the query: user info, however
+# malformed. Not only up to the path: a secret key with a "/" in it (S3 keys often have
+# one) ends the authority early, and the rest of it would show.
+_USERINFO = re.compile(r"(//)[^?#]*@")
 # One parameter of a query or fragment (a token in `?api_key=...`, `#access_token=...`).
 _PARAMETER = re.compile(r"([?&;#])([^&;#]*)")
 
@@ -56,7 +58,11 @@ def _secrets(url: str) -> list[str]:
     found: list[str] = []
     match = _USERINFO.search(head)
     if match:
-        found += match.group(0)[2:-1].split(":")
+        userinfo = match.group(0)[2:-1]
+        # Its parts, and the pieces a parser may quote on its own ("abc" of "k:abc/x@h",
+        # read as a port): pieces of three characters or more.
+        found += userinfo.split(":")
+        found += [piece for piece in re.split(r"[:/@]", userinfo) if len(piece) >= 3]
     for parameter in _PARAMETER.finditer(tail):
         name, equals, value = parameter[2].partition("=")
         found.append(value if equals else name)

@@ -138,12 +138,34 @@ def test_an_argument_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> No
         ("--store", "s3+http://AK:HUSHSK@[::1"),
         ("--store", "s3+http://AK:HUSHSK@127.0.0.1:99999"),
         ("--store", "s3+http://AK:HUSHSK@bad host:1"),
+        # A secret key with a "/": urllib reads "abc" as the port and quotes it.
+        ("--store", "s3+http://AK:abcHUSH/HUSHdef@127.0.0.1:9000"),
+        ("--s3-endpoint", "http://AK:abcHUSH/HUSHdef@127.0.0.1:9000"),
     ],
 )
 def test_a_malformed_store_address_is_one_line_without_its_secret(flag: str, value: str) -> None:
     result = run("results", JOB, flag, value)
     line = _usage_error(result)
     assert line.startswith(f"Error: {flag} ")
+    assert "HUSH" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "env"),
+    [
+        (["--endpoint", "http://u:HUSHPW@127.0.0.1:abc"], {}),
+        (["--endpoint", "http://u:HUSHPW@[::1"], {}),
+        (["--endpoint", "http://u:abcHUSH/HUSHpw@127.0.0.1:9"], {}),
+        ([], {"ARK_BATCH_ENDPOINT": "gopher://u:HUSHPW@h"}),
+        ([], {"ARK_BATCH_ENDPOINT": "u:HUSHPW@[::1"}),
+    ],
+)
+def test_an_unusable_endpoint_is_shown_without_its_password(
+    flags: list[str], env: dict[str, str]
+) -> None:
+    result = run_cli("get", JOB, *flags, env=env)
+    assert result.exit_code == 2, result.output
+    assert len(lines(result.stderr)) == 1
     assert "HUSH" not in result.output
 
 

@@ -83,30 +83,35 @@ def normalize_endpoint(value: str, source: str = "--endpoint") -> str:
     """
     from urllib.parse import urlsplit  # noqa: PLC0415
 
+    from ark_batch.redaction import redact_url, redact_url_in  # noqa: PLC0415
+
     value = value.strip()
+    # A password in the value never reaches a message: the value is shown redacted.
+    shown = repr(redact_url(value) if "://" in value else redact_url(f"//{value}")[2:])
     scheme, sep, rest = value.partition("://")
     if sep:
         if scheme.lower() not in ("http", "https"):
             raise UsageError(
-                f"{source} {value!r} is not an http:// or https:// URL "
+                f"{source} {shown} is not an http:// or https:// URL "
                 "(e.g. http://127.0.0.1:8080 or https://open.volcengineapi.com)"
             )
         if not rest.split("/", 1)[0]:
-            raise UsageError(f"{source} {value!r} has no host")
+            raise UsageError(f"{source} {shown} has no host")
         import httpx  # noqa: PLC0415  # not needed for --help
 
         try:
             httpx.URL(value)
         except httpx.InvalidURL as exc:
-            raise UsageError(f"{source} {value!r} is not a valid URL: {exc}") from None
+            detail = redact_url_in(str(exc), value)
+            raise UsageError(f"{source} {shown} is not a valid URL: {detail}") from None
         return value.rstrip("/")
     value = value.rstrip("/")
     try:
         host = urlsplit(f"//{value}").hostname or ""
     except ValueError:  # an unclosed [IPv6 host
-        raise UsageError(f"{source} {value!r} is not a valid URL") from None
+        raise UsageError(f"{source} {shown} is not a valid URL") from None
     if not host:
-        raise UsageError(f"{source} {value!r} has no host")
+        raise UsageError(f"{source} {shown} has no host")
     return f"{'http' if _is_loopback(host) else 'https'}://{value}"
 
 

@@ -18,7 +18,7 @@ import typer
 
 from ark_batch.cli.failures import UsageError
 from ark_batch.cli.output import location
-from ark_batch.redaction import redact_url
+from ark_batch.redaction import redact_url, redact_url_in
 
 if TYPE_CHECKING:
     from ark_batch.storage import ObjectStore
@@ -113,7 +113,7 @@ def _check_s3_endpoint(url: str) -> None:
         parts = urlsplit(url)
         port = parts.port  # a port that is not a number in range raises here
     except ValueError as exc:
-        raise UsageError(f"{shown} is not a valid URL: {exc}") from None
+        raise UsageError(f"{shown} is not a valid URL: {redact_url_in(str(exc), url)}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{shown} is not an http(s)://host[:port] URL")
     if any(c.isspace() for c in url) or (port is None and parts.netloc.endswith(":")):
@@ -158,7 +158,8 @@ def choose_store(store: str | None, store_dir: Path | None, s3_endpoint: str | N
     try:
         parts = urlsplit(store)
     except ValueError as exc:  # an unclosed [IPv6 host
-        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {exc}") from None
+        detail = redact_url_in(str(exc), store)
+        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {detail}") from None
     if parts.scheme in ("", "file"):
         path = Path(unquote(parts.path) if parts.scheme == "file" else store)
         root = object_root(path, "--store")
@@ -166,7 +167,8 @@ def choose_store(store: str | None, store_dir: Path | None, s3_endpoint: str | N
     try:
         opened = open_store(store)
     except ValueError as exc:  # urllib's parse of a bad port or IPv6 host; no URL in it
-        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {exc}") from None
+        detail = redact_url_in(str(exc), store)
+        raise UsageError(f"--store {redact_url(store)} is not a valid URL: {detail}") from None
     except StorageError:
         raise UsageError(
             f"--store {redact_url(store)}: use file:///path or s3+http(s)://host[:port]"
