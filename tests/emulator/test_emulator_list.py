@@ -222,6 +222,23 @@ async def test_name_filter_matches_names_with_a_nul_character(
     assert await ids(emulator_http, body) == []
 
 
+async def test_a_rename_between_names_with_a_nul_moves_the_match(
+    emulator_http: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    # json_extract reads both names as "a": the index must still follow the rename.
+    store = emulator_state.store
+    store.insert_many([make_job(1, name="a\x00b"), make_job(2, name="plain")])
+    account = store.get_any("bi-job-0001")
+    assert account is not None
+    now = JOB_BASE_TIME + timedelta(days=1)
+    assert store.rename(account.account_id, "bi-job-0001", now, name="a\x00c")
+    assert await ids(emulator_http, {"Filter": {"Name": "\x00c"}}) == ["bi-job-0001"]
+    assert await ids(emulator_http, {"Filter": {"Name": "\x00b"}}) == []
+    assert store.rename(account.account_id, "bi-job-0002", now, name="other")
+    assert await ids(emulator_http, {"Filter": {"Name": "other"}}) == ["bi-job-0002"]
+    assert await ids(emulator_http, {"Filter": {"Name": "plain"}}) == []
+
+
 async def test_items_have_the_job_shape(
     emulator_http: httpx.AsyncClient, seeded: EmulatorState
 ) -> None:

@@ -293,7 +293,10 @@ END;
 # "b". job_name_text now holds the whole case-folded name (ark_name parses the document
 # in Python), and the trigram index is given the name with each NUL as U+FFFD
 # (ark_name_index): a needle with a NUL or U+FFFD is checked against the plain name as
-# well (list_query.py), so the substitute never matches what it stands for.
+# well (list_query.py), so the substitute never matches what it stands for. An update
+# re-reads the name in Python only when json_extract's names differ or a document holds
+# an escaped NUL: every count update rewrites the document, and two json.loads of it
+# each time would cost more than the update itself.
 _SCHEMA_5 = """
 DROP TRIGGER job_name_text_on_insert;
 DROP TRIGGER job_name_text_on_delete;
@@ -323,7 +326,8 @@ CREATE TRIGGER job_names_on_insert AFTER INSERT ON jobs BEGIN
         ark_name(new.document));
 END;
 CREATE TRIGGER job_names_on_update AFTER UPDATE OF document ON jobs
-    WHEN ark_name(old.document) IS NOT ark_name(new.document) BEGIN
+    WHEN json_extract(old.document, '$.Name') IS NOT json_extract(new.document, '$.Name')
+        OR instr(old.document, '\\u0000') OR instr(new.document, '\\u0000') BEGIN
     DELETE FROM job_name_text
         WHERE rowid = ((SELECT ordinal FROM accounts WHERE account_id = old.account_id) << 40)
             + old.seq;
