@@ -11,6 +11,7 @@ import pytest
 
 from ark_batch.emulator.config import dev_credential
 from ark_batch.emulator.execution import output_keys
+from ark_batch.emulator.execution.progress import Progress, ProgressStore
 from ark_batch.emulator.store import Job, JobStore
 from ark_batch.storage import LocalObjectStore
 from execution.execution_helpers import ApiClient, EmulatorProcess, ExecEnv, chat_line, write_jsonl
@@ -122,28 +123,47 @@ def test_resume_of_a_failed_job_runs_it_from_the_start(local_env: ExecEnv) -> No
     assert (job.phase, job.total, job.completed, job.failed) == ("Completed", 2, 2, 0)
 
 
-def _stopped_mid_run(env: ExecEnv, key: str, lines: list[dict[str, Any]]) -> Job:
-    """A job over ``lines`` stopped after some of them ran, its worker gone."""
+def _stopped_mid_run(
+    env: ExecEnv, key: str, lines: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> Job:
+    """A job over ``lines`` stopped after its first 16 ran, its worker gone.
+
+    The Stop is sent from the worker's own commit of those 16, so the job is stopped
+    before its next chunk whatever the machine's speed.
+    """
     write_jsonl(env.objects, env.bucket, key, lines)
     job_id = env.create(key)
-    worker = env.worker(latency=0.002, line_concurrency=2, chunk_lines=8)
-    env.wait_for(job_id, lambda j: j.completed >= 16)
-    _action(env, "StopBatchInferenceJob", job_id)
+    original = ProgressStore.save
+    sent: list[bool] = []
+
+    def save_then_stop(self: ProgressStore, progress: Progress, lease: Any) -> None:
+        original(self, progress, lease)
+        if progress.job_id == job_id and progress.completed >= 16 and not sent:
+            sent.append(True)
+            _action(env, "StopBatchInferenceJob", job_id)
+
+    monkeypatch.setattr(ProgressStore, "save", save_then_stop)
+    worker = env.worker(line_concurrency=2, chunk_lines=8)
     stopped = env.wait(job_id)
     worker.stop()
+    monkeypatch.setattr(ProgressStore, "save", original)
     assert stopped.phase == "Terminated"
-    assert 16 <= stopped.completed < len(lines)
+    assert stopped.completed == 16
     return stopped
 
 
-def test_resume_fails_when_the_input_was_replaced_while_terminated(local_env: ExecEnv) -> None:
+def test_resume_fails_when_the_input_was_replaced_while_terminated(
+    local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = local_env
     key = "in/replaced.jsonl"
-    stopped = _stopped_mid_run(env, key, [chat_line(f"c{i}") for i in range(400)])
+    lines = [chat_line(f"c{i}") for i in range(400)]
+    stopped = _stopped_mid_run(env, key, lines, monkeypatch)
     published = _raw_outputs(env, stopped.id)
     # Same length and same first lines; the second half repeats the first half's ids.
     write_jsonl(env.objects, env.bucket, key, [chat_line(f"c{i % 200}") for i in range(400)])
     _action(env, "ResumeBatchInferenceJob", stopped.id)
+    failed_with_progress = _progress_at_failure(env, monkeypatch, stopped.id)
     env.worker()
     job = env.wait(stopped.id)
     assert job.phase == "Failed"
@@ -154,15 +174,36 @@ def test_resume_fails_when_the_input_was_replaced_while_terminated(local_env: Ex
         "to 0, and a resume runs from the start."
     )
     assert _raw_outputs(env, stopped.id) == published  # not mixed with the new file's
+    assert failed_with_progress == [False]
+
+
+def _progress_at_failure(env: ExecEnv, monkeypatch: pytest.MonkeyPatch, job_id: str) -> list[bool]:
+    """Whether the job still had progress each time it was moved to Failed.
+
+    The worker's start-up cleanup keeps a Failed job's progress, so a process killed
+    between the move and the cleanup of a failure that drops it must find none.
+    """
+    seen: list[bool] = []
+    original = JobStore.transition
+
+    def recording(self: JobStore, failing: str, phase: str, *args: Any) -> bool:
+        if failing == job_id and phase == "Failed":
+            store = ProgressStore(env.data_dir / "execution" / "progress.sqlite3")
+            seen.append(store.load(job_id) is not None)
+            store.close()
+        return original(self, failing, phase, *args)
+
+    monkeypatch.setattr(JobStore, "transition", recording)
+    return seen
 
 
 def test_a_resume_without_its_input_keeps_the_progress_for_the_next_one(
-    local_env: ExecEnv,
+    local_env: ExecEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = local_env
     key = "in/moved.jsonl"
     lines = [chat_line(f"c{i}") for i in range(300)]
-    stopped = _stopped_mid_run(env, key, lines)
+    stopped = _stopped_mid_run(env, key, lines, monkeypatch)
     results, _ = _raw_outputs(env, stopped.id)
     assert isinstance(env.objects, LocalObjectStore)
     source = env.objects.root / env.bucket / key

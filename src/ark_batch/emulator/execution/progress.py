@@ -150,8 +150,12 @@ class ProgressStore:
 
     def delete(self, job_id: str) -> None:
         """Forget a job (it reached a terminal phase): its progress row and its lease."""
-        self._conn.execute("DELETE FROM progress WHERE job_id = ?", (job_id,))
+        self.delete_progress(job_id)
         self._conn.execute("DELETE FROM leases WHERE job_id = ?", (job_id,))
+
+    def delete_progress(self, job_id: str) -> None:
+        """Forget the job's progress row only; its lease still keeps other processes off."""
+        self._conn.execute("DELETE FROM progress WHERE job_id = ?", (job_id,))
 
     def job_ids(self) -> list[str]:
         """Every job with a progress row or a lease."""

@@ -416,6 +416,11 @@ class JobRunner:
                 now=now,
             )
             message += self._reset_note(job)
+        # The progress goes before the phase changes: the worker's start-up cleanup keeps
+        # a Failed job's progress (a missing input, above), so a crash in between must
+        # not leave this job Failed with it. The lease goes last, after the phase.
+        JobSpool(self.spool_root / job.id).remove()
+        self.progress.delete_progress(job.id)
         self.jobs.transition(job.id, phases.FAILED, message, now)
         self._forget(job.id)
 
